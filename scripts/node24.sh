@@ -47,7 +47,7 @@ ame_ensure_node24() {
     [ -f "$cache/package.json" ] || printf '{"private":true}\n' >"$cache/package.json"
     # --force: the arm64 package declares cpu: arm64, and a cache may be prepared on another machine.
     (cd "$cache" && npm install --no-audit --no-fund --loglevel=error --force \
-      "node-linux-$arch@$AME_NODE_MAJOR" "npm@11" >&2)
+      "node-linux-$arch@$AME_NODE_MAJOR" "npm@11" >&2) || { ame_say "could not fetch Node $AME_NODE_MAJOR"; return 1; }
   fi
   AME_NODE=$pkg/bin/node
   AME_NPM="$AME_NODE $npm_cli"
@@ -79,10 +79,11 @@ ame_ensure_modules() {
     ame_say "installing node_modules with Node $("$AME_NODE" --version)"
   fi
   if [ -f "$root/package-lock.json" ]; then
-    (cd "$root" && $AME_NPM ci --no-audit --no-fund --loglevel=error >&2)
+    (cd "$root" && $AME_NPM ci --no-audit --no-fund --loglevel=error >&2) || { ame_say "npm ci failed"; return 1; }
   else
-    (cd "$root" && $AME_NPM install --no-audit --no-fund --loglevel=error >&2)
+    (cd "$root" && $AME_NPM install --no-audit --no-fund --loglevel=error >&2) || { ame_say "npm install failed"; return 1; }
     want=$(ame_modules_key "$root")
   fi
+  mkdir -p "$root/node_modules"
   printf '%s\n' "$want" >"$stamp"
 }

@@ -1,0 +1,234 @@
+/**
+ * `ame wallet new|show|sign|verify|backup|restore`: wallets of SPEC.md §3 on the command line.
+ * A wallet file is a keystore (docs/crypto.md); its public part is readable without the password.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import {
+  decodeKeystorePublic,
+  encodeKeystore,
+  markPhraseShown,
+  readKeystoreFile,
+  signFile,
+  toFalconForm,
+  unlockKeystore,
+  verifyFileBundle,
+  Wallet,
+  writeKeystoreFile,
+  type KeystoreFile,
+  type Scheme,
+} from '../../node/crypto/index.ts';
+import { oneOf, parse } from '../args.ts';
+import { CliError } from '../errors.ts';
+import { ask, interactive, readAll, type CliIO } from '../io.ts';
+
+const SCHEMES = ['falcon', 'ecdsa'] as const;
+
+const USAGE = `ame wallet <new|show|sign|verify|backup|restore> [options]
+  new [--scheme falcon|ecdsa] [--out PATH] [--plain]   create a wallet (default: Falcon-512)
+  show [PATH] [--json]                                  scheme, address and public key (no password needed)
+  sign [PATH] --file F                                  print the signature bundle of file F
+  verify --address A --file F --sig S                   exit 0 only if bundle S (JSON or a file) signs F by A
+  backup [PATH] [--yes] [--again]                       show the 24-word recovery phrase, once
+  restore [--scheme falcon|ecdsa] [--out PATH] [--plain] read a recovery phrase from standard input
+PATH defaults to $AME_DATA_DIR/wallet.json (or ~/.ame/wallet.json).
+The password comes from AME_WALLET_PASSWORD, or is asked on a terminal; --plain writes an unencrypted key file.`;
+
+export async function wallet(args: string[], io: CliIO): Promise<number> {
+  const [sub, ...rest] = args;
+  switch (sub) {
+    case 'new':
+      return create(rest, io);
+    case 'show':
+      return show(rest, io);
+    case 'sign':
+      return sign(rest, io);
+    case 'verify':
+      return verify(rest, io);
+    case 'backup':
+      return backup(rest, io);
+    case 'restore':
+      return restore(rest, io);
+    case undefined:
+    case '--help':
+    case '-h':
+      io.stdout.write(`usage: ${USAGE}\n`);
+      return sub === undefined ? 2 : 0;
+    default:
+      throw new CliError('USAGE', `unknown wallet command "${sub}"\nusage: ${USAGE}`);
+  }
+}
+
+function defaultPath(io: CliIO): string {
+  const dataDir = io.env['AME_DATA_DIR'] ?? join(io.env['HOME'] ?? homedir(), '.ame');
+  return join(dataDir, 'wallet.json');
+}
+
+function walletPath(io: CliIO, given: string | undefined): string {
+  return resolve(io.cwd, given ?? defaultPath(io));
+}
+
+function load(path: string): KeystoreFile {
+  if (!existsSync(path)) throw new CliError('NOT_FOUND', `no wallet at ${path} (create one with: ame wallet new)`);
+  return readKeystoreFile(path);
+}
+
+/** The password for a new keystore, or undefined for a plain key file. */
+async function newPassword(io: CliIO, plain: boolean | undefined): Promise<string | undefined> {
+  if (plain === true) return undefined;
+  const fromEnv = io.env['AME_WALLET_PASSWORD'];
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  if (!interactive(io)) {
+    throw new CliError(
+      'NEEDS_PASSWORD',
+      'no password to encrypt the wallet with: set AME_WALLET_PASSWORD, run in a terminal, or pass --plain',
+    );
+  }
+  const first = await ask(io, 'Password for the new wallet (empty: unencrypted key file): ', true);
+  if (first === '') return undefined;
+  const second = await ask(io, 'Repeat the password: ', true);
+  if (first !== second) throw new CliError('NOT_CONFIRMED', 'the two passwords differ; nothing was written');
+  return first;
+}
+
+async function unlock(io: CliIO, file: KeystoreFile, path: string): Promise<Wallet> {
+  if (!file.encrypted) return unlockKeystore(file);
+  const fromEnv = io.env['AME_WALLET_PASSWORD'];
+  if (fromEnv !== undefined && fromEnv !== '') return unlockKeystore(file, fromEnv);
+  if (!interactive(io)) {
+    throw new CliError('NEEDS_PASSWORD', `${path} is encrypted: set AME_WALLET_PASSWORD or run in a terminal`);
+  }
+  return unlockKeystore(file, await ask(io, `Password for ${path}: `, true));
+}
+
+async function save(io: CliIO, w: Wallet, path: string, plain: boolean | undefined, phraseShown: boolean) {
+  if (existsSync(path)) {
+    throw new CliError('EXISTS', `${path} already exists; a wallet is never overwritten (choose another --out)`);
+  }
+  const password = await newPassword(io, plain);
+  const file = await encodeKeystore(w, password === undefined ? { phraseShown } : { password, phraseShown }, io.now());
+  writeKeystoreFile(path, file);
+  if (password === undefined) {
+    io.stderr.write(`warning: ${path} holds the key unencrypted (file mode 0600)\n`);
+  }
+}
+
+async function create(args: string[], io: CliIO): Promise<number> {
+  const { values } = parse(args, { scheme: { type: 'string' }, out: { type: 'string' }, plain: { type: 'boolean' } }, USAGE);
+  const scheme: Scheme = oneOf('scheme', values.scheme, SCHEMES, 'falcon');
+  const path = walletPath(io, values.out);
+  const w = Wallet.generate(scheme);
+  await save(io, w, path, values.plain, false);
+  io.stdout.write(`${w.account.address}\n`);
+  io.stderr.write(`wallet written to ${path}\nwrite down its recovery phrase now: ame wallet backup ${path}\n`);
+  return 0;
+}
+
+async function show(args: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parse(args, { json: { type: 'boolean' } }, USAGE);
+  const path = walletPath(io, positionals[0]);
+  const info = decodeKeystorePublic(load(path));
+  const out = {
+    scheme: info.scheme,
+    address: info.address,
+    publicKey: info.publicKeyHex,
+    ...(info.scheme === 'falcon' ? { falconForm: toFalconForm(info.address) } : {}),
+    encrypted: info.encrypted,
+    phraseShown: info.phraseShown,
+    path,
+  };
+  if (values.json === true) {
+    io.stdout.write(`${JSON.stringify(out)}\n`);
+  } else {
+    const rows: [string, string][] = [
+      ['scheme', out.scheme === 'falcon' ? 'falcon (Falcon-512)' : 'ecdsa (secp256k1)'],
+      ['address', out.address],
+      ...(out.falconForm === undefined ? [] : [['falcon form', out.falconForm] as [string, string]]),
+      ['encrypted', out.encrypted ? 'yes' : 'no (plain key file)'],
+      ['phrase backed up', out.phraseShown ? 'yes' : 'not yet (ame wallet backup)'],
+      ['public key', `${out.publicKey.slice(0, 32)}… (${out.publicKey.length / 2} bytes)`],
+    ];
+    for (const [k, v] of rows) io.stdout.write(`${k.padEnd(17)}${v}\n`);
+  }
+  return 0;
+}
+
+function readInput(io: CliIO, file: string | undefined): Uint8Array {
+  if (file === undefined) throw new CliError('USAGE', `--file is required\nusage: ${USAGE}`);
+  const path = resolve(io.cwd, file);
+  if (!existsSync(path)) throw new CliError('NOT_FOUND', `no file at ${path}`);
+  return readFileSync(path);
+}
+
+async function sign(args: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parse(args, { file: { type: 'string' } }, USAGE);
+  const data = readInput(io, values.file);
+  const path = walletPath(io, positionals[0]);
+  const w = await unlock(io, load(path), path);
+  io.stdout.write(`${signFile(w.account, data)}\n`);
+  return 0;
+}
+
+async function verify(args: string[], io: CliIO): Promise<number> {
+  const { values } = parse(
+    args,
+    { address: { type: 'string' }, file: { type: 'string' }, sig: { type: 'string' } },
+    USAGE,
+  );
+  if (values.address === undefined) throw new CliError('USAGE', `--address is required\nusage: ${USAGE}`);
+  if (values.sig === undefined) throw new CliError('USAGE', `--sig is required\nusage: ${USAGE}`);
+  const data = readInput(io, values.file);
+  // --sig takes the bundle itself or a file holding it.
+  const sigPath = resolve(io.cwd, values.sig);
+  const bundle = values.sig.trimStart().startsWith('{') || !existsSync(sigPath) ? values.sig : readFileSync(sigPath, 'utf8');
+  verifyFileBundle(bundle, values.address, data);
+  io.stdout.write(`valid: signed by ${values.address}\n`);
+  return 0;
+}
+
+async function backup(args: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parse(args, { yes: { type: 'boolean' }, again: { type: 'boolean' } }, USAGE);
+  const path = walletPath(io, positionals[0]);
+  const file = load(path);
+  if (decodeKeystorePublic(file).phraseShown && values.again !== true) {
+    throw new CliError(
+      'NOT_CONFIRMED',
+      `the recovery phrase of ${path} was already shown once; pass --again to show it again`,
+    );
+  }
+  const w = await unlock(io, file, path);
+  if (values.yes !== true) {
+    if (!interactive(io)) {
+      throw new CliError('NOT_CONFIRMED', 'showing the recovery phrase needs a terminal to confirm, or --yes');
+    }
+    io.stderr.write('Anyone who sees these 24 words can take everything in this wallet.\n');
+    const answer = await ask(io, 'Type "show" when nobody else can see your screen: ');
+    if (answer.trim() !== 'show') throw new CliError('NOT_CONFIRMED', 'not confirmed; the phrase was not shown');
+  }
+  const words = w.phrase().split(' ');
+  for (let i = 0; i < words.length; i += 4) {
+    io.stdout.write(
+      `${words
+        .slice(i, i + 4)
+        .map((word, j) => `${String(i + j + 1).padStart(2)}. ${word.padEnd(10)}`)
+        .join(' ')
+        .trimEnd()}\n`,
+    );
+  }
+  writeKeystoreFile(path, markPhraseShown(file), { overwrite: true });
+  io.stderr.write('Write these words down in order and keep them offline. `ame wallet restore` brings the wallet back.\n');
+  return 0;
+}
+
+async function restore(args: string[], io: CliIO): Promise<number> {
+  const { values } = parse(args, { scheme: { type: 'string' }, out: { type: 'string' }, plain: { type: 'boolean' } }, USAGE);
+  const scheme: Scheme = oneOf('scheme', values.scheme, SCHEMES, 'falcon');
+  const path = walletPath(io, values.out);
+  const text = interactive(io) ? await ask(io, 'Recovery phrase (24 words): ', true) : await readAll(io.stdin);
+  const w = Wallet.fromPhrase(text.trim().split(/\s+/).join(' '), scheme);
+  await save(io, w, path, values.plain, true);
+  io.stdout.write(`${w.account.address}\n`);
+  io.stderr.write(`wallet restored to ${path}\n`);
+  return 0;
+}

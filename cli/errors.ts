@@ -1,0 +1,26 @@
+/**
+ * Errors of the CLI layer and the one place where any AmeError becomes an exit code.
+ * User errors print one line naming the problem, never a stack trace.
+ */
+import { AmeError } from '../node/crypto/errors.ts';
+
+export type CliErrorCode =
+  | 'USAGE' // unknown command or option, missing argument
+  | 'NOT_FOUND' // a file the command needs does not exist
+  | 'EXISTS' // refusing to overwrite something valuable (a wallet)
+  | 'NEEDS_PASSWORD' // an encrypted keystore and no way to ask for its password
+  | 'NOT_CONFIRMED' // a dangerous action that was not confirmed
+  | 'VERIFY_FAILED'; // a signature that does not verify
+
+export class CliError extends AmeError {
+  declare readonly code: CliErrorCode;
+
+  constructor(code: CliErrorCode, message: string, options?: ErrorOptions) {
+    super(code, message, options);
+  }
+}
+
+/** Exit codes: 2 for usage errors (as getopt-style tools do), 1 for every other known error. */
+export function exitCodeOf(error: AmeError): number {
+  return error.code === 'USAGE' ? 2 : 1;
+}

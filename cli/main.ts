@@ -1,0 +1,70 @@
+/**
+ * The `ame` command: one CLI with a subcommand per role and tool. This is the composition root of the CLI;
+ * each command module receives a CliIO and its arguments and nothing else.
+ */
+import { readFileSync } from 'node:fs';
+import { AmeError } from '../node/crypto/errors.ts';
+import { CliError, exitCodeOf } from './errors.ts';
+import { processIO, type CliIO } from './io.ts';
+import { wallet } from './commands/wallet.ts';
+
+export type Command = (args: string[], io: CliIO) => Promise<number>;
+
+interface Entry {
+  run: Command;
+  summary: string;
+}
+
+const commands: Record<string, Entry> = {
+  wallet: { run: wallet, summary: 'create, show, back up and restore wallets; sign and verify files' },
+};
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function help(): string {
+  const width = Math.max(...Object.keys(commands).map((c) => c.length));
+  const lines = Object.entries(commands).map(([name, e]) => `  ${name.padEnd(width)}  ${e.summary}`);
+  return [
+    'usage: ame <command> [options]',
+    '',
+    'commands:',
+    ...lines,
+    '',
+    'options:',
+    '  --help, -h     this help (also: ame <command> --help)',
+    '  --version, -v  print the version',
+    '',
+    'Every command and option is described in docs/cli.md.',
+    '',
+  ].join('\n');
+}
+
+export async function main(argv: string[], io: CliIO): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
+    io.stdout.write(help());
+    return first === undefined ? 2 : 0;
+  }
+  if (first === '--version' || first === '-v') {
+    io.stdout.write(`ame ${version()} (node ${process.versions.node})\n`);
+    return 0;
+  }
+  const entry = commands[first];
+  try {
+    if (entry === undefined) throw new CliError('USAGE', `unknown command "${first}" (see ame --help)`);
+    return await entry.run(rest, io);
+  } catch (error) {
+    if (error instanceof AmeError) {
+      io.stderr.write(`ame: ${error.message}\n`);
+      return exitCodeOf(error);
+    }
+    throw error;
+  }
+}
+
+if (import.meta.main) {
+  process.exitCode = await main(process.argv.slice(2), processIO());
+}
