@@ -14,6 +14,7 @@ import { CryptoError } from '../../../../node/crypto/errors.ts';
 import { bytesEqual, concatBytes, hash160, toHex } from '../../../../node/crypto/hash.ts';
 import { ADDRESS_VERSION, SCHEMES, type Scheme } from '../../../../node/crypto/scheme.ts';
 import { randomInt, seededRandom, type Random } from './seeded-random.ts';
+import { codeOf as codeOfError } from '../../../support/error-code.ts';
 
 const COUNT = 10_000;
 
@@ -29,15 +30,7 @@ function randomPublicKey(scheme: Scheme, random: Random): Uint8Array {
   return key;
 }
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof CryptoError) return error.code;
-    throw error;
-  }
-  return undefined;
-}
+const codeOf = (fn: () => unknown) => codeOfError(fn, CryptoError);
 
 describe.each(SCHEMES)('%s addresses', (scheme) => {
   const letter = ADDRESS_LETTER[scheme];

@@ -8,6 +8,7 @@ import {
 } from '../../../../node/crypto/base58check.ts';
 import { CryptoError } from '../../../../node/crypto/errors.ts';
 import { concatBytes, fromHex, hash160, toHex } from '../../../../node/crypto/hash.ts';
+import { codeOf as codeOfError } from '../../../support/error-code.ts';
 
 /**
  * Every pair of Bitcoin Core's src/test/data/base58_encode_decode.json (bitcoin/bitcoin, the file as of 2025),
@@ -60,15 +61,7 @@ const P2PKH: readonly (readonly [string, string])[] = [
   ['1AGNa15ZQXAZUgFiqJ2i7Z2DPU2J6hW62i', '65a16059864a2fdbc7c99a4723a8395bc6f188eb'],
 ];
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof CryptoError) return error.code;
-    throw error;
-  }
-  return undefined;
-}
+const codeOf = (fn: () => unknown) => codeOfError(fn, CryptoError);
 
 describe('Base58', () => {
   it.each(BITCOIN_CORE_BASE58)('Bitcoin Core vector %s ↔ %s', (hex, text) => {

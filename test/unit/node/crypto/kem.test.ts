@@ -13,20 +13,13 @@ import {
   SHARED_SECRET_LENGTH,
 } from '../../../../node/crypto/kem.ts';
 import { seededRandom } from './seeded-random.ts';
+import { codeOf as codeOfError } from '../../../support/error-code.ts';
 
 const random = seededRandom('kem');
 const recipient = KemKeyPair.generate(random);
 const stranger = KemKeyPair.generate(random);
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof CryptoError) return error.code;
-    throw error;
-  }
-  return undefined;
-}
+const codeOf = (fn: () => unknown) => codeOfError(fn, CryptoError);
 
 describe('hybrid X25519 + ML-KEM-768', () => {
   it('agrees on a 32-byte secret', () => {

@@ -6,16 +6,9 @@ import { fromHex, toHex, utf8 } from '../../../../node/crypto/hash.ts';
 import { Ed25519KeyPair } from '../../../../node/crypto/node-key.ts';
 import { ed25519KeyFromPeerId, ed25519PublicKeyFromPeerId, peerIdOf } from '../../../../node/crypto/peer-id.ts';
 import { seededRandom } from './seeded-random.ts';
+import { codeOf as codeOfError } from '../../../support/error-code.ts';
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof CryptoError) return error.code;
-    throw error;
-  }
-  return undefined;
-}
+const codeOf = (fn: () => unknown) => codeOfError(fn, CryptoError);
 
 describe('PeerIds of node keys', () => {
   const random = seededRandom('peer id');

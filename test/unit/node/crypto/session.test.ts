@@ -14,6 +14,7 @@ import {
 } from '../../../../node/crypto/session.ts';
 import { Wallet } from '../../../../node/crypto/wallet.ts';
 import { seededRandom } from './seeded-random.ts';
+import { codeOf as codeOfError } from '../../../support/error-code.ts';
 
 const NOW = Date.UTC(2026, 10, 24, 10, 0, 0);
 const HOUR = 3_600_000;
@@ -24,15 +25,7 @@ const accounts = {
 };
 const stranger = Wallet.generate('ecdsa', random).account;
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof CryptoError) return error.code;
-    throw error;
-  }
-  return undefined;
-}
+const codeOf = (fn: () => unknown) => codeOfError(fn, CryptoError);
 
 describe.each(['falcon', 'ecdsa'] as const)('%s-authorised sessions', (scheme) => {
   const account = accounts[scheme];

@@ -13,6 +13,7 @@ import {
 } from '../../../../node/crypto/signed-file.ts';
 import { Wallet } from '../../../../node/crypto/wallet.ts';
 import { seededRandom } from './seeded-random.ts';
+import { codeOf as codeOfError } from '../../../support/error-code.ts';
 
 const random = seededRandom('signed file');
 const accounts = {
@@ -21,15 +22,7 @@ const accounts = {
 };
 const file = utf8('release notes\nversion 1.2.3\n');
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof CryptoError) return error.code;
-    throw error;
-  }
-  return undefined;
-}
+const codeOf = (fn: () => unknown) => codeOfError(fn, CryptoError);
 
 describe.each(['falcon', 'ecdsa'] as const)('%s file signatures', (scheme) => {
   const account = accounts[scheme];

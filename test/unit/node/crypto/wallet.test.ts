@@ -14,18 +14,11 @@ import {
   Wallet,
 } from '../../../../node/crypto/wallet.ts';
 import { seededRandom } from './seeded-random.ts';
+import { codeOf as codeOfError } from '../../../support/error-code.ts';
 
 const PER_SCHEME = 100;
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof CryptoError) return error.code;
-    throw error;
-  }
-  return undefined;
-}
+const codeOf = (fn: () => unknown) => codeOfError(fn, CryptoError);
 
 describe.each(['falcon', 'ecdsa'] as const)('%s wallets', (scheme) => {
   it(
