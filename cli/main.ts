@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { AmeError } from '../node/crypto/errors.ts';
 import { CliError, exitCodeOf } from './errors.ts';
 import { processIO, type CliIO } from './io.ts';
+import { store } from './commands/store.ts';
 import { wallet } from './commands/wallet.ts';
 
 export type Command = (args: string[], io: CliIO) => Promise<number>;
@@ -16,6 +17,7 @@ interface Entry {
 }
 
 const commands: Record<string, Entry> = {
+  store: { run: store, summary: 'statistics, verification and garbage collection of a node\'s storage' },
   wallet: { run: wallet, summary: 'create, show, back up and restore wallets; sign and verify files' },
 };
 
