@@ -32,9 +32,11 @@ export function interactive(io: CliIO): boolean {
 
 /** Asks one line on the terminal; `hidden` stops the typed characters from being echoed (passwords). */
 export async function ask(io: CliIO, question: string, hidden = false): Promise<string> {
-  io.stderr.write(question);
-  // With terminal mode on and no output stream, readline puts the TTY in raw mode and echoes nothing.
+  // With terminal mode on and no output stream, readline puts the TTY in raw mode and echoes nothing. Raw mode
+  // goes on before the prompt appears: a line typed (or sent by a script) the moment the prompt shows must not be
+  // echoed by the terminal's cooked mode.
   const rl = createInterface({ input: io.stdin, terminal: hidden && interactive(io) });
+  io.stderr.write(question);
   try {
     const line = await new Promise<string>((resolve, reject) => {
       rl.once('line', resolve);
