@@ -1,0 +1,93 @@
+/**
+ * A whole Worker Ring in the deterministic simulator: an authority and U Unities of S servers, each a RingServer
+ * with an in-memory replica store, on one SimNetwork driven from a seed.
+ */
+import { Ed25519KeyPair } from '../../node/crypto/index.ts';
+import { fixedLatency, SimNetwork, seededRandom, type SimPeer } from '../../node/net/sim/index.ts';
+import { genesisMap } from '../../node/ring/genesis.ts';
+import type { RingParams } from '../../node/ring/map.ts';
+import { RingAuthority } from '../../node/ring/service/authority-service.ts';
+import { MemoryReplicaStore } from '../../node/ring/service/replica-store.ts';
+import { RingServer } from '../../node/ring/service/server.ts';
+
+export interface SimRing {
+  readonly net: SimNetwork;
+  readonly authority: RingAuthority;
+  readonly authorityKey: Ed25519KeyPair;
+  readonly servers: RingServer[];
+  readonly peers: SimPeer[];
+  readonly stores: MemoryReplicaStore[];
+  /** A new server on a fresh peer, started (joining the ring when `join`). */
+  addServer(id: string, options?: { join?: boolean; store?: MemoryReplicaStore; peer?: SimPeer }): Promise<RingServer>;
+  /** Runs the virtual clock in small steps until `promise` settles (or `maxMs` of virtual time pass). */
+  drive<T>(promise: Promise<T>, maxMs?: number): Promise<T>;
+  stop(): Promise<void>;
+}
+
+export async function simRing(options: {
+  unities: number;
+  serversPerUnity: number;
+  seed?: number;
+  params?: Partial<RingParams>;
+}): Promise<SimRing> {
+  const seed = options.seed ?? 1;
+  const net = new SimNetwork({ seed, linkLatency: fixedLatency(5), deadPeer: 'immediate' });
+  const random = seededRandom(seed).fork('keys');
+  const authorityKey = Ed25519KeyPair.generate((n) => random.bytes(n));
+  const authorityPeer = net.addPeer('authority');
+  const count = options.unities * options.serversPerUnity;
+  const peers = Array.from({ length: count }, (_, i) => net.addPeer({ id: `s${String(i).padStart(3, '0')}`, addrs: [] }));
+  const genesis = genesisMap({
+    unities: options.unities,
+    servers: peers.map((p) => p.self),
+    serversPerUnity: options.serversPerUnity,
+    epoch: 1n,
+    params: { heartbeatMs: 1_000, downAfterMs: 6_000, ...options.params },
+  });
+  const authority = new RingAuthority({ rpc: authorityPeer, clock: net.clock, key: authorityKey, genesis });
+  await authority.start();
+  const stores = peers.map(() => new MemoryReplicaStore());
+  const serverOn = (peer: SimPeer, store: MemoryReplicaStore, join = false) =>
+    new RingServer({
+      rpc: peer,
+      datagrams: peer,
+      clock: net.clock,
+      random: seededRandom(seed).fork(`server-${peer.self.id}`),
+      store,
+      authority: authorityKey.publicKey.bytes,
+      managers: () => [authorityPeer.self],
+      join,
+    });
+  const servers = peers.map((peer, i) => serverOn(peer, stores[i]!));
+  const drive = async <T>(promise: Promise<T>, maxMs = 120_000): Promise<T> => {
+    let done = false;
+    const watched = promise.finally(() => (done = true));
+    watched.catch(() => {});
+    for (let t = 0; t < maxMs && !done; t += 5) await net.clock.advance(5);
+    if (!done) throw new Error(`not settled after ${maxMs} ms of virtual time`);
+    return watched;
+  };
+  await drive(Promise.all(servers.map((s) => s.start())));
+  await drive(Promise.all(servers.map((s) => s.ready())));
+  return {
+    net,
+    authority,
+    authorityKey,
+    servers,
+    peers,
+    stores,
+    drive,
+    addServer: async (id, o = {}) => {
+      const peer = o.peer ?? net.addPeer({ id, addrs: [] });
+      const server = serverOn(peer, o.store ?? new MemoryReplicaStore(), o.join ?? false);
+      servers.push(server);
+      await drive(server.start());
+      await drive(server.ready());
+      return server;
+    },
+    stop: async () => {
+      await Promise.all(servers.map((s) => s.stop()));
+      await authority.stop();
+    },
+  };
+}
