@@ -15,7 +15,7 @@ import { NetError } from '../../net/errors.ts';
 import type { Clock, ClockTimer, PeerRef, RequestContext, Rpc } from '../../net/types.ts';
 import { RingError } from '../errors.ts';
 import { applyTransitions, planMaintenance, type Transition } from '../maintenance.ts';
-import { unityOfServer, type RingMap } from '../map.ts';
+import { unityOfServer, validateMap, type RingMap } from '../map.ts';
 import { encodeMapUpdate, signMapUpdate } from '../certificate.ts';
 import { bodies, decodeBody, encodeBody, METHOD } from './protocol.ts';
 import { serving } from './remote-errors.ts';
@@ -32,6 +32,10 @@ export interface RingAuthorityOptions {
   readonly mergeAfterMs?: number;
   readonly timeoutMs?: number;
   readonly logger?: Logger;
+}
+
+function sameAddrs(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 export class RingAuthority {
@@ -63,6 +67,7 @@ export class RingAuthority {
       [METHOD.join]: async (body, ctx) => {
         const { addrs } = decodeBody(bodies.join, body, METHOD.join);
         if (unityOfServer(this.current, ctx.peer) < 0) this.admit({ id: ctx.peer, addrs });
+        else if (this.down.has(ctx.peer) || !sameAddrs(this.addrsOf(ctx.peer), addrs)) this.readdress(ctx.peer, addrs);
         return this.viewsReply(ctx.peer);
       },
       [METHOD.reportDown]: async (body, ctx) => {
@@ -148,6 +153,29 @@ export class RingAuthority {
       this.apply([...planMaintenance(this.current, this.liveness()), ...plan]);
     }
     this.maintain();
+    void this.publish();
+  }
+
+  private addrsOf(peer: string): readonly string[] {
+    for (const unity of this.current.unities) {
+      const found = unity.servers.find((s) => s.id === peer);
+      if (found !== undefined) return found.addrs;
+    }
+    return [];
+  }
+
+  /** A member came back (restarted, maybe on new addresses): new epoch with its addresses, no longer down. */
+  private readdress(peer: string, addrs: readonly string[]): void {
+    this.down.delete(peer);
+    this.reports.delete(peer);
+    const swap = (list: readonly PeerRef[]) => list.map((s) => (s.id === peer ? { id: peer, addrs: [...addrs] } : s));
+    this.current = validateMap({
+      ...this.current,
+      epoch: this.current.epoch + 1n,
+      unities: this.current.unities.map((u) => ({ ...u, servers: swap(u.servers), guests: swap(u.guests) })),
+    });
+    this.signed = new Map();
+    this.options.logger?.info({ peer, epoch: this.current.epoch.toString() }, 'server readdressed');
     void this.publish();
   }
 

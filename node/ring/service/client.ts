@@ -9,7 +9,7 @@ import type { PeerRef, Rpc } from '../../net/types.ts';
 import type { Key } from '../keyspace.ts';
 import { rankServers } from '../replicas.ts';
 import { bodies, decodeBody, encodeBody, METHOD } from './protocol.ts';
-import { fromRemote } from './remote-errors.ts';
+import { at, fromRemote } from './remote-errors.ts';
 import type { Located, Router } from './router.ts';
 
 export interface RingClientDeps {
@@ -22,7 +22,7 @@ export interface Traced<T> {
   readonly result: T;
   /** The lookup that found the owner (the last one, after redirects). */
   readonly located: Located;
-  /** WRONG_EPOCH redirects followed. */
+  /** WRONG_EPOCH redirects followed, in the lookup and at the owner. */
   readonly redirects: number;
 }
 
@@ -55,10 +55,15 @@ export class RingClient {
     parse: (reply: Uint8Array) => T,
   ): Promise<Traced<T>> {
     let last: unknown;
-    for (let redirects = 0; redirects <= MAX_REDIRECTS; redirects++) {
+    let redirects = 0;
+    for (let attempt = 0; attempt <= MAX_REDIRECTS; attempt++) {
       const located = await this.deps.router.locate(key);
-      const outcome = await this.tryServers(rankServers(located.servers as PeerRef[], key), method, body(located.epoch));
+      redirects += located.redirects;
+      // The newest epoch known, which may be newer than the answer's if a redirect taught us one.
+      const epoch = this.deps.router.epoch();
+      const outcome = await this.tryServers(rankServers(located.servers as PeerRef[], key), method, body(epoch));
       if ('reply' in outcome) return { result: parse(outcome.reply), located, redirects };
+      if (outcome.redirect) redirects++;
       last = outcome.error;
       if (!outcome.redirect) break;
     }
@@ -75,13 +80,14 @@ export class RingClient {
       try {
         return { reply: await this.deps.rpc.request(server, method, body, { timeoutMs: this.deps.timeoutMs }) };
       } catch (error) {
-        // A fresher view re-routes; a server older than our route is passed over for the next one.
-        if (error instanceof NetError && error.code === 'WRONG_EPOCH' && this.deps.router.freshView(error)) {
+        // The owner moved on: route again, with its fresher view if it is newer than what we know.
+        if (error instanceof NetError && error.code === 'WRONG_EPOCH') {
+          this.deps.router.freshView(error);
           return { error, redirect: true };
         }
         // A refusal of the request itself (bad record, stale write) would be the same at every server.
         if (error instanceof NetError && error.remote && error.code === 'BAD_REQUEST') return { error, redirect: false };
-        last = error;
+        last = at(error, method, server.id);
       }
     }
     return { error: last, redirect: false };

@@ -40,11 +40,11 @@ export class Coordinator {
   }
 
   /** Stores `bytes` (a checked value) on a write quorum of its replicas in `view`'s Unity. */
-  async put(view: UnityView, key: Key, value: RingValue, bytes: Uint8Array): Promise<PutResult> {
+  async put(view: UnityView, key: Key, value: RingValue, bytes: Uint8Array, timeoutMs = this.deps.timeoutMs): Promise<PutResult> {
     const replicas = replicaSet(view.unity, key, view.params.replicas);
     const need = writeQuorum(replicas.length);
     const result = await quorum(
-      replicas.map((server) => () => this.replicaPut(view, server, key, value, bytes)),
+      replicas.map((server) => () => this.replicaPut(view, server, key, value, bytes, timeoutMs)),
       need,
       (outcome) => outcome !== 'newer-held',
     );
@@ -59,11 +59,11 @@ export class Coordinator {
   }
 
   /** The value with the highest version among the first majority of answers, or undefined when none has it. */
-  async get(view: UnityView, key: Key): Promise<Uint8Array | undefined> {
+  async get(view: UnityView, key: Key, timeoutMs = this.deps.timeoutMs): Promise<Uint8Array | undefined> {
     const replicas = replicaSet(view.unity, key, view.params.replicas);
     const need = readQuorum(replicas.length);
     const result = await quorum(
-      replicas.map((server) => () => this.replicaGet(view, server, key)),
+      replicas.map((server) => () => this.replicaGet(view, server, key, timeoutMs)),
       need,
     );
     if (result.ok.length < need) {
@@ -83,6 +83,7 @@ export class Coordinator {
     key: Key,
     value: RingValue,
     bytes: Uint8Array,
+    timeoutMs = this.deps.timeoutMs,
   ): Promise<AcceptOutcome> {
     if (server.id === this.deps.selfId()) return this.deps.store.accept(key, value, bytes);
     try {
@@ -90,7 +91,7 @@ export class Coordinator {
         server,
         METHOD.replicaPut,
         encodeBody(bodies.putRequest, { epoch: view.epoch, key, value: bytes }),
-        { timeoutMs: this.deps.timeoutMs },
+        { timeoutMs },
       );
       const { outcome } = decodeBody(bodies.replicaPutReply, reply, METHOD.replicaPut);
       if (outcome !== 'stored' && outcome !== 'same' && outcome !== 'newer-held') {
@@ -102,7 +103,7 @@ export class Coordinator {
     }
   }
 
-  private async replicaGet(view: UnityView, server: PeerRef, key: Key): Promise<Answer> {
+  private async replicaGet(view: UnityView, server: PeerRef, key: Key, timeoutMs: number): Promise<Answer> {
     let bytes: Uint8Array | undefined;
     if (server.id === this.deps.selfId()) {
       bytes = this.deps.store.get(key);
@@ -111,7 +112,7 @@ export class Coordinator {
         server,
         METHOD.replicaGet,
         encodeBody(bodies.keyRequest, { epoch: view.epoch, key }),
-        { timeoutMs: this.deps.timeoutMs },
+        { timeoutMs },
       );
       bytes = decodeBody(bodies.valueReply, reply, METHOD.replicaGet).value;
     }

@@ -4,7 +4,7 @@
  * replicas.
  */
 import { NetError } from '../../net/errors.ts';
-import type { RequestContext, Rpc } from '../../net/types.ts';
+import type { Clock, RequestContext, Rpc } from '../../net/types.ts';
 import type { Key } from '../keyspace.ts';
 import { sliceRoute } from '../slice.ts';
 import type { Broadcaster } from './broadcast.ts';
@@ -24,6 +24,7 @@ export interface HandlerDeps {
   readonly broadcaster: Broadcaster;
   /** A request named an epoch newer than ours: fetch our fresh view. */
   readonly behind: () => void;
+  readonly clock: Clock;
   /** A view push from the authority (checked by the caller against the authority's PeerIds). */
   readonly pushed: (views: readonly SignedView[], from: string) => void;
 }
@@ -56,6 +57,14 @@ function ownerView(deps: HandlerDeps, own: Held, key: Key): UnityView {
   return view;
 }
 
+/**
+ * Time a coordinator gives its replicas: half of what is left of the caller's deadline, so a quorum failure is
+ * answered (UNAVAILABLE) while the caller still has time to try another server of the Unity.
+ */
+function replicaBudget(deps: HandlerDeps, ctx: RequestContext): number {
+  return Math.max(50, Math.floor((ctx.deadline - deps.clock.now()) / 2));
+}
+
 function isSibling(view: UnityView, peer: string): boolean {
   return view.unity.servers.some((s) => s.id === peer) || view.unity.guests.some((s) => s.id === peer);
 }
@@ -76,17 +85,18 @@ export function registerHandlers(rpc: Rpc, deps: HandlerDeps): () => void {
         final: route.kind !== 'via',
       });
     },
-    [METHOD.get]: async (body) => {
+    [METHOD.get]: async (body, ctx) => {
       const req = decodeBody(bodies.keyRequest, body, METHOD.get);
       const view = ownerView(deps, checkEpoch(deps, req.epoch), req.key);
-      const value = await deps.coordinator.get(view, req.key);
+      const value = await deps.coordinator.get(view, req.key, replicaBudget(deps, ctx));
       return encodeBody(bodies.valueReply, value === undefined ? {} : { value });
     },
-    [METHOD.put]: async (body) => {
+    [METHOD.put]: async (body, ctx) => {
       const req = decodeBody(bodies.putRequest, body, METHOD.put);
       const view = ownerView(deps, checkEpoch(deps, req.epoch), req.key);
       const value = decodeRingValue(req.key, req.value);
-      return encodeBody(bodies.putReply, await deps.coordinator.put(view, req.key, value, req.value));
+      const result = await deps.coordinator.put(view, req.key, value, req.value, replicaBudget(deps, ctx));
+      return encodeBody(bodies.putReply, result);
     },
     [METHOD.replicaGet]: async (body) => {
       const req = decodeBody(bodies.keyRequest, body, METHOD.replicaGet);

@@ -37,3 +37,15 @@ export function serving<A extends unknown[], R>(fn: (...args: A) => Promise<R>):
     }
   };
 }
+
+/** The same error with the method and the server it came from in its message (codes and data unchanged). */
+export function at(error: unknown, method: string, server: string): unknown {
+  if (error instanceof NetError) {
+    return new NetError(error.code, `${method} at ${server}: ${error.message}`, {
+      cause: error,
+      remote: error.remote,
+      ...(error.data === undefined ? {} : { data: error.data }),
+    });
+  }
+  return error;
+}

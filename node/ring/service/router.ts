@@ -11,7 +11,7 @@ import { RingError } from '../errors.ts';
 import type { Key } from '../keyspace.ts';
 import { sliceRoute, type RoutingSlice, type SliceEntry } from '../slice.ts';
 import { bodies, decodeBody, encodeBody, METHOD } from './protocol.ts';
-import { fromRemote } from './remote-errors.ts';
+import { at, fromRemote } from './remote-errors.ts';
 import { decodeSignedView, verifyView, type SignedView, type UnityView } from './view.ts';
 
 /** One step of a lookup: the Unity reached and the server that answered for it. */
@@ -28,6 +28,8 @@ export interface Located {
   readonly servers: readonly PeerRef[];
   /** Remote Unities asked, in order (the entry server's answer, for a client, counts as its first hop). */
   readonly path: readonly Hop[];
+  /** WRONG_EPOCH answers that made the lookup start again from a fresher slice. */
+  readonly redirects: number;
 }
 
 export interface RouterOptions {
@@ -77,16 +79,20 @@ export class Router {
 
   async locate(key: Key): Promise<Located> {
     const path: Hop[] = [];
+    let redirects = 0;
     let answer = this.fromSlice(key);
     let asked: readonly PeerRef[] | undefined = answer === undefined ? this.options.entry?.() : undefined;
     for (let step = 0; step < MAX_STEPS; step++) {
       if (answer?.final) {
-        return { epoch: answer.epoch, index: answer.entry.index, id: answer.entry.id, servers: answer.entry.servers, path };
+        const { epoch, entry } = answer;
+        return { epoch, index: entry.index, id: entry.id, servers: entry.servers, path, redirects };
       }
       const targets = answer?.entry.servers ?? asked ?? [];
       if (targets.length === 0) throw new RingError('UNKNOWN_UNITY', 'no view and no entry server to start a lookup');
       const reply = await this.ask(targets, key);
       if (reply === 'restart') {
+        redirects++;
+        path.length = 0;
         answer = this.fromSlice(key);
         asked = undefined;
         continue;
@@ -129,6 +135,7 @@ export class Router {
         if (this.freshView(error) !== undefined) return 'restart';
         last = fromRemote(error);
         if (last instanceof RingError) throw last;
+        last = at(last, METHOD.find, server.id);
       }
     }
     throw last instanceof Error ? last : new NetError('UNAVAILABLE', 'no server of the Unity answered');

@@ -112,6 +112,7 @@ export class RingServer {
       coordinator: this.coordinator,
       broadcaster: this.broadcaster,
       behind: () => this.refreshSoon(),
+      clock: this.options.clock,
       pushed: (views, from) => this.pushed(views, from),
     });
     this.options.datagrams.onDatagram(HEARTBEAT_TOPIC, (from) => this.monitor.seen(from));
