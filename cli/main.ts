@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { AmeError } from '../node/crypto/errors.ts';
 import { CliError, exitCodeOf } from './errors.ts';
 import { processIO, type CliIO } from './io.ts';
+import { ring } from './commands/ring.ts';
 import { store } from './commands/store.ts';
 import { wallet } from './commands/wallet.ts';
 
@@ -17,6 +18,7 @@ interface Entry {
 }
 
 const commands: Record<string, Entry> = {
+  ring: { run: ring, summary: 'look up keys, read and write values and show routing slices of the Worker Ring' },
   store: { run: store, summary: 'statistics, verification and garbage collection of a node\'s storage' },
   wallet: { run: wallet, summary: 'create, show, back up and restore wallets; sign and verify files' },
 };

@@ -92,6 +92,11 @@ async function newPassword(io: CliIO, plain: boolean | undefined): Promise<strin
   return first;
 }
 
+/** The wallet at `path`, unlocked with AME_WALLET_PASSWORD or a prompt (for other commands that sign). */
+export async function openWallet(io: CliIO, path: string): Promise<Wallet> {
+  return unlock(io, load(path), path);
+}
+
 async function unlock(io: CliIO, file: KeystoreFile, path: string): Promise<Wallet> {
   if (!file.encrypted) return unlockKeystore(file);
   const fromEnv = io.env['AME_WALLET_PASSWORD'];

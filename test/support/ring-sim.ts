@@ -3,7 +3,7 @@
  * with an in-memory replica store, on one SimNetwork driven from a seed.
  */
 import { Ed25519KeyPair } from '../../node/crypto/index.ts';
-import { fixedLatency, SimNetwork, seededRandom, type SimPeer } from '../../node/net/sim/index.ts';
+import { fixedLatency, SimNetwork, seededRandom, type LatencyDistribution, type SimPeer } from '../../node/net/sim/index.ts';
 import { genesisMap } from '../../node/ring/genesis.ts';
 import type { RingParams } from '../../node/ring/map.ts';
 import { RingAuthority } from '../../node/ring/service/authority-service.ts';
@@ -29,9 +29,10 @@ export async function simRing(options: {
   serversPerUnity: number;
   seed?: number;
   params?: Partial<RingParams>;
+  latency?: LatencyDistribution;
 }): Promise<SimRing> {
   const seed = options.seed ?? 1;
-  const net = new SimNetwork({ seed, linkLatency: fixedLatency(5), deadPeer: 'immediate' });
+  const net = new SimNetwork({ seed, linkLatency: options.latency ?? fixedLatency(5), deadPeer: 'immediate' });
   const random = seededRandom(seed).fork('keys');
   const authorityKey = Ed25519KeyPair.generate((n) => random.bytes(n));
   const authorityPeer = net.addPeer('authority');

@@ -122,6 +122,10 @@ export function registerHandlers(rpc: Rpc, deps: HandlerDeps): () => void {
       deps.pushed(req.views.map((bytes) => decodeSignedView(bytes)), ctx.peer);
       return empty;
     },
+    [METHOD.slice]: async (body) => {
+      decodeBody(bodies.empty, body, METHOD.slice);
+      return encodeBody(bodies.viewPush, { view: encodeSignedView(held(deps).signed) });
+    },
     [METHOD.broadcast]: async (body) => {
       const req = decodeBody(bodies.broadcast, body, METHOD.broadcast);
       if (req.stage < 1) throw new NetError('BAD_REQUEST', 'a relayed broadcast has stage 1, 2 or 3');

@@ -13,6 +13,7 @@
  *   ring/join         { addrs }                     → { views }  a new server asks the authority for a Unity
  *   ring/report-down  { epoch, peer }               → {}  an index server reports a silent sibling
  *   ring/map-get      {}                            → { update }  the whole certified map (managers, operators)
+ *   ring/slice        {}                            → { view }  a server's own signed view (operators, clients)
  *   ring/broadcast    { id, origin, topic, payload, stage } → {}  two-hop broadcast (broadcast.ts)
  */
 import { encodeCbor, s, type Schema } from '../../wire/index.ts';
@@ -33,6 +34,7 @@ export const METHOD = {
   join: 'ring/join',
   reportDown: 'ring/report-down',
   mapGet: 'ring/map-get',
+  slice: 'ring/slice',
   broadcast: 'ring/broadcast',
 } as const;
 

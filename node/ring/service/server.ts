@@ -53,6 +53,7 @@ export class RingServer {
   private timer: ClockTimer | undefined;
   private heartbeats = 0;
   private period = 0;
+  private retry: ClockTimer | undefined;
   private readonly startedAt: number;
   private syncing: Promise<void> = Promise.resolve();
   private refreshing: Promise<void> | undefined;
@@ -117,8 +118,22 @@ export class RingServer {
     });
     this.options.datagrams.onDatagram(HEARTBEAT_TOPIC, (from) => this.monitor.seen(from));
     this.schedule();
-    if (this.options.join === true) await this.joinRing();
-    else await this.refresh();
+    await this.fetchViews(500);
+  }
+
+  /**
+   * Joins (a new server) or fetches its views (a known one) from the managers; a manager that is busy or not up
+   * yet is asked again later with growing pauses, so start never fails for it: ready() waits instead.
+   */
+  private async fetchViews(pauseMs: number): Promise<void> {
+    if (this.stopped || this.views.own() !== undefined) return;
+    try {
+      if (this.options.join === true) await this.joinRing();
+      else await this.refresh();
+    } catch (error) {
+      this.options.logger?.warn({ err: error, retryInMs: pauseMs }, 'no view from the managers yet');
+      this.retry = this.options.clock.setTimeout(() => void this.fetchViews(Math.min(pauseMs * 2, 10_000)), pauseMs);
+    }
   }
 
   /** Resolves once the server holds a view and has pulled its Unity's pairs once. */
@@ -129,6 +144,7 @@ export class RingServer {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer !== undefined) this.options.clock.clearTimeout(this.timer);
+    if (this.retry !== undefined) this.options.clock.clearTimeout(this.retry);
     this.unregister?.();
     await this.syncing;
   }

@@ -1,0 +1,150 @@
+/**
+ * Composition roots of the ring roles on a real libp2p host: a Worker Ring server (host + replicas in the
+ * authenticated store on disk + RingServer) and the ring authority (host + RingAuthority). Each writes a contact
+ * file in its data folder so operators' commands (`ame ring … --data DIR`) find the node and the ring-authority
+ * key without flags.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Ed25519KeyPair } from '../../crypto/index.ts';
+import { createHost, systemClock, systemRandom, type ConnectionOptions, type Host, type PeerRef } from '../../net/index.ts';
+import { openStore } from '../../store/index.ts';
+import type { RingMap } from '../map.ts';
+import { RingAuthority } from './authority-service.ts';
+import { AbnsReplicaStore } from './replica-store.ts';
+import { RingServer } from './server.ts';
+
+export const CONTACT_FILE = 'ring-contact.json';
+
+/** What `ame ring` needs to reach a node: its PeerId and addresses, and the key that certifies ring maps. */
+export interface RingContact {
+  readonly peer: PeerRef;
+  readonly authority: string;
+}
+
+export interface RingServerNodeOptions {
+  readonly nodeKey: Ed25519KeyPair;
+  /** A host already started with nodeKey (a genesis ceremony needs the addresses before the servers run). */
+  readonly host?: Host;
+  readonly dataDir: string;
+  readonly authority: Uint8Array;
+  readonly managers: () => readonly PeerRef[];
+  readonly join?: boolean;
+  readonly listen?: readonly string[];
+  /** libp2p connection limits (a whole ring on one machine needs a high inbound threshold: one address). */
+  readonly connections?: ConnectionOptions;
+  readonly logger?: Logger;
+  readonly timeoutMs?: number;
+}
+
+export interface RingServerNode {
+  readonly host: Host;
+  readonly server: RingServer;
+  stop(): Promise<void>;
+}
+
+/** A started libp2p host for a ring role. */
+export async function startHost(
+  nodeKey: Ed25519KeyPair,
+  listen?: readonly string[],
+  logger?: Logger,
+  connections?: ConnectionOptions,
+): Promise<Host> {
+  const host = createHost({
+    nodeKey,
+    ...(listen === undefined ? {} : { listen }),
+    ...(connections === undefined ? {} : { connections }),
+    ...(logger === undefined ? {} : { logger: logger.child({ mod: 'net' }) }),
+  });
+  await host.start();
+  return host;
+}
+
+function writeContact(dataDir: string, contact: RingContact): void {
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(join(dataDir, CONTACT_FILE), `${JSON.stringify(contact, null, 2)}\n`);
+}
+
+export async function startRingServerNode(options: RingServerNodeOptions): Promise<RingServerNode> {
+  const ringDir = join(options.dataDir, 'ring');
+  mkdirSync(ringDir, { recursive: true });
+  const host = options.host ?? (await startHost(options.nodeKey, options.listen, options.logger, options.connections));
+  // Replicas are acknowledged to coordinators as durable: synchronous FULL. A modest node cache: a server's
+  // share of the ring is small next to the ledger.
+  const store = new AbnsReplicaStore(openStore(join(ringDir, 'values.sqlite'), { durability: 'full', cacheNodes: 1 << 16 }));
+  const server = new RingServer({
+    rpc: host.rpc,
+    datagrams: host.datagrams,
+    clock: systemClock,
+    random: systemRandom,
+    store,
+    authority: options.authority,
+    managers: options.managers,
+    ...(options.join === undefined ? {} : { join: options.join }),
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    ...(options.logger === undefined ? {} : { logger: options.logger.child({ mod: 'ring' }) }),
+  });
+  try {
+    await server.start();
+  } catch (error) {
+    await host.stop();
+    store.close();
+    throw error;
+  }
+  writeContact(options.dataDir, { peer: host.peer, authority: Buffer.from(options.authority).toString('hex') });
+  return {
+    host,
+    server,
+    stop: async () => {
+      await server.stop();
+      await host.stop();
+      store.close();
+    },
+  };
+}
+
+export interface RingAuthorityNodeOptions {
+  readonly key: Ed25519KeyPair;
+  readonly nodeKey: Ed25519KeyPair;
+  readonly host?: Host;
+  readonly genesis: RingMap | ((self: PeerRef) => RingMap);
+  readonly dataDir?: string;
+  readonly listen?: readonly string[];
+  readonly connections?: ConnectionOptions;
+  readonly logger?: Logger;
+  readonly reportsNeeded?: number;
+  readonly mergeAfterMs?: number;
+}
+
+export interface RingAuthorityNode {
+  readonly host: Host;
+  readonly authority: RingAuthority;
+  stop(): Promise<void>;
+}
+
+export async function startRingAuthorityNode(options: RingAuthorityNodeOptions): Promise<RingAuthorityNode> {
+  const host = options.host ?? (await startHost(options.nodeKey, options.listen, options.logger, options.connections));
+  const genesis = typeof options.genesis === 'function' ? options.genesis(host.peer) : options.genesis;
+  const authority = new RingAuthority({
+    rpc: host.rpc,
+    clock: systemClock,
+    key: options.key,
+    genesis,
+    ...(options.reportsNeeded === undefined ? {} : { reportsNeeded: options.reportsNeeded }),
+    ...(options.mergeAfterMs === undefined ? {} : { mergeAfterMs: options.mergeAfterMs }),
+    ...(options.logger === undefined ? {} : { logger: options.logger.child({ mod: 'ring-authority' }) }),
+  });
+  await authority.start();
+  if (options.dataDir !== undefined) {
+    writeContact(options.dataDir, { peer: host.peer, authority: Buffer.from(options.key.publicKey.bytes).toString('hex') });
+  }
+  return {
+    host,
+    authority,
+    stop: async () => {
+      await authority.stop();
+      await host.stop();
+    },
+  };
+}
