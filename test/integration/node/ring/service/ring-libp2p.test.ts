@@ -12,7 +12,7 @@ import { compareKeys, midpoint } from '../../../../../node/ring/keyspace.ts';
 import { contentKey, ownedKey, signOwnedRecord } from '../../../../../node/ring/records.ts';
 import { replicaSet } from '../../../../../node/ring/replicas.ts';
 import { RingClient } from '../../../../../node/ring/service/client.ts';
-import { bodies, encodeBody, METHOD } from '../../../../../node/ring/service/protocol.ts';
+import { bodies, decodeBody, encodeBody, METHOD } from '../../../../../node/ring/service/protocol.ts';
 import { Router } from '../../../../../node/ring/service/router.ts';
 import { encodeRingValue } from '../../../../../node/ring/service/value.ts';
 import { encodeSignedView, signView, viewOf } from '../../../../../node/ring/service/view.ts';
@@ -103,18 +103,27 @@ describe('Worker Ring on libp2p (9 Unities × 6 servers)', () => {
   });
 
   it('a restarted server resyncs its Unity’s pairs; a split moves data; a stale-epoch request is redirected', async () => {
-    ring = await ringOf({ unities: 9, serversPerUnity: 6, params: { serverLimit: 7 } });
+    // A long silence before "down", so the stopped server stays in its Unity while it is away (liveness has its
+    // own test below).
+    ring = await ringOf({ unities: 9, serversPerUnity: 6, params: { serverLimit: 7, downAfterMs: 120_000 } });
+    const away = ring.nodes[3]!.host.id;
+    const start = ring.authority.authority.map();
+    const whileAway = values(400, 'while away')
+      .filter((item) => replicaSet(start.unities[unityOfKey(start, item.key)]!, item.key, 5).some((s) => s.id === away))
+      .slice(0, 8);
+    expect(whileAway.length).toBe(8);
     await ring.stopServer(3);
-    const whileAway = values(40, 'while away');
     await putAll(ring, whileAway);
     const back = await ring.restartServer(3);
-    const map = ring.authority.authority.map();
-    const mine = whileAway.filter((item) =>
-      replicaSet(map.unities[unityOfKey(map, item.key)]!, item.key, 5).some((s) => s.id === back.host.id),
-    );
-    expect(mine.length).toBeGreaterThan(0);
-    const client = new RingClient({ rpc: back.host.rpc, router: back.server.router, timeoutMs: 5_000 });
-    for (const item of mine) expect((await client.get(item.key)).result).toEqual(item.bytes);
+    // Its own copies, asked of it alone (a coordinated read would succeed from the siblings anyway).
+    for (const item of whileAway) {
+      const reply = await ring.live()[0]!.host.rpc.request(
+        back.host.peer,
+        METHOD.replicaGet,
+        encodeBody(bodies.keyRequest, { epoch: 0n, key: item.key }),
+      );
+      expect(decodeBody(bodies.valueReply, reply, METHOD.replicaGet).value).toEqual(item.bytes);
+    }
 
     const oldView = ring.live()[10]!.server.view()!;
     const before = ring.authority.authority.map();
