@@ -132,3 +132,4 @@ export {
   SHARED_SECRET_LENGTH,
 } from './kem.ts';
 export { ed25519KeyFromPeerId, ed25519PublicKeyFromPeerId, peerIdOf } from './peer-id.ts';
+export { VRF_OUTPUT_LENGTH, VRF_PROOF_LENGTH, vrfProofToHash, vrfProve, vrfPublicKey, vrfVerify } from './vrf.ts';

@@ -5,7 +5,14 @@
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { ml_dsa44 } from '@noble/post-quantum/ml-dsa.js';
-import { ecdsaAccountKey, falconAccountKey, verifySignature } from '../../node/crypto/index.ts';
+import {
+  ecdsaAccountKey,
+  falconAccountKey,
+  verifySignature,
+  vrfProve,
+  vrfPublicKey,
+  vrfVerify,
+} from '../../node/crypto/index.ts';
 import { Ed25519KeyPair } from '../../node/crypto/node-key.ts';
 import { createRegistry, decodeEnvelope, heartbeat, wireMessages } from '../../node/wire/index.ts';
 import { opsPerSecond, ratio, type Bench } from './harness.ts';
@@ -28,6 +35,9 @@ export const bench: Bench = {
     const nobleSk = seed(32, 5);
     const noblePk = ed25519.getPublicKey(nobleSk);
     const nobleSig = ed25519.sign(msg, nobleSk);
+    const vrfSeed = seed(32, 6);
+    const vrfPk = vrfPublicKey(vrfSeed);
+    const vrf = vrfProve(vrfSeed, msg);
 
     const registry = createRegistry([...wireMessages]);
     const body = { unity: 17, epoch: 42n, uptime: 3_600_000, sent: 360, interval: 10_000 };
@@ -42,6 +52,7 @@ export const bench: Bench = {
     check(ml_dsa44.verify(dsaSig, msg, dsa.publicKey), 'ml-dsa');
     check(node.publicKey.verify(msg, nodeSig), 'ed25519 node');
     check(ed25519.verify(nobleSig, msg, noblePk), 'ed25519 noble');
+    check(vrfVerify(vrfPk, vrf.proof, msg)?.join() === vrf.output.join(), 'vrf');
     const decoded = decodeEnvelope(registry, envelope);
     check(decoded.type === 'heartbeat' && decoded.body.sent === 360, 'envelope');
 
@@ -56,6 +67,8 @@ export const bench: Bench = {
       ed25519_node_verify_per_s: opsPerSecond(() => node.publicKey.verify(msg, nodeSig), { minMs: MS }),
       ed25519_noble_sign_per_s: opsPerSecond(() => ed25519.sign(msg, nobleSk), { minMs: MS }),
       ed25519_noble_verify_per_s: opsPerSecond(() => ed25519.verify(nobleSig, msg, noblePk), { minMs: MS }),
+      vrf_prove_per_s: opsPerSecond(() => vrfProve(vrfSeed, msg), { minMs: MS }),
+      vrf_verify_per_s: opsPerSecond(() => vrfVerify(vrfPk, vrf.proof, msg), { minMs: MS }),
       envelope_encode_per_s: opsPerSecond(() => heartbeat.encode(node, { seq: ++seq, time: 1_764_000_000_000, body }), {
         minMs: MS,
       }),
