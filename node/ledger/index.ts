@@ -1,0 +1,50 @@
+/** The public API of node/ledger (docs/ledger.md). Other layers import from here. */
+export { LEDGER_ERROR_CODES, LedgerError, type LedgerErrorCode } from './errors.ts';
+export {
+  defaultParams,
+  demoParams,
+  isParamName,
+  PARAM_NAMES,
+  type LedgerParams,
+  type ParamName,
+  validateParams,
+  withParam,
+} from './params.ts';
+export {
+  allocate,
+  decodeGenesis,
+  DISTRIBUTION,
+  encodeGenesis,
+  type GenesisConfig,
+  genesisId,
+  validateGenesis,
+  writeGenesis,
+} from './genesis.ts';
+export * as economics from './economics.ts';
+export { decodeTx, encodeTx, TX_KINDS, txHash, txSigningBytes, type Tx, type TxBody, type TxKind } from './tx.ts';
+export { encodeSigned, signAccountTx, signGovernanceTx, signManagerTx, type TxFields } from './tx-build.ts';
+export { decodeReceipt, encodeReceipt, signReceipt, type Receipt, type ReceiptFields } from './receipt.ts';
+export { channelId } from './exec-channels.ts';
+export { checkTx, signerClassOf } from './execute.ts';
+export { accountAt, spendable } from './exec-context.ts';
+export {
+  type Block,
+  type BlockHeader,
+  type BlockKind,
+  type Certificate,
+  certificateMessage,
+  decodeBlock,
+  decodeHeader,
+  encodeBlock,
+  headerHash,
+  quorum,
+  txRoot,
+  verifyCertificate,
+} from './block.ts';
+export { applyBlock, type BlockResult, ed25519Verify, type TxOutcome } from './apply-block.ts';
+export { type BlockDraft, Ledger } from './ledger.ts';
+export { LightClient } from './light.ts';
+export { checkInvariants, supplyReport, type SupplyReport } from './invariants.ts';
+export { StateView, type StoreLine } from './state.ts';
+export { stateKey, accountPath, nodePath, channelPath, META_PATHS } from './state-keys.ts';
+export type { AccountRecord, ChannelRecord, NodeRecord, Role } from './records.ts';

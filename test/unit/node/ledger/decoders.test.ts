@@ -1,0 +1,131 @@
+/**
+ * The decoders of untrusted bytes (transaction, block, header, receipt, genesis) throw nothing but LedgerError:
+ * random bytes and mutations (bit flips, truncations, insertions) of valid encodings, 10,000+ inputs each.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Ed25519KeyPair, sha256, utf8 } from '../../../../node/crypto/index.ts';
+import {
+  decodeBlock,
+  decodeGenesis,
+  decodeHeader,
+  decodeReceipt,
+  decodeTx,
+  encodeBlock,
+  encodeGenesis,
+  encodeReceipt,
+  encodeTx,
+  LedgerError,
+  signReceipt,
+  txRoot,
+} from '../../../../node/ledger/index.ts';
+import { encodeCbor } from '../../../../node/wire/index.ts';
+import { accountKey, nodeKey, testGenesis } from '../../../support/ledger-chain.ts';
+import { signAccountTx } from '../../../../node/ledger/index.ts';
+
+const chain = sha256(utf8('chain'));
+const samples = {
+  tx: encodeTx(
+    signAccountTx(
+      { chain, kind: 'register', nonce: 3n, fee: 10n, body: { node: nodeKey(1).publicKey.bytes, role: 'worker', hardware: 'x' } },
+      accountKey(1),
+      nodeKey(1),
+    ),
+  ),
+  receipt: encodeReceipt(
+    signReceipt(Ed25519KeyPair.fromSeed(sha256(utf8('s'))), {
+      channel: chain,
+      payee: nodeKey(2).publicKey.bytes,
+      amount: 5n,
+      nonce: 1n,
+      score: 90,
+    }),
+  ),
+  genesis: encodeGenesis(testGenesis()),
+};
+const header = {
+  chain,
+  height: 1n,
+  prevHash: chain,
+  round: 0n,
+  stateRoot: chain,
+  txRoot: txRoot([sha256(samples.tx)]),
+  time: 5n,
+  kind: 'final' as const,
+  proposer: nodeKey(3).publicKey.bytes,
+  leaders: [nodeKey(3).publicKey.bytes],
+  parentCertHash: chain,
+};
+const block = encodeBlock({ header, certificate: [{ member: chain, sig: new Uint8Array(64) }], parentCertificate: [], txs: [samples.tx] });
+const headerBytes = encodeCbor(header as never);
+
+const decoders: Record<string, [(b: Uint8Array) => unknown, Uint8Array]> = {
+  tx: [decodeTx, samples.tx],
+  block: [decodeBlock, block],
+  header: [decodeHeader, headerBytes],
+  receipt: [decodeReceipt, samples.receipt],
+  genesis: [decodeGenesis, samples.genesis],
+};
+
+function onlyLedgerErrors(decode: (b: Uint8Array) => unknown, bytes: Uint8Array): boolean {
+  try {
+    decode(bytes);
+    return true;
+  } catch (error) {
+    if (error instanceof LedgerError) return true;
+    throw error;
+  }
+}
+
+const mutation = (base: Uint8Array) =>
+  fc.oneof(
+    fc.record({ at: fc.nat(base.length - 1), bit: fc.nat(7) }).map(({ at, bit }) => {
+      const out = Uint8Array.from(base);
+      out[at]! ^= 1 << bit;
+      return out;
+    }),
+    fc.nat(base.length).map((n) => base.slice(0, n)),
+    fc.record({ at: fc.nat(base.length), extra: fc.uint8Array({ minLength: 1, maxLength: 8 }) }).map(({ at, extra }) =>
+      Uint8Array.from([...base.slice(0, at), ...extra, ...base.slice(at)]),
+    ),
+    fc.record({ at: fc.nat(base.length - 1), value: fc.nat(255) }).map(({ at, value }) => {
+      const out = Uint8Array.from(base);
+      out[at] = value;
+      return out;
+    }),
+  );
+
+describe('decoders of untrusted bytes', () => {
+  it('round-trip their valid samples', () => {
+    expect(encodeTx(decodeTx(samples.tx))).toEqual(samples.tx);
+    expect(encodeBlock(decodeBlock(block))).toEqual(block);
+    expect(encodeReceipt(decodeReceipt(samples.receipt))).toEqual(samples.receipt);
+    expect(encodeGenesis(decodeGenesis(samples.genesis))).toEqual(samples.genesis);
+  });
+
+  for (const [name, [decode, sample]] of Object.entries(decoders)) {
+    it(`${name}: 10,000 mutated and 2,000 random inputs throw only LedgerError`, () => {
+      fc.assert(fc.property(mutation(sample), (bytes) => onlyLedgerErrors(decode, bytes)), { numRuns: 10_000 });
+      fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => onlyLedgerErrors(decode, bytes)), { numRuns: 2_000 });
+    });
+  }
+
+  it('names the field of a schema error and refuses an unknown kind', () => {
+    const value = { ...(decodeTx(samples.tx) as object), kind: 'mint' };
+    try {
+      decodeTx(encodeCbor(value as never));
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(LedgerError);
+      expect((error as LedgerError).code).toBe('BAD_FIELD');
+      expect((error as LedgerError).field).toBe('tx.kind');
+    }
+    const noFee = { ...(decodeTx(samples.tx) as object), fee: 'ten' };
+    try {
+      decodeTx(encodeCbor(noFee as never));
+      expect.unreachable();
+    } catch (error) {
+      expect((error as LedgerError).field).toBe('tx.fee');
+    }
+  });
+});
