@@ -8,6 +8,7 @@ import { CliError, exitCodeOf } from './errors.ts';
 import { processIO, type CliIO } from './io.ts';
 import { ring } from './commands/ring.ts';
 import { store } from './commands/store.ts';
+import { up } from './commands/up.ts';
 import { wallet } from './commands/wallet.ts';
 
 export type Command = (args: string[], io: CliIO) => Promise<number>;
@@ -19,6 +20,7 @@ interface Entry {
 
 const commands: Record<string, Entry> = {
   ring: { run: ring, summary: 'look up keys, read and write values and show routing slices of the Worker Ring' },
+  up: { run: up, summary: 'run the local network on this machine (today: the Worker Ring)' },
   store: { run: store, summary: 'statistics, verification and garbage collection of a node\'s storage' },
   wallet: { run: wallet, summary: 'create, show, back up and restore wallets; sign and verify files' },
 };
