@@ -9,7 +9,7 @@ export function printLocated(io: CliIO, key: Key, located: Located, json: boolea
   const result = {
     key: keyToHex(key),
     epoch: Number(located.epoch),
-    hops: located.path.length,
+    hops: located.hops,
     path: located.path,
     owner: { index: located.index, id: located.id, servers: located.servers.map((s) => s.id) },
     redirects: located.redirects,
@@ -19,11 +19,11 @@ export function printLocated(io: CliIO, key: Key, located: Located, json: boolea
     return;
   }
   const lines = [`key    ${result.key}`, `epoch  ${result.epoch}`];
-  located.path.forEach((hop, i) => {
-    const last = i === located.path.length - 1;
-    lines.push(`hop ${i + 1}  Unity ${hop.unity} (${hop.id}) answered by ${hop.server}${last ? '' : ' → counterpart'}`);
+  located.path.forEach((hop) => {
+    const role = hop.next === located.index ? 'owner' : 'counterpart';
+    lines.push(`asked  Unity ${hop.unity} (server ${hop.server}) → ${role} Unity ${hop.next} (${hop.nextId})`);
   });
-  lines.push(`owner  Unity ${located.index} (${located.id}), ${located.servers.length} servers: ${result.owner.servers.join(' ')}`);
+  lines.push(`owner  Unity ${located.index} (${located.id}), ${located.hops} hops, ${located.servers.length} servers: ${result.owner.servers.join(' ')}`);
   io.stdout.write(`${lines.join('\n')}\n`);
 }
 

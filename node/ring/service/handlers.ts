@@ -83,6 +83,7 @@ export function registerHandlers(rpc: Rpc, deps: HandlerDeps): () => void {
         id: entry.id,
         servers: entry.servers.map((s) => ({ id: s.id, addrs: [...s.addrs] })),
         final: route.kind !== 'via',
+        from: slice.index,
       });
     },
     [METHOD.get]: async (body, ctx) => {

@@ -58,6 +58,8 @@ export const bodies = {
     servers: s.array(peerRefSchema, { max: MAX_SERVER_LIMIT }),
     /** True: this Unity owns the key; false: a counterpart to ask next. */
     final: s.bool(),
+    /** The answering server's own Unity. */
+    from: s.uint({ max: MAX_UNITIES }),
   }),
   syncRequest: s.struct({
     epoch: s.u64(),

@@ -14,11 +14,13 @@ import { bodies, decodeBody, encodeBody, METHOD } from './protocol.ts';
 import { at, fromRemote } from './remote-errors.ts';
 import { decodeSignedView, verifyView, type SignedView, type UnityView } from './view.ts';
 
-/** One step of a lookup: the Unity reached and the server that answered for it. */
+/** One find request of a lookup: the Unity asked, the server that answered, and the Unity it pointed to. */
 export interface Hop {
   readonly unity: number;
-  readonly id: string;
   readonly server: string;
+  /** The owner (the lookup ends there) or, from an entry server, a counterpart to ask next. */
+  readonly next: number;
+  readonly nextId: string;
 }
 
 export interface Located {
@@ -26,8 +28,13 @@ export interface Located {
   readonly index: number;
   readonly id: string;
   readonly servers: readonly PeerRef[];
-  /** Remote Unities asked, in order (the entry server's answer, for a client, counts as its first hop). */
+  /** The find requests, in order (from a server: none, or the counterpart; a client also asks its entry server). */
   readonly path: readonly Hop[];
+  /**
+   * Remote Unities on the route, the owner included: 0 when the caller's own Unity owns the key, 1 for its group,
+   * 2 through a counterpart (SPEC §5: at most 2 from a server); a client's entry server adds one.
+   */
+  readonly hops: number;
   /** WRONG_EPOCH answers that made the lookup start again from a fresher slice. */
   readonly redirects: number;
 }
@@ -85,7 +92,10 @@ export class Router {
     for (let step = 0; step < MAX_STEPS; step++) {
       if (answer?.final) {
         const { epoch, entry } = answer;
-        return { epoch, index: entry.index, id: entry.id, servers: entry.servers, path, redirects };
+        const own = this.options.view?.()?.slice.index;
+        const last = path.at(-1)?.unity;
+        const hops = path.length + (entry.index === own || entry.index === last ? 0 : 1);
+        return { epoch, index: entry.index, id: entry.id, servers: entry.servers, path, hops, redirects };
       }
       const targets = answer?.entry.servers ?? asked ?? [];
       if (targets.length === 0) throw new RingError('UNKNOWN_UNITY', 'no view and no entry server to start a lookup');
@@ -97,7 +107,7 @@ export class Router {
         asked = undefined;
         continue;
       }
-      path.push({ unity: reply.entry.index, id: reply.entry.id, server: reply.server });
+      path.push({ unity: reply.from, server: reply.server, next: reply.entry.index, nextId: reply.entry.id });
       answer = { final: reply.final, entry: reply.entry, epoch: reply.epoch };
       asked = undefined;
     }
@@ -118,7 +128,7 @@ export class Router {
   private async ask(
     servers: readonly PeerRef[],
     key: Key,
-  ): Promise<(Answer & { readonly server: string }) | 'restart'> {
+  ): Promise<(Answer & { readonly server: string; readonly from: number }) | 'restart'> {
     let last: unknown;
     for (const server of servers) {
       try {
@@ -130,7 +140,7 @@ export class Router {
         );
         const found = decodeBody(bodies.findReply, reply, METHOD.find);
         const entry: SliceEntry = { index: found.index, id: found.id, start: key, servers: found.servers };
-        return { final: found.final, entry, epoch: found.epoch, server: server.id };
+        return { final: found.final, entry, epoch: found.epoch, server: server.id, from: found.from };
       } catch (error) {
         if (this.freshView(error) !== undefined) return 'restart';
         last = fromRemote(error);

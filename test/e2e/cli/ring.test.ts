@@ -26,14 +26,17 @@ describe('ame ring against a running ring', () => {
     const key = sha256(utf8('where am I'));
     const lookup = await runAme(['ring', 'lookup', keyToHex(key), '--data', data, '--json']);
     expect(lookup.code, lookup.stderr).toBe(0);
-    const found = JSON.parse(lookup.stdout) as { hops: number; owner: { index: number }; path: unknown[] };
+    const found = JSON.parse(lookup.stdout) as { hops: number; owner: { index: number }; path: { unity: number; next: number }[] };
     expect(found.owner.index).toBe(unityOfKey(ring.authority.authority.map(), key));
+    // The CLI asks its entry server first, so its route is the entry's (≤ 2 hops) plus that first request.
+    expect(found.path[0]!.unity).toBe(0);
+    expect(found.path.at(-1)!.next).toBe(found.owner.index);
     expect(found.hops).toBeGreaterThanOrEqual(1);
-    expect(found.hops).toBeLessThanOrEqual(2);
+    expect(found.hops).toBeLessThanOrEqual(3);
 
     const text = await runAme(['ring', 'lookup', 'where am I', '--data', data]);
     expect(text.stdout).toContain(`key    ${keyToHex(key)}`);
-    expect(text.stdout).toMatch(/owner {2}Unity \d+/);
+    expect(text.stdout).toMatch(/owner {2}Unity \d+ \(u-[0-9a-f]+\), \d hops/);
 
     const slice = await runAme(['ring', 'slice', '--data', data, '--json']);
     expect(slice.code, slice.stderr).toBe(0);

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ecdsaAccountKey, Ed25519KeyPair, sha256, utf8 } from '../../../../../node/crypto/index.ts';
 import { signBootstrapList, verifyBootstrapList } from '../../../../../node/ring/bootstrap.ts';
 import { unityOfKey } from '../../../../../node/ring/locate.ts';
+import { route } from '../../../../../node/ring/groups.ts';
 import { compareKeys, midpoint } from '../../../../../node/ring/keyspace.ts';
 import { contentKey, ownedKey, signOwnedRecord } from '../../../../../node/ring/records.ts';
 import { replicaSet } from '../../../../../node/ring/replicas.ts';
@@ -44,7 +45,7 @@ async function expectReadable(r: NetRing, items: ReturnType<typeof values>) {
   for (const [i, item] of items.entries()) {
     const got = await live[(i * 7) % live.length]!.server.get(item.key);
     expect(got.result, `value ${i}`).toEqual(item.bytes);
-    expect(got.located.path.length).toBeLessThanOrEqual(2);
+    expect(got.located.hops).toBeLessThanOrEqual(2);
   }
 }
 
@@ -56,11 +57,13 @@ describe('Worker Ring on libp2p (9 Unities × 6 servers)', () => {
     const map = ring.authority.authority.map();
     for (let k = 0; k < 8; k++) {
       const key = sha256(utf8(`lookup ${k}`));
-      const located = await Promise.all(ring.live().map((n) => n.server.locate(key)));
-      for (const l of located) {
+      const live = ring.live();
+      const located = await Promise.all(live.map((n) => n.server.locate(key)));
+      located.forEach((l, i) => {
         expect(l.index).toBe(unityOfKey(map, key));
-        expect(l.path.length).toBeLessThanOrEqual(2);
-      }
+        expect(l.hops).toBe(route(live[i]!.server.view()!.slice.index, l.index, map.unities.length).length);
+        expect(l.hops).toBeLessThanOrEqual(2);
+      });
     }
 
     const items = values(30, 'survivor');

@@ -31,7 +31,7 @@ async function expectReadable(r: SimRing, items: ReturnType<typeof values>, from
     const server = from[(i * 7) % from.length]!;
     const got = await r.drive(server.get(item.key));
     expect(got.result, `value ${i}`).toEqual(item.bytes);
-    expect(got.located.path.length).toBeLessThanOrEqual(2);
+    expect(got.located.hops).toBeLessThanOrEqual(2);
   }
 }
 
@@ -114,7 +114,7 @@ describe('Worker Ring changes on the simulator', () => {
     expect(ring.authority.map().unities.some((u) => u.servers.some((s) => s.id === 'fresh'))).toBe(true);
     await expectReadable(ring, items, [fresh]);
     const key = sha256(new TextEncoder().encode('anything'));
-    expect((await ring.drive(fresh.locate(key))).path.length).toBeLessThanOrEqual(2);
+    expect((await ring.drive(fresh.locate(key))).hops).toBeLessThanOrEqual(2);
   });
 });
 

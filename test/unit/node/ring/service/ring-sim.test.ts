@@ -4,6 +4,7 @@ import { ecdsaAccountKey, Ed25519KeyPair, sha256 } from '../../../../../node/cry
 import { contentKey, ownedKey, signOwnedRecord } from '../../../../../node/ring/records.ts';
 import { replicaSet } from '../../../../../node/ring/replicas.ts';
 import { unityOfKey } from '../../../../../node/ring/locate.ts';
+import { route } from '../../../../../node/ring/groups.ts';
 import { encodeRingValue } from '../../../../../node/ring/service/value.ts';
 import { encodeBody, bodies, METHOD } from '../../../../../node/ring/service/protocol.ts';
 import { encodeSignedView, signView, viewOf } from '../../../../../node/ring/service/view.ts';
@@ -25,14 +26,20 @@ describe('Worker Ring on the simulator (9 Unities of 6 servers)', () => {
   it('finds the owner of every key from every server in at most two hops', async () => {
     ring = await simRing({ unities: 9, serversPerUnity: 6 });
     const map = ring.authority.map();
+    const hopsSeen = new Set<number>();
     for (let k = 0; k < 20; k++) {
       const key = sha256(new TextEncoder().encode(`key ${k}`));
       for (const server of ring.servers) {
         const located = await ring.drive(server.locate(key));
         expect(located.index).toBe(unityOfKey(map, key));
-        expect(located.path.length).toBeLessThanOrEqual(2);
+        // Exactly the Unities of the index-level route: 0 home, 1 in the group, 2 through a counterpart.
+        const own = server.view()!.slice.index;
+        expect(located.hops).toBe(route(own, located.index, map.unities.length).length);
+        expect(located.hops).toBeLessThanOrEqual(2);
+        hopsSeen.add(located.hops);
       }
     }
+    expect([...hopsSeen].sort()).toEqual([0, 1, 2]);
   });
 
   it('writes to a majority of five replicas and reads from any server, after two replicas die', async () => {
