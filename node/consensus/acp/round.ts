@@ -1,0 +1,131 @@
+/** The state of one ACP round (one height) at one node: proposals seen, reduction tallies, PBFT tallies. */
+import { toHex } from '../../crypto/index.ts';
+import type { AcpMessage, Commit, Hash, PrePrepare, Prepare, Vote } from '../types.ts';
+import type { BlockRecord } from './chain.ts';
+import type { Committee } from './committee.ts';
+import type { CheckedProposal } from './verify.ts';
+
+/**
+ * Votes of one kind, one counted per sender: the first a sender sends. A second, different vote from the same
+ * sender is equivocation and is not counted (unless `countEquivocations`, the deliberately broken variant).
+ */
+export class Tally<M extends { readonly from: number; readonly id: Hash }> {
+  readonly #first = new Map<number, string>();
+  readonly #byId = new Map<string, Map<number, M>>();
+  readonly #countEquivocations: boolean;
+
+  constructor(countEquivocations = false) {
+    this.#countEquivocations = countEquivocations;
+  }
+
+  /** Adds a (checked) message; returns its id in hex if it counted, undefined if it was ignored. */
+  add(m: M): string | undefined {
+    const idHex = toHex(m.id);
+    const first = this.#first.get(m.from);
+    if (first !== undefined && first !== idHex && !this.#countEquivocations) return undefined;
+    if (first === undefined) this.#first.set(m.from, idHex);
+    let votes = this.#byId.get(idHex);
+    if (votes === undefined) {
+      votes = new Map();
+      this.#byId.set(idHex, votes);
+    }
+    if (votes.has(m.from)) return undefined;
+    votes.set(m.from, m);
+    return idHex;
+  }
+
+  count(idHex: string): number {
+    return this.#byId.get(idHex)?.size ?? 0;
+  }
+
+  messages(idHex: string): M[] {
+    return [...(this.#byId.get(idHex)?.values() ?? [])];
+  }
+
+  /** The id with at least `quorum` votes (the lowest such id if several, which a good committee never has). */
+  withQuorum(quorum: number): string | undefined {
+    let best: string | undefined;
+    for (const [idHex, votes] of this.#byId) {
+      if (votes.size >= quorum && (best === undefined || idHex < best)) best = idHex;
+    }
+    return best;
+  }
+}
+
+export type Phase = 'proposing' | 'step1' | 'step2' | 'pbft' | 'done';
+
+export class RoundState {
+  readonly height: number;
+  readonly head: BlockRecord;
+  readonly committee: Committee;
+  readonly epoch: number;
+  phase: Phase = 'proposing';
+  /** This node's VRF proof (its credential) and whether it selects this node into the final committee. */
+  cred: Uint8Array | undefined;
+  inFinal = false;
+  readonly proposals = new Map<string, CheckedProposal>();
+  /** VRF outputs of final-committee members, from their proposals: they rank the PBFT leaders. */
+  readonly vrfOf = new Map<number, Uint8Array>();
+  readonly step1: Tally<Vote>;
+  readonly step2: Tally<Vote>;
+  readonly prepares: Tally<Prepare>;
+  readonly commits: Tally<Commit>;
+  readonly prePrepares: PrePrepare[] = [];
+  /** Reduction output (hex id), once stage III ends. */
+  output: string | undefined;
+  readonly emptyIdHex: string;
+  /** Every message of this height, to replay if the round restarts on another head. */
+  readonly raw: AcpMessage[] = [];
+
+  constructor(
+    head: BlockRecord,
+    committee: Committee,
+    emptyIdHex: string,
+    epoch: number,
+    countEquivocations: boolean,
+  ) {
+    this.height = head.height + 1;
+    this.head = head;
+    this.committee = committee;
+    this.emptyIdHex = emptyIdHex;
+    this.epoch = epoch;
+    this.step1 = new Tally(countEquivocations);
+    this.step2 = new Tally(countEquivocations);
+    this.prepares = new Tally(countEquivocations);
+    this.commits = new Tally(countEquivocations);
+  }
+
+  /** Stage III choice: the proposal on our head with the largest size, ties by the lowest id; else empty. */
+  candidate(): string {
+    let best: { size: number; idHex: string } | undefined;
+    for (const p of this.proposals.values()) {
+      if (toHex(p.proposal.prev) !== this.head.idHex) continue;
+      const size = p.proposal.size;
+      if (best === undefined || size > best.size || (size === best.size && p.idHex < best.idHex)) {
+        best = { size, idHex: p.idHex };
+      }
+    }
+    return best?.idHex ?? this.emptyIdHex;
+  }
+
+  /** Stage IV 4.1: does `me` lead an instance for `output`? Lowest VRF outputs lead valid, highest lead empty. */
+  leads(me: number, validLeaders: number, emptyLeaders: number): boolean {
+    const mine = this.vrfOf.get(me);
+    if (mine === undefined || this.output === undefined) return false;
+    const ranked = [...this.vrfOf.entries()]
+      .map(([from, out]) => ({ from, hex: toHex(out) }))
+      .sort((a, b) => (a.hex < b.hex ? -1 : a.hex > b.hex ? 1 : a.from - b.from));
+    const empty = this.output === this.emptyIdHex;
+    const chosen = empty ? ranked.reverse().slice(0, emptyLeaders) : ranked.slice(0, validLeaders);
+    return chosen.some((r) => r.from === me);
+  }
+}
+
+/** What this node has sent at one height: never two different prepares or commits, whatever branch it is on. */
+export interface SentMemo {
+  voted1?: string;
+  voted2?: string;
+  prepared?: string;
+  committed?: string;
+  led?: boolean;
+}

@@ -1,0 +1,101 @@
+/**
+ * ACP messages on the wire: deterministic CBOR (node/wire) with an exact schema per kind. Decoding untrusted
+ * bytes throws ConsensusError BAD_MESSAGE and nothing else; signatures are checked later by the state machine,
+ * against the committee of the message's round.
+ */
+import { decodeCbor, encodeCbor, s, type CborValue, type Schema } from '../wire/index.ts';
+import { ConsensusError } from './errors.ts';
+import type { AcpMessage } from './types.ts';
+
+const MAX_MESSAGE = 256 * 1024;
+const MAX_MEMBERS = 4096;
+const hash = s.bytes({ len: 32 });
+const sig = s.bytes({ min: 1, max: 128 });
+const proof = s.bytes({ min: 1, max: 128 });
+const index = s.uint({ max: MAX_MEMBERS - 1 });
+const height = s.uint({ max: 2 ** 48 });
+
+const proposal = s.struct({
+  kind: s.literal('proposal'),
+  height,
+  from: index,
+  prev: hash,
+  valueHash: hash,
+  size: s.uint({ max: 2 ** 40 }),
+  vrfProof: proof,
+  sig,
+});
+const vote = s.struct({
+  kind: s.literal('vote'),
+  step: s.uint({ max: 2 }),
+  height,
+  from: index,
+  id: hash,
+  cred: s.optional(proof),
+  sig,
+});
+const preprepare = s.struct({
+  kind: s.literal('preprepare'),
+  height,
+  from: index,
+  prev: hash,
+  id: hash,
+  proposal: s.optional(proposal),
+  cred: s.optional(proof),
+  sig,
+});
+const prepare = s.struct({ kind: s.literal('prepare'), height, from: index, leader: index, id: hash, cred: s.optional(proof), sig });
+const commit = s.struct({ kind: s.literal('commit'), height, from: index, id: hash, cred: s.optional(proof), sig });
+const evidence = s.struct({
+  height,
+  prev: hash,
+  proposal: s.optional(proposal),
+  prepares: s.optional(s.array(prepare, { max: MAX_MEMBERS })),
+  commits: s.optional(s.array(commit, { max: MAX_MEMBERS })),
+});
+const decision = s.struct({ kind: s.literal('decision'), block: evidence });
+const status = s.struct({ kind: s.literal('status'), from: index, blocks: s.array(evidence, { max: 64 }) });
+const sync = s.struct({ kind: s.literal('sync'), from: index, height });
+
+const schemas: Readonly<Record<AcpMessage['kind'], Schema<unknown>>> = {
+  proposal,
+  vote,
+  preprepare,
+  prepare,
+  commit,
+  decision,
+  status,
+  sync,
+};
+
+/** Drops undefined optional fields: the CBOR data model has no undefined. */
+function plain(value: unknown): CborValue {
+  if (value instanceof Uint8Array || value === null || typeof value !== 'object') return value as CborValue;
+  if (Array.isArray(value)) return value.map(plain);
+  const out: Record<string, CborValue> = {};
+  for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = plain(v);
+  return out;
+}
+
+export function encodeAcpMessage(m: AcpMessage): Uint8Array {
+  return encodeCbor(plain(m));
+}
+
+export function decodeAcpMessage(bytes: Uint8Array): AcpMessage {
+  try {
+    const value = decodeCbor(bytes, { maxSize: MAX_MESSAGE });
+    const kind = (value as { kind?: unknown } | null)?.kind;
+    if (typeof kind !== 'string' || !Object.hasOwn(schemas, kind)) {
+      throw new ConsensusError('BAD_MESSAGE', 'unknown ACP message kind');
+    }
+    const parsed = schemas[kind as AcpMessage['kind']].parse(value, kind) as AcpMessage;
+    if (parsed.kind === 'vote' && parsed.step !== 1 && parsed.step !== 2) {
+      throw new ConsensusError('BAD_MESSAGE', 'vote.step: expected 1 or 2');
+    }
+    return parsed;
+  } catch (cause) {
+    if (cause instanceof ConsensusError) throw cause;
+    throw new ConsensusError('BAD_MESSAGE', `bad ACP message: ${(cause as Error).message}`, { cause });
+  }
+}
+

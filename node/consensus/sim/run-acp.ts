@@ -1,0 +1,274 @@
+/**
+ * Runs n ACP nodes for a span of virtual time from one seed, with Byzantine nodes and a faulty network, and
+ * judges the run: safety (SafetyChecker), and liveness — after the partition heals (or from the start), every
+ * honest node keeps finalising. The report carries the figures of docs/consensus.md.
+ */
+import { toHex } from '../../crypto/index.ts';
+import { seededRandom } from '../../net/sim/index.ts';
+import { fastSuite, realSuite, type CryptoSuite, type NodeKeys, type VrfImplementation } from '../crypto-suite.ts';
+import { AcpNode } from '../acp/node.ts';
+import { Committee, type Member } from '../acp/committee.ts';
+import { DEFAULT_ACP_PARAMS, quorumOf, type AcpParams } from '../acp/params.ts';
+import { emptyId, writer } from '../sign-bytes.ts';
+import type { AcpEvent, AcpMessage, Decide } from '../types.ts';
+import { ByzantineBehaviour, type ByzantineKind, type Transmission } from './byzantine.ts';
+import { SafetyChecker, type Violation } from './checker.ts';
+import { SimLoop, type NetworkFaults } from './network.ts';
+import { badCommitteeOdds, mean, percentile } from './stats.ts';
+
+export interface AcpScenario {
+  readonly seed: number;
+  readonly n: number;
+  /** One entry per Byzantine node; which nodes are Byzantine is drawn from the seed. */
+  readonly byzantine: readonly ByzantineKind[];
+  readonly durationMs: number;
+  readonly suite?: 'fast' | 'real';
+  /** Needed for the real suite: the ECVRF of node/crypto/vrf.ts. */
+  readonly vrf?: VrfImplementation;
+  /** Round-trip every message through the CBOR codec (decoders of untrusted input). */
+  readonly wire?: { encode(m: AcpMessage): Uint8Array; decode(b: Uint8Array): AcpMessage };
+  readonly faults?: Partial<NetworkFaults>;
+  /** Splits the ring in two for [startMs, endMs). */
+  readonly partition?: { readonly startMs: number; readonly endMs: number };
+  readonly params?: Partial<AcpParams>;
+  readonly countEquivocations?: boolean;
+}
+
+export interface CommitteeFigures {
+  readonly rounds: number;
+  readonly thirdByzantine: number;
+  readonly noIntersection: number;
+  readonly expectedThird: number;
+  readonly expectedNoIntersection: number;
+}
+
+export interface AcpReport {
+  readonly seed: number;
+  readonly n: number;
+  readonly f: number;
+  readonly suite: string;
+  readonly heights: number;
+  readonly finalised: number;
+  readonly empty: number;
+  readonly tentative: number;
+  readonly roundMeanMs: number;
+  readonly roundP99Ms: number;
+  readonly messages: number;
+  readonly violations: readonly Violation[];
+  readonly excusedConflicts: number;
+  readonly liveness: { readonly ok: boolean; readonly detail: string };
+  readonly committees?: CommitteeFigures;
+  /** No violation and live. */
+  readonly ok: boolean;
+}
+
+export const DEFAULT_FAULTS: NetworkFaults = { minDelayMs: 2, maxDelayMs: 40, dropRate: 0.01, duplicateRate: 0.02 };
+
+export function replayHint(seed: number): string {
+  return `AME_CONSENSUS_SEED=${seed}`;
+}
+
+export function runAcp(s: AcpScenario): AcpReport {
+  const random = seededRandom(`acp/${s.seed}`);
+  const params: AcpParams = { ...DEFAULT_ACP_PARAMS, ...s.params };
+  const suite: CryptoSuite =
+    s.suite === 'real' && s.vrf !== undefined ? realSuite(s.vrf, { memoize: true }) : fastSuite();
+  const keyRandom = random.fork('keys');
+  const keys: NodeKeys[] = Array.from({ length: s.n }, () => suite.keysFromSeed(keyRandom.bytes(32)));
+  const members: Member[] = keys.map((k) => ({ publicKey: k.publicKey, reputation: 1 }));
+  const genesis = { id: suite.hash(writer().text('genesis').u32(s.seed).done()), seed: random.fork('rs0').bytes(32) };
+  const order = Array.from({ length: s.n }, (_, i) => i);
+  const byzRandom = random.fork('byzantine');
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = byzRandom.int(i + 1);
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  const byzKind = new Map<number, ByzantineKind>();
+  s.byzantine.forEach((kind, i) => byzKind.set(order[i]!, kind));
+  const honest = order.filter((i) => !byzKind.has(i));
+
+  const nodes = keys.map(
+    (k, index) =>
+      new AcpNode({
+        index,
+        members,
+        keys: k,
+        suite,
+        params,
+        genesis,
+        ...(s.countEquivocations === true ? { countEquivocations: true } : {}),
+      }),
+  );
+  const behaviours = new Map<number, ByzantineBehaviour>();
+  for (const [index, kind] of byzKind) {
+    behaviours.set(
+      index,
+      new ByzantineBehaviour(kind, {
+        index,
+        n: s.n,
+        keys: keys[index]!,
+        suite,
+        random: random.fork(`byz/${index}`),
+        emptyIdAt: (h) => emptyId(h, nodes[index]!.store.headFor(h).id, suite.hash),
+        lateMs: params.sbrMs * 0.6,
+      }),
+    );
+  }
+
+  const faults: NetworkFaults = {
+    ...DEFAULT_FAULTS,
+    ...s.faults,
+    ...(s.partition !== undefined
+      ? { partition: { ...s.partition, groups: [order.filter((_, i) => i % 2 === 0), order.filter((_, i) => i % 2 === 1)] } }
+      : {}),
+  };
+  const loop = new SimLoop(random.fork('net'), faults);
+  const quorum = quorumOf(params, s.n);
+  const committeeBad = new Map<number, { third: boolean; noIntersection: boolean }>();
+  const checker = new SafetyChecker(quorum, (h) => {
+    const c = committeeBad.get(h);
+    return c !== undefined && (c.third || c.noIntersection);
+  });
+  const valueRandom = random.fork('values');
+  const decideTimes = new Map<number, Map<number, number>>();
+  const lastFinalAt = new Map<number, number>();
+  const tentativeHeights = new Set<number>();
+  const sampled = s.n > params.fullCommitteeUpTo;
+
+  const evaluateCommittee = (node: number, d: Decide): void => {
+    if (committeeBad.has(d.height)) return;
+    const block = nodes[node]!.store.get(toHex(d.id));
+    if (block === undefined) return;
+    const c = new Committee(members, block.seed, d.height, params, suite);
+    let size = 0;
+    let bad = 0;
+    for (const i of c.potential) {
+      if (!c.selects(keys[i]!.vrfProve(c.alpha).output)) continue;
+      size += 1;
+      if (byzKind.has(i)) bad += 1;
+    }
+    // Judged by the specified quorum rule, so a deliberately lowered quorum is not an excuse.
+    const { quorumOverride: _lowered, ...spec } = params;
+    const specQuorum = quorumOf(spec, s.n);
+    committeeBad.set(d.height, { third: 3 * bad >= size, noIntersection: !c.full && bad >= 2 * specQuorum - size });
+  };
+
+  const feedValue = (i: number): void => {
+    const valueHash = suite.hash(writer().text('value').u32(s.seed).u32(i).bytes(valueRandom.bytes(8)).done());
+    dispatch(i, { kind: 'value', valueHash, size: 1 + valueRandom.int(5000) });
+  };
+
+  const onDecide = (i: number, d: Decide): void => {
+    if (byzKind.has(i)) return;
+    const times = decideTimes.get(i) ?? new Map<number, number>();
+    decideTimes.set(i, times);
+    if (!times.has(d.height)) times.set(d.height, loop.now);
+    if (d.decision === 'tentative') tentativeHeights.add(d.height);
+    else {
+      lastFinalAt.set(i, loop.now);
+      evaluateCommittee(i, d);
+    }
+    checker.onDecide(i, d);
+  };
+
+  const transmit = (i: number, message: AcpMessage, to: readonly number[] | 'all'): void => {
+    const behaviour = behaviours.get(i);
+    const list: Transmission[] = behaviour
+      ? behaviour.transmit(message, to)
+      : [{ to: to === 'all' ? order.filter((j) => j !== i) : to, message, extraDelayMs: 0 }];
+    for (const t of list) {
+      const wire = s.wire;
+      const bytes = wire?.encode(t.message);
+      for (const j of t.to) {
+        if (j === i) continue;
+        loop.send(i, j, t.extraDelayMs, () => deliver(j, bytes !== undefined ? wire!.decode(bytes) : t.message));
+      }
+    }
+  };
+
+  const deliver = (j: number, message: AcpMessage): void => {
+    if (byzKind.get(j) === 'silent') return;
+    behaviours.get(j)?.observe(message);
+    dispatch(j, { kind: 'message', message });
+  };
+
+  function dispatch(i: number, event: AcpEvent): void {
+    const outputs = nodes[i]!.handle(event);
+    let decided = false;
+    for (const o of outputs) {
+      if (o.kind === 'broadcast') transmit(i, o.message, 'all');
+      else if (o.kind === 'send') transmit(i, o.message, [o.to]);
+      else if (o.kind === 'set-timer') {
+        const { name, height, epoch } = o;
+        loop.at(o.delayMs, () => dispatch(i, { kind: 'timer', name, height, epoch }));
+      } else {
+        onDecide(i, o);
+        decided = true;
+      }
+    }
+    if (decided) feedValue(i);
+  }
+
+  for (let i = 0; i < s.n; i++) {
+    if (byzKind.get(i) === 'silent') continue;
+    loop.at(0, () => {
+      feedValue(i);
+      dispatch(i, { kind: 'start' });
+    });
+  }
+  loop.run(s.durationMs);
+  checker.finish();
+
+  // Figures.
+  const finalChain = checker.finalChain();
+  let empty = 0;
+  for (const [h, idHex] of finalChain) {
+    const block = nodes[honest[0] ?? 0]!.store.get(idHex) ?? nodes.map((nd) => nd.store.get(idHex)).find((b) => b);
+    if (block !== undefined && block.proposal === undefined && h > 0) empty += 1;
+  }
+  const rounds: number[] = [];
+  for (const times of decideTimes.values()) {
+    const hs = [...times.keys()].sort((a, b) => a - b);
+    for (let k = 1; k < hs.length; k++) if (hs[k] === hs[k - 1]! + 1) rounds.push(times.get(hs[k]!)! - times.get(hs[k - 1]!)!);
+  }
+  const healAt = s.partition?.endMs ?? 0;
+  // Keeps finalising: a final block after the partition heals, and within the last four SBRs of the run.
+  const liveFrom = Math.max(s.partition === undefined ? 0 : healAt + params.sbrMs, s.durationMs - 4 * params.sbrMs);
+  const stalled = honest.filter((i) => (lastFinalAt.get(i) ?? -1) < liveFrom);
+  const liveness = {
+    ok: stalled.length === 0,
+    detail: stalled.length === 0 ? 'every honest node finalised after healing' : `no final block after ${liveFrom} ms at nodes ${stalled.join(',')}`,
+  };
+  let committees: CommitteeFigures | undefined;
+  if (sampled) {
+    const m = Math.min(params.potentialSize, s.n);
+    const odds = badCommitteeOdds(s.n, s.byzantine.length, m, params.expectedFinalSize / m, quorum);
+    const evaluated = [...committeeBad.values()];
+    committees = {
+      rounds: evaluated.length,
+      thirdByzantine: evaluated.filter((c) => c.third).length,
+      noIntersection: evaluated.filter((c) => c.noIntersection).length,
+      expectedThird: odds.thirdByzantine,
+      expectedNoIntersection: odds.noHonestIntersection,
+    };
+  }
+  const heights = Math.max(0, ...honest.map((i) => nodes[i]!.height));
+  return {
+    seed: s.seed,
+    n: s.n,
+    f: s.byzantine.length,
+    suite: suite.name,
+    heights,
+    finalised: finalChain.size - empty,
+    empty,
+    tentative: tentativeHeights.size,
+    roundMeanMs: mean(rounds),
+    roundP99Ms: percentile(rounds, 99),
+    messages: loop.messages,
+    violations: checker.violations,
+    excusedConflicts: checker.excused.length,
+    liveness,
+    ...(committees !== undefined ? { committees } : {}),
+    ok: checker.violations.length === 0 && stalled.length === 0,
+  };
+}

@@ -1,0 +1,146 @@
+/**
+ * Messages, events and outputs of the consensus state machines. The core agrees on opaque values identified by a
+ * 32-byte hash (as CometBFT's consensus is independent of the application): a proposal names the application's
+ * value by `valueHash` and its transaction size, and the block the consensus layer chains is
+ * (height, prev, proposal) — or the empty block of a height, whose id depends only on (height, prev).
+ */
+export type Hash = Uint8Array;
+
+/** Stage II: a final-committee member's candidate, with its VRF proof on the round seed (membership and RS). */
+export interface Proposal {
+  readonly kind: 'proposal';
+  readonly height: number;
+  readonly from: number;
+  readonly prev: Hash;
+  readonly valueHash: Hash;
+  /** Transaction bytes of the value: the largest proposal wins (§2.2.4), ties by the lowest id. */
+  readonly size: number;
+  readonly vrfProof: Uint8Array;
+  readonly sig: Uint8Array;
+}
+
+/** Stage III: a reduction vote, step 1 or 2. `cred` is the voter's VRF proof when committees are sampled. */
+export interface Vote {
+  readonly kind: 'vote';
+  readonly step: 1 | 2;
+  readonly height: number;
+  readonly from: number;
+  readonly id: Hash;
+  readonly cred?: Uint8Array;
+  readonly sig: Uint8Array;
+}
+
+/** Stage IV: the leader of one parallel PBFT instance starts it with its reduction output. */
+export interface PrePrepare {
+  readonly kind: 'preprepare';
+  readonly height: number;
+  readonly from: number;
+  readonly prev: Hash;
+  readonly id: Hash;
+  /** The proposal behind `id`; absent for the empty block. */
+  readonly proposal?: Proposal;
+  readonly cred?: Uint8Array;
+  readonly sig: Uint8Array;
+}
+
+export interface Prepare {
+  readonly kind: 'prepare';
+  readonly height: number;
+  readonly from: number;
+  readonly leader: number;
+  readonly id: Hash;
+  readonly cred?: Uint8Array;
+  readonly sig: Uint8Array;
+}
+
+export interface Commit {
+  readonly kind: 'commit';
+  readonly height: number;
+  readonly from: number;
+  readonly id: Hash;
+  readonly cred?: Uint8Array;
+  readonly sig: Uint8Array;
+}
+
+/** One block of a chain with the evidence that makes it checkable by anyone. */
+export interface BlockEvidence {
+  readonly height: number;
+  readonly prev: Hash;
+  /** Absent for an empty block. */
+  readonly proposal?: Proposal;
+  /** A quorum of prepares: the block is the one value of its height that may have been committed. */
+  readonly prepares?: readonly Prepare[];
+  /** A quorum of commits: the final-consensus certificate. */
+  readonly commits?: readonly Commit[];
+}
+
+/** Propagation (stage P): a final block and its certificate. Unsigned — the certificate is self-verifying. */
+export interface Decision {
+  readonly kind: 'decision';
+  readonly block: BlockEvidence;
+}
+
+/** A node's chain since its last final block: sent at the tentative barrier (SBR) and in answer to a sync. */
+export interface Status {
+  readonly kind: 'status';
+  readonly from: number;
+  readonly blocks: readonly BlockEvidence[];
+}
+
+/** Recovery: asks a peer for its chain from `height` on (a lagging node catching up). */
+export interface SyncRequest {
+  readonly kind: 'sync';
+  readonly from: number;
+  readonly height: number;
+}
+
+export type AcpMessage = Proposal | Vote | PrePrepare | Prepare | Commit | Decision | Status | SyncRequest;
+export type SignedAcpMessage = Proposal | Vote | PrePrepare | Prepare | Commit;
+
+export type TimerName = 'proposal' | 'step1' | 'step2' | 'sbr' | 'view';
+
+export type ConsensusEvent<M> =
+  | { readonly kind: 'start' }
+  | { readonly kind: 'message'; readonly message: M }
+  | { readonly kind: 'timer'; readonly name: TimerName; readonly height: number; readonly epoch: number }
+  /** The application's current value (a block body snapshot), proposed from the next round this node leads on. */
+  | { readonly kind: 'value'; readonly valueHash: Hash; readonly size: number };
+
+export type DecideKind = 'final' | 'tentative';
+
+export interface Decide {
+  readonly kind: 'decide';
+  readonly height: number;
+  /** ACP: equals height (one block per round); PBFT: the view in which it was decided. */
+  readonly round: number;
+  readonly id: Hash;
+  readonly prev: Hash;
+  /** The application value, or undefined for the empty block. */
+  readonly valueHash: Hash | undefined;
+  readonly decision: DecideKind;
+  /** Final: how — by its own certificate, or confirmed by the certificate of the final successor at `by`. */
+  readonly via?: 'certificate' | 'successor';
+  readonly by?: number;
+  readonly certificate?: readonly Commit[];
+}
+
+export type ConsensusOutput<M> =
+  | { readonly kind: 'broadcast'; readonly message: M }
+  | { readonly kind: 'send'; readonly to: number; readonly message: M }
+  | {
+      readonly kind: 'set-timer';
+      readonly name: TimerName;
+      readonly height: number;
+      readonly epoch: number;
+      readonly delayMs: number;
+    }
+  | Decide;
+
+export type AcpEvent = ConsensusEvent<AcpMessage>;
+export type AcpOutput = ConsensusOutput<AcpMessage>;
+
+/** A consensus state machine: everything it does is a function of the events it was given. */
+export interface ConsensusNode<M> {
+  readonly index: number;
+  handle(event: ConsensusEvent<M>): ConsensusOutput<M>[];
+}
