@@ -69,7 +69,7 @@ const schemas: Readonly<Record<AcpMessage['kind'], Schema<unknown>>> = {
 };
 
 /** Drops undefined optional fields: the CBOR data model has no undefined. */
-function plain(value: unknown): CborValue {
+export function plain(value: unknown): CborValue {
   if (value instanceof Uint8Array || value === null || typeof value !== 'object') return value as CborValue;
   if (Array.isArray(value)) return value.map(plain);
   const out: Record<string, CborValue> = {};
@@ -82,20 +82,29 @@ export function encodeAcpMessage(m: AcpMessage): Uint8Array {
 }
 
 export function decodeAcpMessage(bytes: Uint8Array): AcpMessage {
-  try {
-    const value = decodeCbor(bytes, { maxSize: MAX_MESSAGE });
-    const kind = (value as { kind?: unknown } | null)?.kind;
-    if (typeof kind !== 'string' || !Object.hasOwn(schemas, kind)) {
-      throw new ConsensusError('BAD_MESSAGE', 'unknown ACP message kind');
-    }
-    const parsed = schemas[kind as AcpMessage['kind']].parse(value, kind) as AcpMessage;
-    if (parsed.kind === 'vote' && parsed.step !== 1 && parsed.step !== 2) {
-      throw new ConsensusError('BAD_MESSAGE', 'vote.step: expected 1 or 2');
-    }
-    return parsed;
-  } catch (cause) {
-    if (cause instanceof ConsensusError) throw cause;
-    throw new ConsensusError('BAD_MESSAGE', `bad ACP message: ${(cause as Error).message}`, { cause });
+  const parsed = decodeBySchema<AcpMessage>(bytes, schemas, 'ACP', MAX_MESSAGE);
+  if (parsed.kind === 'vote' && parsed.step !== 1 && parsed.step !== 2) {
+    throw new ConsensusError('BAD_MESSAGE', 'vote.step: expected 1 or 2');
   }
+  return parsed;
 }
 
+/** Decodes one message by the schema its `kind` names; anything wrong is ConsensusError BAD_MESSAGE. */
+export function decodeBySchema<M extends { readonly kind: string }>(
+  bytes: Uint8Array,
+  kinds: Readonly<Record<M['kind'], Schema<unknown>>>,
+  what: string,
+  maxSize: number,
+): M {
+  try {
+    const value = decodeCbor(bytes, { maxSize });
+    const kind = (value as { kind?: unknown } | null)?.kind;
+    if (typeof kind !== 'string' || !Object.hasOwn(kinds, kind)) {
+      throw new ConsensusError('BAD_MESSAGE', `unknown ${what} message kind`);
+    }
+    return (kinds[kind as M['kind']] as Schema<unknown>).parse(value, kind) as M;
+  } catch (cause) {
+    if (cause instanceof ConsensusError) throw cause;
+    throw new ConsensusError('BAD_MESSAGE', `bad ${what} message: ${(cause as Error).message}`, { cause });
+  }
+}

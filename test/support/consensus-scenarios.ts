@@ -8,6 +8,9 @@ import { decodeAcpMessage, encodeAcpMessage } from '../../node/consensus/codec.t
 import { BYZANTINE_KINDS, type ByzantineKind } from '../../node/consensus/sim/byzantine.ts';
 import { replayHint, runAcp, type AcpReport, type AcpScenario } from '../../node/consensus/sim/run-acp.ts';
 import { seededRandom } from '../../node/net/sim/index.ts';
+import { decodePbftMessage, encodePbftMessage } from '../../node/consensus/pbft/codec.ts';
+import { PBFT_BYZANTINE_KINDS, type PbftByzantineKind } from '../../node/consensus/sim/pbft-byzantine.ts';
+import { runPbft, type PbftReport, type PbftScenario } from '../../node/consensus/sim/run-pbft.ts';
 
 export interface ScenarioShape {
   readonly sizes: readonly number[];
@@ -62,4 +65,37 @@ export function runChecked(scenario: AcpScenario): AcpReport {
 export function seedsToRun(all: readonly number[]): readonly number[] {
   const only = process.env['AME_CONSENSUS_SEED'];
   return only === undefined ? all : [Number(only)];
+}
+
+/** The PBFT baseline's scenario of a seed: ring size, Byzantine kinds (silent when leading among them), partition, faults. */
+export function pbftScenarioFor(seed: number, shape: ScenarioShape): PbftScenario {
+  const r = seededRandom(`pbft-scenario/${seed}`);
+  const n = shape.sizes[r.int(shape.sizes.length)]!;
+  const maxF = Math.floor((n - 1) / 3);
+  const f = r.next() < 0.7 ? maxF : r.int(maxF + 1);
+  const first = r.int(PBFT_BYZANTINE_KINDS.length);
+  const byzantine: PbftByzantineKind[] = Array.from({ length: f }, (_, i) => PBFT_BYZANTINE_KINDS[(first + i) % PBFT_BYZANTINE_KINDS.length]!);
+  const partition = r.next() < 0.35 ? { startMs: 300 + r.int(1500), endMs: 2500 + r.int(2500) } : undefined;
+  return {
+    seed,
+    n,
+    byzantine,
+    durationMs: shape.durationMs + (partition?.endMs ?? 0),
+    faults: { minDelayMs: 1, maxDelayMs: 10 + r.int(80), dropRate: r.next() * 0.05, duplicateRate: r.next() * 0.05 },
+    params: { viewTimeoutMs: 300 + r.int(300) },
+    ...(partition !== undefined ? { partition } : {}),
+    ...(shape.real === true
+      ? { suite: 'real' as const, vrf: { prove: vrfProve, verify: vrfVerify }, wire: { encode: encodePbftMessage, decode: decodePbftMessage } }
+      : {}),
+  };
+}
+
+/** Runs a PBFT scenario; on failure the message carries the replay hint. */
+export function runPbftChecked(scenario: PbftScenario): PbftReport {
+  const r = runPbft(scenario);
+  if (!r.ok) {
+    const why = [...r.violations.map((v) => `${v.kind}@${v.height}: ${v.detail}`), r.liveness.ok ? '' : r.liveness.detail].filter(Boolean).join('; ');
+    throw new Error(`${replayHint(scenario.seed)} PBFT failed (seed ${r.seed} n=${r.n} f=${r.f}, heights ${r.heights}): ${why} — byzantine ${scenario.byzantine.join(',')}`);
+  }
+  return r;
 }

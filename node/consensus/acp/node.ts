@@ -6,7 +6,8 @@
  * whose VRF outputs are lowest (valid output) or highest (empty output) lead parallel PBFT instances; a quorum of
  * commits is final consensus, propagated with its certificate; a node without it at the barrier SBR appends a
  * tentative block (the prepared value, else the empty block) and moves on. Safety rests on one rule: a node
- * prepares and commits at most one value per height, its own reduction output.
+ * prepares and commits at most one value per height, its own reduction output. This module is the round
+ * lifecycle; finality, fork choice and catch-up from others' evidence are in finality.ts.
  */
 import { toHex } from '../../crypto/index.ts';
 import type { CryptoSuite, NodeKeys } from '../crypto-suite.ts';
@@ -16,7 +17,6 @@ import type {
   AcpEvent,
   AcpMessage,
   AcpOutput,
-  BlockEvidence,
   Commit,
   ConsensusNode,
   Hash,
@@ -28,7 +28,8 @@ import type {
 } from '../types.ts';
 import { BlockStore, type BlockRecord } from './chain.ts';
 import { Committee, type Member } from './committee.ts';
-import { evidenceOf, importEvidence } from './evidence.ts';
+import { evidenceOf } from './evidence.ts';
+import { ChainSync, STATUS_LIMIT } from './finality.ts';
 import { RoundState, type SentMemo } from './round.ts';
 import { checkProposal, voteValid } from './verify.ts';
 
@@ -44,7 +45,6 @@ export interface AcpNodeConfig {
 }
 
 const FUTURE_WINDOW = 16;
-const STATUS_LIMIT = 64;
 const KEEP_HEIGHTS = 32;
 
 export class AcpNode implements ConsensusNode<AcpMessage> {
@@ -55,7 +55,7 @@ export class AcpNode implements ConsensusNode<AcpMessage> {
   readonly #sent = new Map<number, SentMemo>();
   readonly #future = new Map<number, AcpMessage[]>();
   readonly #committees = new Map<string, Committee>();
-  readonly #syncAsked = new Set<string>();
+  readonly #chain: ChainSync;
   #height = 0;
   #epoch = 0;
   #value: { valueHash: Hash; size: number } = { valueHash: new Uint8Array(32), size: 0 };
@@ -66,6 +66,18 @@ export class AcpNode implements ConsensusNode<AcpMessage> {
     this.#cfg = config;
     this.index = config.index;
     this.#store = new BlockStore(config.genesis.id, config.genesis.seed, config.suite.hash);
+    this.#chain = new ChainSync({
+      index: config.index,
+      ringSize: config.members.length,
+      suite: config.suite,
+      store: this.#store,
+      currentHeight: () => this.#height,
+      committeeFor: (seed, height) => this.committeeFor(seed, height),
+      roundAt: (height) => this.#rounds.get(height),
+      hasVoted: (height) => this.#memo(height).voted1 !== undefined,
+      startRound: (height) => this.#startRound(height),
+      emit: (output) => this.#out.push(output),
+    });
   }
 
   /** The height of the round this node is in. */
@@ -270,7 +282,7 @@ export class AcpNode implements ConsensusNode<AcpMessage> {
     const block = this.#blockOf(round, idHex);
     if (block !== undefined && block.prepares === undefined) {
       block.prepares = round.prepares.messages(idHex);
-      if (round.height < this.#height) this.#reconsider();
+      if (round.height < this.#height) this.#chain.reconsider();
     }
     const memo = this.#memo(round.height);
     if (round.inFinal && memo.prepared === idHex && memo.committed === undefined) {
@@ -328,11 +340,11 @@ export class AcpNode implements ConsensusNode<AcpMessage> {
   #onMessage(m: AcpMessage): void {
     switch (m.kind) {
       case 'decision':
-        return this.#onEvidence([m.block], undefined);
+        return this.#chain.onEvidence([m.block], undefined);
       case 'status':
-        return this.#onEvidence(m.blocks, m.from);
+        return this.#chain.onEvidence(m.blocks, m.from);
       case 'sync':
-        return this.#onSync(m.from, m.height);
+        return this.#chain.onSync(m.from, m.height);
       default:
         break;
     }
@@ -344,7 +356,7 @@ export class AcpNode implements ConsensusNode<AcpMessage> {
         if (list.length < 16 * this.#cfg.members.length) list.push(m);
         this.#future.set(m.height, list);
       }
-      if (m.height > this.#height + 1) this.#askSync(m.from);
+      if (m.height > this.#height + 1) this.#chain.askSync(m.from);
       return;
     }
     if (round === undefined) return;
@@ -367,7 +379,7 @@ export class AcpNode implements ConsensusNode<AcpMessage> {
     const checked = checkProposal(p, round.committee, this.#cfg.suite);
     if (checked === undefined) return;
     if (toHex(p.prev) !== round.head.idHex) {
-      if (this.#store.get(toHex(p.prev)) === undefined) this.#askSync(p.from);
+      if (this.#store.get(toHex(p.prev)) === undefined) this.#chain.askSync(p.from);
       return;
     }
     if (!round.vrfOf.has(p.from)) round.vrfOf.set(p.from, checked.vrfOutput);
@@ -405,81 +417,8 @@ export class AcpNode implements ConsensusNode<AcpMessage> {
     const idHex = round.commits.add(c);
     if (idHex === undefined || round.commits.count(idHex) < round.committee.quorum) return;
     const block = this.#blockOf(round, idHex);
-    if (block === undefined) return this.#askSync(c.from);
-    this.#finalize(block, round.commits.messages(idHex));
-  }
-
-  #onEvidence(blocks: readonly BlockEvidence[], from: number | undefined): void {
-    let changed = false;
-    for (const e of blocks.slice(0, STATUS_LIMIT)) {
-      if (!Number.isSafeInteger(e.height) || e.height < 1) return;
-      const r = importEvidence(e, this.#store, (seed, h) => this.committeeFor(seed, h), this.#cfg.suite);
-      if (r.kind === 'missing-parent') {
-        if (from !== undefined) this.#askSync(from);
-        else if (e.commits?.[0] !== undefined) this.#askSync(e.commits[0].from);
-        break;
-      }
-      if (r.kind === 'invalid') break;
-      changed ||= r.newlyPrepared;
-      if (r.commits !== undefined) {
-        this.#finalize(r.block, r.commits);
-        changed = false;
-      }
-    }
-    if (changed) this.#reconsider();
-  }
-
-  #onSync(from: number, height: number): void {
-    if (!Number.isSafeInteger(from) || from < 0 || from >= this.#cfg.members.length || from === this.index) return;
-    const head = this.#store.headFor(this.#height);
-    const start = Math.max(1, Math.min(height, head.height));
-    const blocks = this.#store.branchFrom(head, start, STATUS_LIMIT).map(evidenceOf);
-    if (blocks.length > 0) this.#out.push({ kind: 'send', to: from, message: { kind: 'status', from: this.index, blocks } });
-  }
-
-  #askSync(peer: number): void {
-    const key = `${peer}:${this.#store.bestFinal.height}:${this.#height}`;
-    if (this.#syncAsked.has(key) || peer === this.index) return;
-    this.#syncAsked.add(key);
-    const message = { kind: 'sync' as const, from: this.index, height: this.#store.bestFinal.height + 1 };
-    this.#out.push({ kind: 'send', to: peer, message });
-  }
-
-  // ---- finality and fork choice ----
-
-  #finalize(block: BlockRecord, commits: readonly Commit[]): void {
-    const fresh = this.#store.finalize(block, commits);
-    if (fresh === undefined || fresh.length === 0) return;
-    for (const b of fresh) {
-      const own = b === block;
-      this.#out.push({
-        kind: 'decide',
-        height: b.height,
-        round: b.height,
-        id: b.id,
-        prev: b.prev,
-        valueHash: b.proposal?.valueHash,
-        decision: 'final',
-        via: own ? 'certificate' : 'successor',
-        ...(own ? { certificate: commits } : { by: block.height }),
-      });
-    }
-    this.#broadcast({ kind: 'decision', block: evidenceOf(block) });
-    const round = this.#rounds.get(block.height);
-    if (round !== undefined) round.phase = 'done';
-    if (block.height >= this.#height) this.#startRound(block.height + 1);
-    else this.#reconsider();
-  }
-
-  /** New evidence may move the fork-choice head of the current round: follow it. */
-  #reconsider(): void {
-    const anchor = this.#store.anchor();
-    if (anchor.height >= this.#height) return this.#startRound(anchor.height + 1);
-    const round = this.#rounds.get(this.#height);
-    const head = this.#store.headFor(this.#height);
-    if (round === undefined || head.idHex === round.head.idHex || round.phase === 'done') return;
-    // Restart on the new head only while this node has not voted at this height; else wait for SBR.
-    if (this.#memo(this.#height).voted1 === undefined) this.#startRound(this.#height);
+    if (block === undefined) return this.#chain.askSync(c.from);
+    this.#chain.finalize(block, round.commits.messages(idHex));
   }
 
   #prune(): void {
@@ -487,7 +426,7 @@ export class AcpNode implements ConsensusNode<AcpMessage> {
     for (const h of this.#rounds.keys()) if (h < floor) this.#rounds.delete(h);
     for (const h of this.#sent.keys()) if (h < floor) this.#sent.delete(h);
     for (const [key, c] of this.#committees) if (c.height < floor) this.#committees.delete(key);
-    if (this.#syncAsked.size > 4096) this.#syncAsked.clear();
+    this.#chain.prune();
     this.#store.prune(KEEP_HEIGHTS * 2);
   }
 }

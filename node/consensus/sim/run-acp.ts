@@ -15,6 +15,7 @@ import { ByzantineBehaviour, type ByzantineKind, type Transmission } from './byz
 import { SafetyChecker, type Violation } from './checker.ts';
 import { SimLoop, type NetworkFaults } from './network.ts';
 import { badCommitteeOdds, mean, percentile } from './stats.ts';
+import { carryOut, DecideTimes, livenessOf, shuffledOrder, startNodes, withPartition } from './timing.ts';
 
 export interface AcpScenario {
   readonly seed: number;
@@ -53,6 +54,11 @@ export interface AcpReport {
   readonly tentative: number;
   readonly roundMeanMs: number;
   readonly roundP99Ms: number;
+  /** Height → mean round time over the honest nodes (virtual ms). */
+  readonly latencyByHeight: ReadonlyMap<number, number>;
+  /** Height → the parallel leaders with a valid output had every final-committee member proposed. */
+  readonly leadersByHeight: ReadonlyMap<number, readonly number[]>;
+  readonly byzantineNodes: readonly number[];
   readonly messages: number;
   readonly violations: readonly Violation[];
   readonly excusedConflicts: number;
@@ -77,12 +83,7 @@ export function runAcp(s: AcpScenario): AcpReport {
   const keys: NodeKeys[] = Array.from({ length: s.n }, () => suite.keysFromSeed(keyRandom.bytes(32)));
   const members: Member[] = keys.map((k) => ({ publicKey: k.publicKey, reputation: 1 }));
   const genesis = { id: suite.hash(writer().text('genesis').u32(s.seed).done()), seed: random.fork('rs0').bytes(32) };
-  const order = Array.from({ length: s.n }, (_, i) => i);
-  const byzRandom = random.fork('byzantine');
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = byzRandom.int(i + 1);
-    [order[i], order[j]] = [order[j]!, order[i]!];
-  }
+  const order = shuffledOrder(random.fork('byzantine'), s.n);
   const byzKind = new Map<number, ByzantineKind>();
   s.byzantine.forEach((kind, i) => byzKind.set(order[i]!, kind));
   const honest = order.filter((i) => !byzKind.has(i));
@@ -115,14 +116,7 @@ export function runAcp(s: AcpScenario): AcpReport {
     );
   }
 
-  const faults: NetworkFaults = {
-    ...DEFAULT_FAULTS,
-    ...s.faults,
-    ...(s.partition !== undefined
-      ? { partition: { ...s.partition, groups: [order.filter((_, i) => i % 2 === 0), order.filter((_, i) => i % 2 === 1)] } }
-      : {}),
-  };
-  const loop = new SimLoop(random.fork('net'), faults);
+  const loop = new SimLoop(random.fork('net'), withPartition({ ...DEFAULT_FAULTS, ...s.faults }, order, s.partition));
   const quorum = quorumOf(params, s.n);
   const committeeBad = new Map<number, { third: boolean; noIntersection: boolean }>();
   const checker = new SafetyChecker(quorum, (h) => {
@@ -130,7 +124,8 @@ export function runAcp(s: AcpScenario): AcpReport {
     return c !== undefined && (c.third || c.noIntersection);
   });
   const valueRandom = random.fork('values');
-  const decideTimes = new Map<number, Map<number, number>>();
+  const times = new DecideTimes();
+  const leadersByHeight = new Map<number, number[]>();
   const lastFinalAt = new Map<number, number>();
   const tentativeHeights = new Set<number>();
   const sampled = s.n > params.fullCommitteeUpTo;
@@ -142,11 +137,17 @@ export function runAcp(s: AcpScenario): AcpReport {
     const c = new Committee(members, block.seed, d.height, params, suite);
     let size = 0;
     let bad = 0;
+    const outputs: { i: number; hex: string }[] = [];
     for (const i of c.potential) {
-      if (!c.selects(keys[i]!.vrfProve(c.alpha).output)) continue;
+      const output = keys[i]!.vrfProve(c.alpha).output;
+      if (!c.selects(output)) continue;
       size += 1;
+      outputs.push({ i, hex: toHex(output) });
       if (byzKind.has(i)) bad += 1;
     }
+    // The valid-output leaders of stage 4.1 had every final-committee member proposed (a silent one included).
+    outputs.sort((a, b) => (a.hex < b.hex ? -1 : a.hex > b.hex ? 1 : a.i - b.i));
+    leadersByHeight.set(d.height, outputs.slice(0, params.validLeaders).map((o) => o.i));
     // Judged by the specified quorum rule, so a deliberately lowered quorum is not an excuse.
     const { quorumOverride: _lowered, ...spec } = params;
     const specQuorum = quorumOf(spec, s.n);
@@ -160,9 +161,7 @@ export function runAcp(s: AcpScenario): AcpReport {
 
   const onDecide = (i: number, d: Decide): void => {
     if (byzKind.has(i)) return;
-    const times = decideTimes.get(i) ?? new Map<number, number>();
-    decideTimes.set(i, times);
-    if (!times.has(d.height)) times.set(d.height, loop.now);
+    times.record(i, d.height, loop.now);
     if (d.decision === 'tentative') tentativeHeights.add(d.height);
     else {
       lastFinalAt.set(i, loop.now);
@@ -193,29 +192,18 @@ export function runAcp(s: AcpScenario): AcpReport {
   };
 
   function dispatch(i: number, event: AcpEvent): void {
-    const outputs = nodes[i]!.handle(event);
-    let decided = false;
-    for (const o of outputs) {
-      if (o.kind === 'broadcast') transmit(i, o.message, 'all');
-      else if (o.kind === 'send') transmit(i, o.message, [o.to]);
-      else if (o.kind === 'set-timer') {
-        const { name, height, epoch } = o;
-        loop.at(o.delayMs, () => dispatch(i, { kind: 'timer', name, height, epoch }));
-      } else {
-        onDecide(i, o);
-        decided = true;
-      }
-    }
-    if (decided) feedValue(i);
+    const sink = {
+      transmit: (m: AcpMessage, to: readonly number[] | 'all') => transmit(i, m, to),
+      dispatch: (e: AcpEvent) => dispatch(i, e),
+      decide: (d: Decide) => onDecide(i, d),
+    };
+    if (carryOut(loop, nodes[i]!.handle(event), sink)) feedValue(i);
   }
 
-  for (let i = 0; i < s.n; i++) {
-    if (byzKind.get(i) === 'silent') continue;
-    loop.at(0, () => {
-      feedValue(i);
-      dispatch(i, { kind: 'start' });
-    });
-  }
+  startNodes(loop, s.n, (i) => byzKind.get(i) === 'silent', (i) => {
+    feedValue(i);
+    dispatch(i, { kind: 'start' });
+  });
   loop.run(s.durationMs);
   checker.finish();
 
@@ -226,19 +214,11 @@ export function runAcp(s: AcpScenario): AcpReport {
     const block = nodes[honest[0] ?? 0]!.store.get(idHex) ?? nodes.map((nd) => nd.store.get(idHex)).find((b) => b);
     if (block !== undefined && block.proposal === undefined && h > 0) empty += 1;
   }
-  const rounds: number[] = [];
-  for (const times of decideTimes.values()) {
-    const hs = [...times.keys()].sort((a, b) => a - b);
-    for (let k = 1; k < hs.length; k++) if (hs[k] === hs[k - 1]! + 1) rounds.push(times.get(hs[k]!)! - times.get(hs[k - 1]!)!);
-  }
+  const rounds = times.rounds();
   const healAt = s.partition?.endMs ?? 0;
   // Keeps finalising: a final block after the partition heals, and within the last four SBRs of the run.
   const liveFrom = Math.max(s.partition === undefined ? 0 : healAt + params.sbrMs, s.durationMs - 4 * params.sbrMs);
-  const stalled = honest.filter((i) => (lastFinalAt.get(i) ?? -1) < liveFrom);
-  const liveness = {
-    ok: stalled.length === 0,
-    detail: stalled.length === 0 ? 'every honest node finalised after healing' : `no final block after ${liveFrom} ms at nodes ${stalled.join(',')}`,
-  };
+  const liveness = livenessOf(honest, lastFinalAt, liveFrom);
   let committees: CommitteeFigures | undefined;
   if (sampled) {
     const m = Math.min(params.potentialSize, s.n);
@@ -264,11 +244,14 @@ export function runAcp(s: AcpScenario): AcpReport {
     tentative: tentativeHeights.size,
     roundMeanMs: mean(rounds),
     roundP99Ms: percentile(rounds, 99),
+    latencyByHeight: times.byHeight(),
+    leadersByHeight,
+    byzantineNodes: [...byzKind.keys()],
     messages: loop.messages,
     violations: checker.violations,
     excusedConflicts: checker.excused.length,
     liveness,
     ...(committees !== undefined ? { committees } : {}),
-    ok: checker.violations.length === 0 && stalled.length === 0,
+    ok: checker.violations.length === 0 && liveness.ok,
   };
 }
