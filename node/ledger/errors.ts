@@ -29,6 +29,7 @@ export type LedgerErrorCode =
   | 'STALE_EPOCH' // a ring change whose epoch is not above the recorded one
   | 'BAD_BLOCK' // a block that does not fit the chain (height, parent, root, size, a transaction that cannot pay)
   | 'BAD_CERTIFICATE' // a certificate without a quorum of distinct managers' valid signatures
+  | 'BAD_PROOF' // a state proof that does not lead to the root a light client verified
   | 'STATE' // a state record that is missing or does not decode (a damaged or foreign store)
   | 'INVARIANT'; // a supply or balance invariant that does not hold after a block
 
@@ -56,6 +57,7 @@ export const LEDGER_ERROR_CODES: readonly LedgerErrorCode[] = [
   'STALE_EPOCH',
   'BAD_BLOCK',
   'BAD_CERTIFICATE',
+  'BAD_PROOF',
   'STATE',
   'INVARIANT',
 ];

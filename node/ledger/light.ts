@@ -64,7 +64,7 @@ export class LightClient {
     try {
       result = verifyProof(this.#root, stateKey(path), proof);
     } catch (cause) {
-      throw new LedgerError('BAD_SIGNATURE', `proof does not lead to the verified root: ${(cause as Error).message}`, { cause });
+      throw new LedgerError('BAD_PROOF', `proof does not lead to the verified root: ${(cause as Error).message}`, { cause });
     }
     return result.found ? decodeRecord(result.value) : undefined;
   }

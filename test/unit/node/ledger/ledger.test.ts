@@ -304,7 +304,7 @@ describe('tentative blocks, certificates and light clients', () => {
     expect(client.account(accountKey(8).address, c.store.prove(stateKey(accountPath(accountKey(8).address))))).toBeUndefined();
     client.updateManagers(c.store.prove(stateKey(META_PATHS.managers)));
     expect(refusal(() => client.account(to, c.store.prove(stateKey(accountPath(accountKey(8).address)))))).toMatchObject({
-      code: 'BAD_SIGNATURE',
+      code: 'BAD_PROOF',
     });
     const { block } = c.block([]);
     expect(refusal(() => client.follow(block.header, block.certificate.slice(0, 3)))).toMatchObject({ code: 'BAD_CERTIFICATE' });
