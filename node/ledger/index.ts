@@ -25,7 +25,7 @@ export { decodeTx, encodeTx, TX_KINDS, txHash, txSigningBytes, type Tx, type TxB
 export { encodeSigned, signAccountTx, signGovernanceTx, signManagerTx, type TxFields } from './tx-build.ts';
 export { decodeReceipt, encodeReceipt, signReceipt, type Receipt, type ReceiptFields } from './receipt.ts';
 export { channelId } from './exec-channels.ts';
-export { checkTx, signerClassOf } from './execute.ts';
+export { checkTx, signerAddress, signerClassOf } from './execute.ts';
 export { accountAt, spendable } from './exec-context.ts';
 export {
   type Block,

@@ -1,0 +1,29 @@
+/** Errors of node/manager (docs/manager.md). */
+import { AmeError } from '../crypto/errors.ts';
+
+export type ManagerErrorCode =
+  | 'REJECTED' // the transaction failed admission (decoding, signature, nonce, fee…); `reason` is the ledger's code
+  | 'DUPLICATE' // the transaction, or another one with the same signer and nonce, is already pooled
+  | 'MEMPOOL_FULL' // the mempool holds its maximum number of transactions
+  | 'BAD_CONFIG' // the server's options do not fit its genesis or host
+  | 'BAD_REPLY'; // a manager's reply could not be decoded
+
+export const MANAGER_ERROR_CODES: readonly ManagerErrorCode[] = [
+  'REJECTED',
+  'DUPLICATE',
+  'MEMPOOL_FULL',
+  'BAD_CONFIG',
+  'BAD_REPLY',
+];
+
+export class ManagerError extends AmeError {
+  declare readonly code: ManagerErrorCode;
+  /** REJECTED: the ledger's error code (BAD_NONCE, BAD_SIGNATURE, …). */
+  readonly reason: string | undefined;
+
+  constructor(code: ManagerErrorCode, message: string, options: ErrorOptions & { readonly reason?: string } = {}) {
+    const { reason, ...rest } = options;
+    super(code, message, rest);
+    this.reason = reason;
+  }
+}

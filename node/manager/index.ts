@@ -1,0 +1,7 @@
+/** The public API of node/manager (docs/manager.md). */
+export { ManagerError, MANAGER_ERROR_CODES, type ManagerErrorCode } from './errors.ts';
+export { BLOCK_GET_METHOD, BLOCK_METHOD, BlockPool, type BlockPoolOptions } from './block-pool.ts';
+export { Mempool, type MempoolOptions, type PooledTx } from './mempool.ts';
+export { decodeHead, getHead, HEAD_METHOD, type Head, submitTx, SUBMIT_METHOD, TX_GOSSIP_METHOD } from './rpc.ts';
+export { buildBlock } from './build.ts';
+export { ManagerServer, type ManagerServerOptions, type ManagerStats, NOTHING } from './server.ts';

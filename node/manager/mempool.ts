@@ -1,0 +1,137 @@
+/**
+ * The manager's pool of admitted transactions, waiting to be proposed. Admission is the ledger's own checkTx
+ * against the last final state, except that an account transaction may run ahead of its signer's nonce by up to
+ * `maxNonceAhead` (its signature is checked first, so a BAD_NONCE means the signature held): a client can submit
+ * nonces n, n+1, … to different managers before any of them is in a block. Duplicates — the same transaction, or
+ * another one for the same (signer, nonce) slot — are refused. Transactions leave when a block holding them is
+ * applied, or when their nonce is spent (prune).
+ */
+import { toHex } from '../crypto/index.ts';
+import {
+  checkTx,
+  decodeTx,
+  LedgerError,
+  type LedgerParams,
+  signerAddress,
+  signerClassOf,
+  type StateView,
+  type Tx,
+  txHash,
+} from '../ledger/index.ts';
+import { ManagerError } from './errors.ts';
+
+export interface PooledTx {
+  readonly hash: Uint8Array;
+  readonly bytes: Uint8Array;
+  readonly tx: Tx;
+  /** The (signer, nonce) slot's signer part. */
+  readonly slot: string;
+}
+
+export interface MempoolOptions {
+  /** Default 10,000. */
+  readonly maxTxs?: number;
+  /** How far past its signer's nonce an account transaction may be (default 64). */
+  readonly maxNonceAhead?: bigint;
+}
+
+function slotOf(tx: Tx): string {
+  const cls = signerClassOf(tx.kind);
+  return cls === 'account' ? `a:${signerAddress(tx)}` : `${cls}:${toHex(tx.signer.key)}`;
+}
+
+function expectedNonce(view: StateView, tx: Tx): bigint {
+  const cls = signerClassOf(tx.kind);
+  if (cls === 'account') return view.account(signerAddress(tx)).nonce;
+  if (cls === 'manager') return view.node(tx.signer.key)?.nonce ?? 0n;
+  return view.chain().govNonce;
+}
+
+export class Mempool {
+  readonly #byHash = new Map<string, PooledTx>();
+  readonly #slots = new Set<string>();
+  readonly #maxTxs: number;
+  readonly #maxAhead: bigint;
+  #version = 0;
+
+  constructor(options: MempoolOptions = {}) {
+    this.#maxTxs = options.maxTxs ?? 10_000;
+    this.#maxAhead = options.maxNonceAhead ?? 64n;
+  }
+
+  /** Changes whenever a transaction is added or removed. */
+  get version(): number {
+    return this.#version;
+  }
+
+  get size(): number {
+    return this.#byHash.size;
+  }
+
+  has(hash: Uint8Array): boolean {
+    return this.#byHash.has(toHex(hash));
+  }
+
+  /** Admits an encoded transaction against `view` (the last final state) at `time`; returns its hash. */
+  submit(bytes: Uint8Array, view: StateView, params: LedgerParams, time: bigint): Uint8Array {
+    let tx: Tx;
+    try {
+      tx = decodeTx(bytes, Number(params.maxTxBytes));
+    } catch (cause) {
+      throw rejected(cause);
+    }
+    const hash = txHash(bytes);
+    const hex = toHex(hash);
+    if (this.#byHash.has(hex)) throw new ManagerError('DUPLICATE', `transaction ${hex} is already pooled`);
+    let slot: string;
+    try {
+      slot = slotOf(tx);
+    } catch (cause) {
+      throw rejected(cause);
+    }
+    if (this.#slots.has(`${slot}/${tx.nonce}`)) {
+      throw new ManagerError('DUPLICATE', `a transaction with nonce ${tx.nonce} of this signer is already pooled`);
+    }
+    if (this.#byHash.size >= this.#maxTxs) throw new ManagerError('MEMPOOL_FULL', `${this.#maxTxs} transactions pooled`);
+    try {
+      checkTx(view, params, view.chain(), time, tx, bytes.length);
+    } catch (cause) {
+      const ahead =
+        cause instanceof LedgerError &&
+        cause.code === 'BAD_NONCE' &&
+        signerClassOf(tx.kind) === 'account' &&
+        tx.nonce > expectedNonce(view, tx) &&
+        tx.nonce <= expectedNonce(view, tx) + this.#maxAhead;
+      if (!ahead) throw rejected(cause);
+    }
+    this.#byHash.set(hex, { hash, bytes, tx, slot });
+    this.#slots.add(`${slot}/${tx.nonce}`);
+    this.#version += 1;
+    return hash;
+  }
+
+  /** The pooled transactions in proposal order: by nonce, then by arrival. */
+  candidates(): PooledTx[] {
+    return [...this.#byHash.values()].sort((a, b) => (a.tx.nonce < b.tx.nonce ? -1 : a.tx.nonce > b.tx.nonce ? 1 : 0));
+  }
+
+  remove(hash: Uint8Array): void {
+    const hex = toHex(hash);
+    const p = this.#byHash.get(hex);
+    if (p === undefined) return;
+    this.#byHash.delete(hex);
+    this.#slots.delete(`${p.slot}/${p.tx.nonce}`);
+    this.#version += 1;
+  }
+
+  /** Drops every transaction whose nonce `view` (a newer final state) has already spent. */
+  prune(view: StateView): void {
+    for (const p of [...this.#byHash.values()]) if (p.tx.nonce < expectedNonce(view, p.tx)) this.remove(p.hash);
+  }
+}
+
+function rejected(cause: unknown): ManagerError {
+  if (cause instanceof ManagerError) return cause;
+  if (cause instanceof LedgerError) return new ManagerError('REJECTED', cause.message, { reason: cause.code, cause });
+  return new ManagerError('REJECTED', (cause as Error).message, { cause });
+}
