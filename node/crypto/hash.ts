@@ -36,6 +36,13 @@ export function hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array |
   return new Uint8Array(hkdfSync('sha256', ikm, salt, infoBytes, length));
 }
 
+/** An unsigned integer below 2^64 as 8 big-endian bytes (the fixed-width field of signed byte strings). */
+export function u64be(n: bigint | number): Uint8Array {
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setBigUint64(0, BigInt(n));
+  return out;
+}
+
 export function utf8(text: string): Uint8Array {
   return new TextEncoder().encode(text);
 }

@@ -20,6 +20,7 @@ export {
   sha256,
   sha256d,
   toHex,
+  u64be,
   utf8,
 } from './hash.ts';
 export {

@@ -17,7 +17,7 @@
  */
 import { addressFromHash160, parseAddress } from './address.ts';
 import { CryptoError } from './errors.ts';
-import { bytesEqual, concatBytes, domainSeparated, HASH160_LENGTH, hash160, type RandomSource } from './hash.ts';
+import { bytesEqual, concatBytes, domainSeparated, HASH160_LENGTH, hash160, type RandomSource, u64be } from './hash.ts';
 import { verifySignature, type AccountKey } from './keys.ts';
 import { ED25519_PUBLIC_KEY_LENGTH, Ed25519KeyPair, Ed25519PublicKey } from './node-key.ts';
 import { ADDRESS_VERSION, schemeOfVersion, type Scheme } from './scheme.ts';
@@ -42,12 +42,6 @@ function u16(n: number): Uint8Array {
   return new Uint8Array([n >> 8, n & 0xff]);
 }
 
-function u64(n: number): Uint8Array {
-  const out = new Uint8Array(8);
-  new DataView(out.buffer).setBigUint64(0, BigInt(n));
-  return out;
-}
-
 /** The body layout above, from fields that were checked for shape (not for validity). */
 function encodeBody(fields: SessionFields): Uint8Array {
   if (fields.sessionPublicKey.length !== ED25519_PUBLIC_KEY_LENGTH) {
@@ -64,7 +58,7 @@ function encodeBody(fields: SessionFields): Uint8Array {
     u16(fields.accountPublicKey.length),
     fields.accountPublicKey,
     fields.sessionPublicKey,
-    u64(fields.expiresAt),
+    u64be(fields.expiresAt),
   );
 }
 

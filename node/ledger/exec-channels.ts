@@ -5,7 +5,7 @@
  * payee's income; ABIT goes to its received-ABIT counter (burned for a work reward at period close). The client
  * closes in two steps: close starts the dispute window, a close after it returns the rest.
  */
-import { bytesEqual, concatBytes, domainSeparated, sha256, utf8 } from '../crypto/index.ts';
+import { bytesEqual, concatBytes, domainSeparated, sha256, u64be, utf8 } from '../crypto/index.ts';
 import { LedgerError } from './errors.ts';
 import { creditAbc, debitAbc, requireNode, touch, type TxContext } from './exec-context.ts';
 import type { ChannelRecord } from './records.ts';
@@ -14,15 +14,9 @@ import type { TxBody } from './tx.ts';
 
 export const CHANNEL_DOMAIN_TAG = 'AME-CHANNEL-v1';
 
-function u64(n: bigint): Uint8Array {
-  const out = new Uint8Array(8);
-  new DataView(out.buffer).setBigUint64(0, n);
-  return out;
-}
-
 /** A channel's id: H(tag ‖ chain ‖ client address ‖ the opening transaction's nonce). */
 export function channelId(chain: Uint8Array, client: string, nonce: bigint): Uint8Array {
-  return sha256(domainSeparated(CHANNEL_DOMAIN_TAG, concatBytes(chain, utf8(client), new Uint8Array([0]), u64(nonce))));
+  return sha256(domainSeparated(CHANNEL_DOMAIN_TAG, concatBytes(chain, utf8(client), new Uint8Array([0]), u64be(nonce))));
 }
 
 export function execChannelOpen(ctx: TxContext, body: TxBody<'channel-open'>): void {

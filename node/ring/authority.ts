@@ -3,7 +3,7 @@
  * certifies ring maps, signs map updates and the bootstrap list. Every signature it makes is over a domain tag of
  * its own, so a map signature can never pass for a bootstrap list or for any other AME signature.
  */
-import { bytesEqual, domainSeparated, Ed25519PublicKey, type Ed25519KeyPair } from '../crypto/index.ts';
+import { bytesEqual, domainSeparated, Ed25519PublicKey, sha256, u64be, type Ed25519KeyPair } from '../crypto/index.ts';
 import { RingError } from './errors.ts';
 
 export interface AuthoritySignature {
@@ -35,4 +35,23 @@ export function checkAuthority(
 /** The authority key from its 32 bytes; a malformed key is a configuration error (CryptoError BAD_KEY). */
 export function authorityKey(key: Ed25519PublicKey | Uint8Array): Ed25519PublicKey {
   return key instanceof Ed25519PublicKey ? key : new Ed25519PublicKey(key);
+}
+
+/**
+ * What the authority signs for an epoch's document (a map update, a Unity view): tag ‖ 0x00 ‖ SHA-256(bytes) ‖
+ * epoch (u64 big-endian), so a stale or replayed document is refused after one hash and one signature check.
+ */
+export function signEpochDocument(key: Ed25519KeyPair, tag: string, bytes: Uint8Array, epoch: bigint): AuthoritySignature {
+  return authoritySign(key, tag, sha256(bytes), u64be(epoch));
+}
+
+export function checkEpochDocument(
+  authority: Ed25519PublicKey,
+  signed: AuthoritySignature,
+  what: string,
+  tag: string,
+  bytes: Uint8Array,
+  epoch: bigint,
+): void {
+  checkAuthority(authority, signed, what, tag, sha256(bytes), u64be(epoch));
 }

@@ -10,9 +10,9 @@
  * The epoch rides in the certificate as well, so a stale or replayed update is refused after one hash and one
  * signature check, before its (possibly large) map is decoded.
  */
-import { sha256, type Ed25519KeyPair, type Ed25519PublicKey } from '../crypto/index.ts';
+import type { Ed25519KeyPair, Ed25519PublicKey } from '../crypto/index.ts';
 import { encodeCbor, s, type CborValue } from '../wire/index.ts';
-import { authorityKey, authoritySign, checkAuthority } from './authority.ts';
+import { authorityKey, checkEpochDocument, signEpochDocument } from './authority.ts';
 import { RingError } from './errors.ts';
 import { decodeWith, parseWith } from './codec.ts';
 import { decodeRingMap, DEFAULT_MAP_MAX_SIZE, encodeRingMap } from './map-codec.ts';
@@ -46,15 +46,9 @@ export interface MapCertificateVerifier {
   verify(update: MapUpdate): RingMap;
 }
 
-function u64(n: bigint): Uint8Array {
-  const out = new Uint8Array(8);
-  new DataView(out.buffer).setBigUint64(0, n);
-  return out;
-}
-
 export function signMapUpdate(map: RingMap, key: Ed25519KeyPair): MapUpdate {
   const bytes = encodeRingMap(map);
-  const signed = authoritySign(key, MAP_CERTIFICATE_TAG, sha256(bytes), u64(map.epoch));
+  const signed = signEpochDocument(key, MAP_CERTIFICATE_TAG, bytes, map.epoch);
   return { map: bytes, certificate: { kind: 'ring-authority', epoch: map.epoch, ...signed } };
 }
 
@@ -84,8 +78,7 @@ export function ringAuthorityVerifier(options: RingAuthorityVerifierOptions): Ma
       if (current !== undefined && certificate.epoch <= current) {
         throw new RingError('STALE_EPOCH', `map update of epoch ${certificate.epoch}; this node holds ${current}`);
       }
-      const digest = sha256(update.map);
-      checkAuthority(authority, certificate, 'map update', MAP_CERTIFICATE_TAG, digest, u64(certificate.epoch));
+      checkEpochDocument(authority, certificate, 'map update', MAP_CERTIFICATE_TAG, update.map, certificate.epoch);
       const map = decodeRingMap(update.map, { maxSize: options.maxMapSize ?? DEFAULT_MAP_MAX_SIZE });
       if (map.epoch !== certificate.epoch) {
         throw new RingError('BAD_MAP', `the certificate is for epoch ${certificate.epoch}, the map is ${map.epoch}`);

@@ -13,7 +13,7 @@ import { bodies, decodeBody, encodeBody, METHOD } from './protocol.ts';
 import { quorum } from './quorum.ts';
 import { fromRemote } from './remote-errors.ts';
 import type { AcceptOutcome, ReplicaStore } from './replica-store.ts';
-import { decodeRingValue, versionOf, type RingValue } from './value.ts';
+import { checkRingValue, peekRingValue, versionOf, type RingValue } from './value.ts';
 import type { UnityView } from './view.ts';
 
 export interface CoordinatorDeps {
@@ -30,7 +30,13 @@ export interface PutResult {
   readonly replicas: number;
 }
 
-type Answer = { readonly server: PeerRef; readonly bytes: Uint8Array | undefined; readonly version: number };
+/** A replica's answer: its bytes and what they claim (shape only; the winner alone is checked). */
+type Answer = {
+  readonly server: PeerRef;
+  readonly bytes: Uint8Array | undefined;
+  readonly value: RingValue | undefined;
+  readonly version: number;
+};
 
 export class Coordinator {
   private readonly deps: CoordinatorDeps;
@@ -69,12 +75,9 @@ export class Coordinator {
     if (result.ok.length < need) {
       throw new NetError('UNAVAILABLE', `only ${result.ok.length} of ${replicas.length} replicas answered (${need} needed)`);
     }
-    const best = highest(result.ok);
-    if (best?.bytes !== undefined) {
-      const winner = best;
-      void result.all.then(({ ok }) => this.repair(view, key, winner, ok));
-    }
-    return best?.bytes;
+    const winner = checkedHighest(key, result.ok);
+    if (winner !== undefined) void result.all.then(({ ok }) => this.repair(view, key, winner, ok));
+    return winner?.bytes;
   }
 
   private async replicaPut(
@@ -116,28 +119,42 @@ export class Coordinator {
       );
       bytes = decodeBody(bodies.valueReply, reply, METHOD.replicaGet).value;
     }
-    // A replica's answer is checked like any peer's bytes: a corrupt or forged copy counts as absent.
-    if (bytes === undefined) return { server, bytes, version: -1 };
+    // A malformed copy counts as absent; a well-formed one is checked only if it would win (checkedHighest).
+    if (bytes === undefined) return { server, bytes, value: undefined, version: -1 };
     try {
-      return { server, bytes, version: versionOf(decodeRingValue(key, bytes)) };
+      const value = peekRingValue(bytes);
+      return { server, bytes, value, version: versionOf(value) };
     } catch {
-      return { server, bytes: undefined, version: -1 };
+      return { server, bytes: undefined, value: undefined, version: -1 };
     }
   }
 
-  private async repair(view: UnityView, key: Key, winner: Answer, answers: readonly Answer[]): Promise<void> {
-    const value = decodeRingValue(key, winner.bytes!);
+  private async repair(view: UnityView, key: Key, winner: Checked, answers: readonly Answer[]): Promise<void> {
+    const { value } = winner;
     const stale = answers.filter((a) => a.version < winner.version);
     await Promise.all(
       stale.map((a) =>
-        this.replicaPut(view, a.server, key, value, winner.bytes!).catch((error: unknown) => this.deps.onRepairError?.(error)),
+        this.replicaPut(view, a.server, key, value, winner.bytes).catch((error: unknown) => this.deps.onRepairError?.(error)),
       ),
     );
   }
 }
 
-function highest(answers: readonly Answer[]): Answer | undefined {
-  let best: Answer | undefined;
-  for (const answer of answers) if (answer.bytes !== undefined && (best === undefined || answer.version > best.version)) best = answer;
-  return best;
+type Checked = Answer & { readonly bytes: Uint8Array; readonly value: RingValue };
+
+/**
+ * The answer with the highest version whose value checks (key hash, owner's signature): one check per read in
+ * the common case, and a forged copy claiming a higher version is passed over for the next one.
+ */
+function checkedHighest(key: Key, answers: readonly Answer[]): Checked | undefined {
+  const present = answers.filter((a): a is Checked => a.bytes !== undefined && a.value !== undefined);
+  for (const answer of present.sort((a, b) => b.version - a.version)) {
+    try {
+      checkRingValue(key, answer.value);
+      return answer;
+    } catch {
+      // a forged or corrupt copy: try the next
+    }
+  }
+  return undefined;
 }

@@ -5,10 +5,8 @@
  * and the write it decides are one step.
  */
 import type { Store } from '../../store/index.ts';
-import { decodeCbor } from '../../wire/index.ts';
 import { compareKeys, keyToHex, ZERO_KEY, type Key } from '../keyspace.ts';
-import { decodeOwnedRecord } from '../records.ts';
-import { replaces, versionOf, type RingValue } from './value.ts';
+import { peekRingValue, replaces, versionOf, type RingValue } from './value.ts';
 
 export type AcceptOutcome = 'stored' | 'same' | 'newer-held';
 
@@ -21,14 +19,6 @@ export interface ReplicaStore {
   remove(keys: readonly Key[]): Promise<void>;
   size(): number;
   close(): void;
-}
-
-/** Decodes a value this store wrote itself (it was checked on the way in): no signature check again. */
-function held(bytes: Uint8Array): RingValue {
-  const raw = decodeCbor(bytes) as { kind: string; data: Uint8Array };
-  return raw.kind === 'owned'
-    ? { kind: 'owned', record: decodeOwnedRecord(raw.data) }
-    : { kind: 'content', data: raw.data };
 }
 
 /** The clockwise range [start, end) as at most two ascending byte ranges (`undefined` end: to the top). */
@@ -57,7 +47,8 @@ abstract class SerialStore implements ReplicaStore {
     const run = async (): Promise<AcceptOutcome> => {
       const current = this.get(key);
       if (current !== undefined) {
-        const old = held(current);
+        // Checked on the way in: the shape is enough.
+        const old = peekRingValue(current);
         if (!replaces(value, old)) return versionOf(old) > versionOf(value) ? 'newer-held' : 'same';
       }
       await this.write(key, bytes);

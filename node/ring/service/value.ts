@@ -33,15 +33,24 @@ export function encodeRingValue(value: RingValue): Uint8Array {
     : encodeCbor({ kind: 'owned', data: encodeOwnedRecord(value.record) });
 }
 
+/** The shape only (MALFORMED otherwise): no hash or signature check — see checkRingValue. */
+export function peekRingValue(bytes: Uint8Array): RingValue {
+  const raw = decodeWith(bytes, schema, 'value', MAX_RING_VALUE_SIZE + 64);
+  if (raw.kind === 'content') return { kind: 'content', data: raw.data };
+  if (raw.kind === 'owned') return { kind: 'owned', record: decodeOwnedRecord(raw.data) };
+  throw new RingError('MALFORMED', `value: unknown kind "${raw.kind}"`);
+}
+
+/** Whether `value` may stand under `key`: KEY_MISMATCH, BAD_SIGNATURE, BAD_OWNER, TOO_LARGE otherwise. */
+export function checkRingValue(key: Key, value: RingValue): RingValue {
+  if (value.kind === 'content') checkContentPut(key, value.data);
+  else verifyOwnedRecord(value.record, key);
+  return value;
+}
+
 /** Decodes and checks a value stored or to be stored under `key`: MALFORMED, KEY_MISMATCH, BAD_SIGNATURE, … */
 export function decodeRingValue(key: Key, bytes: Uint8Array): RingValue {
-  const raw = decodeWith(bytes, schema, 'value', MAX_RING_VALUE_SIZE + 64);
-  if (raw.kind === 'content') {
-    checkContentPut(key, raw.data);
-    return { kind: 'content', data: raw.data };
-  }
-  if (raw.kind === 'owned') return { kind: 'owned', record: verifyOwnedRecord(decodeOwnedRecord(raw.data), key) };
-  throw new RingError('MALFORMED', `value: unknown kind "${raw.kind}"`);
+  return checkRingValue(key, peekRingValue(bytes));
 }
 
 /** The value's version for the read rule (highest wins): an owned record's sequence; content never changes. */

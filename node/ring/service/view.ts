@@ -11,9 +11,9 @@
  * A signed view is also what a WRONG_EPOCH reply carries: the fresh slice, certified, so the caller can re-route
  * at once without trusting the server that sent it.
  */
-import { sha256, type Ed25519KeyPair, type Ed25519PublicKey } from '../../crypto/index.ts';
+import type { Ed25519KeyPair, Ed25519PublicKey } from '../../crypto/index.ts';
 import { encodeCbor, s } from '../../wire/index.ts';
-import { authorityKey, authoritySign, checkAuthority } from '../authority.ts';
+import { authorityKey, checkEpochDocument, signEpochDocument } from '../authority.ts';
 import { decodeWith, parseWith, peerIdText, peerRefSchema, peerRefToCbor, ringParamsSchema, ringParamsToCbor } from '../codec.ts';
 import { RingError } from '../errors.ts';
 import { inRange, type Key } from '../keyspace.ts';
@@ -67,12 +67,6 @@ const signedSchema = s.struct({
   signature: s.bytes({ len: 64 }),
 });
 
-function u64(n: bigint): Uint8Array {
-  const out = new Uint8Array(8);
-  new DataView(out.buffer).setBigUint64(0, n);
-  return out;
-}
-
 export function encodeView(view: UnityView): Uint8Array {
   return encodeCbor({
     epoch: view.epoch,
@@ -95,12 +89,12 @@ export function decodeView(bytes: Uint8Array): UnityView {
 
 export function signView(view: UnityView, key: Ed25519KeyPair): SignedView {
   const bytes = encodeView(view);
-  return { view: bytes, epoch: view.epoch, ...authoritySign(key, VIEW_CERTIFICATE_TAG, sha256(bytes), u64(view.epoch)) };
+  return { view: bytes, epoch: view.epoch, ...signEpochDocument(key, VIEW_CERTIFICATE_TAG, bytes, view.epoch) };
 }
 
 /** The view, once the authority's signature over it checks (WRONG_KEY, BAD_SIGNATURE, MALFORMED, BAD_SLICE). */
 export function verifyView(signed: SignedView, authority: Ed25519PublicKey | Uint8Array): UnityView {
-  checkAuthority(authorityKey(authority), signed, 'view', VIEW_CERTIFICATE_TAG, sha256(signed.view), u64(signed.epoch));
+  checkEpochDocument(authorityKey(authority), signed, 'view', VIEW_CERTIFICATE_TAG, signed.view, signed.epoch);
   const view = decodeView(signed.view);
   if (view.epoch !== signed.epoch) {
     throw new RingError('BAD_MAP', `the certificate is for epoch ${signed.epoch}, the view is ${view.epoch}`);

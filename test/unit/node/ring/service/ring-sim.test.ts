@@ -97,3 +97,21 @@ describe('Worker Ring on the simulator (9 Unities of 6 servers)', () => {
     expect(ring.servers[0]!.view()!.epoch).toBe(map.epoch);
   });
 });
+
+describe('reads check the winning copy', () => {
+  it('passes over a replica copy that claims a higher sequence but is not signed by the owner', async () => {
+    ring = await simRing({ unities: 3, serversPerUnity: 6 });
+    const owner = ecdsaAccountKey(randomBytes(32));
+    const key = ownedKey(owner.address, 'n');
+    const genuine = signOwnedRecord(owner, { name: 'n', seq: 1, payload: new TextEncoder().encode('real') });
+    const genuineBytes = encodeRingValue({ kind: 'owned', record: genuine });
+    await ring.drive(ring.servers[0]!.put(key, genuineBytes));
+    // One replica's disk holds a forged seq 9 (the store trusts what its own server checked, so write it directly).
+    const forged = { ...genuine, seq: 9, payload: new TextEncoder().encode('fake') };
+    const map = ring.authority.map();
+    const holder = replicaSet(map.unities[unityOfKey(map, key)]!, key, 5)[0]!;
+    const i = ring.peers.findIndex((p) => p.self.id === holder.id);
+    await ring.stores[i]!.accept(key, { kind: 'owned', record: forged }, encodeRingValue({ kind: 'owned', record: forged }));
+    for (const server of ring.servers.slice(0, 6)) expect((await ring.drive(server.get(key))).result).toEqual(genuineBytes);
+  });
+});
