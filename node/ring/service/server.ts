@@ -208,6 +208,7 @@ export class RingServer {
     if (own !== undefined) {
       // The first view (or new parameters) sets the heartbeat period; until then the timer ran on the default.
       if (this.period !== own.params.heartbeatMs) this.reschedule();
+      this.monitor.setDownAfter(own.params.downAfterMs);
       this.monitor.track([...own.unity.servers, ...own.unity.guests].map((s) => s.id).filter((id) => id !== self));
       this.resync(own, result.hosted.map((h) => h.view));
     } else if (result.hosted.length > 0) {
@@ -285,7 +286,6 @@ export class RingServer {
     for (const peer of new Map(targets.map((t) => [t.id, t])).values()) {
       if (peer.id !== self) this.options.datagrams.send(peer, HEARTBEAT_TOPIC, payload);
     }
-    this.monitor.setDownAfter(own.params.downAfterMs);
     for (const peer of this.monitor.down()) void this.reportDown(own, peer);
   }
 
