@@ -38,10 +38,11 @@ export interface ReactorOptions {
   /** Index → the member's peer (index `node.index` is this server). */
   readonly peers: readonly PeerRef[];
   /**
-   * The application's value for the node to propose: asked before the first round (height 1) and after every
-   * batch of outputs that decided something, with the height of the next round the node will start.
+   * The application's value for the round `height` the node has just entered (asked whenever its height changes,
+   * and on `refreshValue`). `undefined`: not ready yet (e.g. a decided block is still being fetched and applied);
+   * the application calls `refreshValue()` once it is, and the node proposes if its proposal wait has not ended.
    */
-  readonly nextValue: (height: number) => AcpValue;
+  readonly nextValue: (height: number) => AcpValue | undefined;
   readonly onDecide: (decide: Decide) => void;
   readonly logger?: NetLogger;
   /** Deadline of one transmission (default 2 s). */
@@ -65,6 +66,8 @@ export interface Reactor {
   /** Unregisters the method and cancels every timer; outputs are no longer carried out. */
   stop(): void;
   stats(): ReactorStats;
+  /** Asks `nextValue` again for the node's current round (the application's value became ready). */
+  refreshValue(): void;
 }
 
 export function createReactor(options: ReactorOptions): Reactor {
@@ -102,7 +105,7 @@ class AcpReactor implements Reactor {
     }
     this.#state = 'running';
     this.#o.rpc.handle(ACP_METHOD, (body, ctx) => this.#onRequest(body, ctx));
-    this.#dispatch({ kind: 'value', ...this.#o.nextValue(1) });
+    this.#offerValue(1);
     this.#dispatch({ kind: 'start' });
   }
 
@@ -115,6 +118,16 @@ class AcpReactor implements Reactor {
     this.#o.rpc.unhandle(ACP_METHOD);
     for (const t of this.#timers.values()) this.#o.clock.clearTimeout(t);
     this.#timers.clear();
+  }
+
+  refreshValue(): void {
+    this.#offerValue(this.#o.node.height);
+  }
+
+  #offerValue(height: number): void {
+    if (this.#state !== 'running') return;
+    const value = this.#o.nextValue(height);
+    if (value !== undefined) this.#dispatch({ kind: 'value', ...value, height });
   }
 
   stats(): ReactorStats {
@@ -147,6 +160,7 @@ class AcpReactor implements Reactor {
   /** One event into the node, then its outputs, in order; mirrors the simulator's carryOut. */
   #dispatch(event: AcpEvent): void {
     if (this.#state !== 'running') return;
+    const before = this.#o.node.height;
     let outputs: AcpOutput[];
     try {
       outputs = this.#o.node.handle(event);
@@ -154,15 +168,13 @@ class AcpReactor implements Reactor {
       this.#o.logger?.warn({ err, event: event.kind }, 'acp node failed to handle an event');
       return;
     }
-    let decided = false;
     for (const output of outputs) {
       if (this.#state !== 'running') return;
-      if (output.kind === 'decide') decided = true;
       this.#carryOut(output);
     }
-    if (decided && this.#state === 'running') {
-      this.#dispatch({ kind: 'value', ...this.#o.nextValue(this.#o.node.height + 1) });
-    }
+    // A new round: its value is asked for after the outputs (decisions) are carried out, so a block decided in
+    // this batch is the head the application builds on.
+    if (this.#o.node.height !== before) this.#offerValue(this.#o.node.height);
   }
 
   #carryOut(output: AcpOutput): void {

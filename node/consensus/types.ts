@@ -103,8 +103,13 @@ export type ConsensusEvent<M> =
   | { readonly kind: 'start' }
   | { readonly kind: 'message'; readonly message: M }
   | { readonly kind: 'timer'; readonly name: TimerName; readonly height: number; readonly epoch: number }
-  /** The application's current value (a block body snapshot), proposed from the next round this node leads on. */
-  | { readonly kind: 'value'; readonly valueHash: Hash; readonly size: number };
+  /**
+   * The application's value (a block body snapshot). Without `height` it is proposed from the next round this node
+   * proposes in. With `height` it is that round's value: an ACP node entering a round without a value for it waits
+   * for one until its proposal wait ends (an application whose value depends on the decision just made — a block
+   * built on the new head — can so give it after the round has started).
+   */
+  | { readonly kind: 'value'; readonly valueHash: Hash; readonly size: number; readonly height?: number };
 
 export type DecideKind = 'final' | 'tentative';
 

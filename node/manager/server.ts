@@ -237,7 +237,9 @@ export class ManagerServer {
   }
 
   /** The block this manager proposes: as many pooled transactions as apply at the head, within the limit. */
-  #nextValue(): AcpValue {
+  #nextValue(): AcpValue | undefined {
+    // Decided blocks not applied yet: a block built now would extend a head that is about to change.
+    if (this.#queue.length > 0) return undefined;
     if (this.#state !== 'running' || this.mempool.size === 0) return { valueHash: NOTHING, size: 0 };
     // Nothing changed since the last build (same head, same pool): propose the same block again, unbuilt.
     const key = `${toHex(this.#ledger.headHash)}/${this.mempool.version}`;
@@ -297,6 +299,7 @@ export class ManagerServer {
           this.#apply(block, d);
         }
         this.#queue.shift();
+        if (this.#queue.length === 0) this.#reactor.refreshValue();
       }
     } finally {
       this.#pumping = false;

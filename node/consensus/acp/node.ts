@@ -58,7 +58,7 @@ export class AcpNode implements ConsensusNode<AcpMessage> {
   readonly #chain: ChainSync;
   #height = 0;
   #epoch = 0;
-  #value: { valueHash: Hash; size: number } = { valueHash: new Uint8Array(32), size: 0 };
+  #value: { valueHash: Hash; size: number; height?: number } = { valueHash: new Uint8Array(32), size: 0 };
   #out: AcpOutput[] = [];
 
   constructor(config: AcpNodeConfig) {
@@ -96,7 +96,8 @@ export class AcpNode implements ConsensusNode<AcpMessage> {
         if (this.#height === 0) this.#startRound(1);
         break;
       case 'value':
-        this.#value = { valueHash: event.valueHash, size: event.size };
+        this.#value = { valueHash: event.valueHash, size: event.size, ...(event.height === undefined ? {} : { height: event.height }) };
+        if (event.height === this.#height) this.#propose(this.#rounds.get(this.#height));
         break;
       case 'timer':
         this.#onTimer(event.name, event.height, event.epoch);
@@ -156,23 +157,31 @@ export class AcpNode implements ConsensusNode<AcpMessage> {
     round.inFinal = committee.potential.has(this.index) && committee.selects(output);
     this.#timer('proposal', round, this.#cfg.params.proposalWaitMs);
     this.#timer('sbr', round, this.#cfg.params.sbrMs);
-    if (round.inFinal) {
-      const proposal = this.#sign<Proposal>({
-        kind: 'proposal',
-        height,
-        from: this.index,
-        prev: head.id,
-        valueHash: this.#value.valueHash,
-        size: this.#value.size,
-        vrfProof: proof,
-      });
-      this.#broadcast(proposal);
-      this.#onProposal(proposal, round);
-    }
+    this.#propose(round);
     const replay = [...(previous?.raw ?? []), ...(this.#future.get(height) ?? [])];
     this.#future.delete(height);
     for (const m of replay) this.#onMessage(m);
     this.#prune();
+  }
+
+  /** Stage II: a final-committee member proposes its value once per round, if it has one for this round. */
+  #propose(round: RoundState | undefined): void {
+    if (round === undefined || !round.inFinal || round.phase !== 'proposing' || round.cred === undefined) return;
+    const v = this.#value;
+    if (v.height !== undefined && v.height !== round.height) return;
+    if (round.proposed) return;
+    round.proposed = true;
+    const proposal = this.#sign<Proposal>({
+      kind: 'proposal',
+      height: round.height,
+      from: this.index,
+      prev: round.head.id,
+      valueHash: v.valueHash,
+      size: v.size,
+      vrfProof: round.cred,
+    });
+    this.#broadcast(proposal);
+    this.#onProposal(proposal, round);
   }
 
   #onTimer(name: TimerName, height: number, epoch: number): void {

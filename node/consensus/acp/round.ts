@@ -60,6 +60,8 @@ export class RoundState {
   readonly committee: Committee;
   readonly epoch: number;
   phase: Phase = 'proposing';
+  /** This node's proposal of this round (epoch) is out. */
+  proposed = false;
   /** This node's VRF proof (its credential) and whether it selects this node into the final committee. */
   cred: Uint8Array | undefined;
   inFinal = false;
