@@ -1,49 +1,45 @@
 /**
- * A manager server (docs/manager.md): one libp2p host (given), a ledger on a store file, the ACP node and its
- * reactor, the block pool and the mempool.
+ * A manager server (docs/manager.md): one libp2p host (given), a ledger on a store file, the mempool and its
+ * intake (intake.ts), and the consensus era of the current manager set (era.ts: ACP and its reactor, block pool,
+ * certifier, roles).
  *
- * Transactions: a client's `manager/submit` is admitted to the mempool and forwarded once to every other member
- * (`manager/tx`). Block flow: when the reactor asks for the value of a height, the server builds a ledger block at
- * its final head from the mempool (`buildBlock`: kind 'final', leaders = [itself]), broadcasts the body and proposes its
- * header hash; with an empty mempool it proposes NOTHING (32 zero bytes, size 0), which loses to any real block
- * (the largest proposal wins). Final decisions are applied in the order ACP emits them: the empty block, NOTHING
- * and tentative decisions change nothing; a decided hash is looked up in the pool (fetched from the others when
- * missing) and applied. A block that does not apply at the head (typically: built on a head that was stale by
- * the time it was decided) is skipped — every manager holds the same state and the same decision sequence, so
- * every manager skips it; its transactions stay pooled and are proposed again.
+ * Block flow: when the reactor asks for the value of a round, the server builds a ledger block at its final head
+ * from the mempool (`buildBlock`: kind 'final', leaders = [itself], the head's ledger certificate as parent
+ * certificate), broadcasts the body and proposes its header hash; with an empty mempool it proposes NOTHING (32
+ * zero bytes, size 0), which loses to any real block (the largest proposal wins). Final decisions are applied in
+ * the order ACP emits them: the empty block, NOTHING and tentative decisions change nothing; a decided hash is
+ * looked up in the pool (fetched from the others when missing) and applied. A block that does not apply at the
+ * head is skipped — every manager holds the same state and the same decision sequence, so every manager skips it.
  *
- * Certificates: ACP's commit certificate (a quorum of Ed25519 commits on the ACP block whose proposal carries
- * the ledger hash), checked by the AcpNode, is what makes a block final here. Its signatures are over ACP's commit
- * sign-bytes, not the ledger's `certificateMessage(headerHash)`, so it cannot be carried as a ledger Certificate:
- * blocks are applied with `certified: false`, `certificate` and `parentCertificate` stay empty (no verifiers'
- * share is paid). A ledger-format certificate is left for the next slice.
+ * Certificates: ACP's commit certificate makes a block final here (blocks are applied with `certified: false`:
+ * ACP's signatures are over its own sign-bytes). After applying, every manager signs the ledger certificate
+ * message of the header (certifier.ts); a quorum of those is the block's ledger certificate, which light clients
+ * check and the next block carries as its parent certificate (paying the verifiers).
  */
 import { bytesEqual, type Ed25519KeyPair, toHex } from '../crypto/index.ts';
-import { AcpNode } from '../consensus/acp/node.ts';
-import { type AcpParams, DEFAULT_ACP_PARAMS } from '../consensus/acp/params.ts';
+import type { AcpParams } from '../consensus/acp/params.ts';
 import type { VrfImplementation } from '../consensus/crypto-suite.ts';
-import { realSuite } from '../consensus/crypto-suite.ts';
-import { type AcpValue, createReactor, type Reactor } from '../consensus/reactor.ts';
+import type { AcpValue } from '../consensus/reactor.ts';
 import type { Decide } from '../consensus/types.ts';
-import { type Block, type GenesisConfig, genesisId, Ledger, LedgerError } from '../ledger/index.ts';
-import { type Clock, type ClockTimer, type Host, NetError, type NetLogger, type PeerRef, systemClock } from '../net/index.ts';
+import { type Block, type Certificate, type GenesisConfig, genesisId, Ledger, LedgerError } from '../ledger/index.ts';
+import { type Clock, type ClockTimer, type Host, type NetLogger, type PeerRef, systemClock } from '../net/index.ts';
 import { openStore, type Store } from '../store/index.ts';
-import { BlockPool } from './block-pool.ts';
 import { buildBlock } from './build.ts';
+import { ConsensusEra } from './era.ts';
 import { ManagerError } from './errors.ts';
+import { TxIntake } from './intake.ts';
 import { Mempool, type MempoolOptions } from './mempool.ts';
-import {
-  encodeHead,
-  encodeSubmitError,
-  encodeSubmitOk,
-  type Head,
-  HEAD_METHOD,
-  SUBMIT_METHOD,
-  TX_GOSSIP_METHOD,
-} from './rpc.ts';
+import type { RoleEntry } from './roles.ts';
+import { encodeHead, type Head, HEAD_METHOD } from './rpc.ts';
 
 /** Heights of block bodies kept below the head: a stale proposal can still be decided a few rounds later. */
 const KEEP_HEIGHTS = 64n;
+
+/**
+ * How long after applying a block a proposer waits for that block's ledger certificate before building on it
+ * without one (the certificate pays the block's verifiers; on loopback it takes a few milliseconds).
+ */
+const CERT_WAIT_MS = 100;
 
 /** The value proposed with an empty mempool: decided, it changes nothing. */
 export const NOTHING = new Uint8Array(32);
@@ -66,6 +62,8 @@ export interface ManagerServerOptions {
   readonly clock?: Clock;
   readonly logger?: NetLogger;
   readonly mempool?: MempoolOptions;
+  /** Heartbeats between members and the silence after which the standby takes a role over (roles.ts). */
+  readonly roles?: { readonly heartbeatMs?: number; readonly downAfterMs?: number };
 }
 
 export interface ManagerStats {
@@ -83,9 +81,13 @@ export class ManagerServer {
   readonly #clock: Clock;
   readonly #store: Store;
   readonly #ledger: Ledger;
-  readonly #pool: BlockPool;
   readonly mempool: Mempool;
-  readonly #reactor: Reactor;
+  readonly #intake: TxIntake;
+  #era: ConsensusEra;
+  /** When the head block was applied here (its certificate is awaited for CERT_WAIT_MS). */
+  #appliedAt = 0;
+  #headBlock: Block | undefined;
+  #certTimer: ClockTimer | undefined;
   readonly #queue: Decide[] = [];
   #pumping = false;
   #retry: ClockTimer | undefined;
@@ -121,30 +123,31 @@ export class ManagerServer {
     this.#stateRoot = this.#store.root(this.#store.head());
     const chainId = genesisId(genesis);
     this.mempool = new Mempool(options.mempool);
-    this.#pool = new BlockPool({
+    this.#intake = new TxIntake({
       rpc: options.host.rpc,
-      peers: options.peers,
+      mempool: this.mempool,
+      ledger: this.#ledger,
+      time: () => this.#time(),
+      members: () => this.#era.peers,
+      logger: options.logger,
+    });
+    this.#era = new ConsensusEra({
+      host: options.host,
+      nodeKey,
+      seed: options.seed,
+      members: genesis.managers.map((m, i) => ({ peer: options.peers[i]!, key: m.key })),
       chainId,
-      ...(options.logger === undefined ? {} : { logger: options.logger }),
-    });
-    const suite = realSuite(options.vrf);
-    const members = genesis.managers.map((m) => ({ publicKey: m.key, reputation: 1 }));
-    const node = new AcpNode({
-      index,
-      members,
-      keys: suite.keysFromSeed(options.seed),
-      suite,
-      params: options.acpParams ?? DEFAULT_ACP_PARAMS,
-      genesis: { id: chainId, seed: genesis.rs0 },
-    });
-    this.#reactor = createReactor({
-      node,
-      rpc: options.host.rpc,
+      acpGenesis: { id: chainId, seed: genesis.rs0 },
+      vrf: options.vrf,
+      acpParams: options.acpParams,
       clock: this.#clock,
-      peers: options.peers,
+      logger: options.logger,
+      roles: options.roles,
       nextValue: () => this.#nextValue(),
       onDecide: (d) => this.#onDecide(d),
-      ...(options.logger === undefined ? {} : { logger: options.logger }),
+      onCertified: (_height, hash) => {
+        if (bytesEqual(hash, this.#ledger.headHash)) this.#era.refreshValue();
+      },
     });
   }
 
@@ -155,12 +158,9 @@ export class ManagerServer {
   start(): void {
     if (this.#state !== 'new') throw new ManagerError('BAD_CONFIG', 'a manager server is started once');
     this.#state = 'running';
-    const { rpc } = this.#o.host;
-    rpc.handle(SUBMIT_METHOD, async (body) => this.#submit(body));
-    rpc.handle(HEAD_METHOD, async () => encodeHead(this.head()));
-    rpc.handle(TX_GOSSIP_METHOD, async (body, ctx) => this.#gossiped(body, ctx.peer));
-    this.#pool.start();
-    this.#reactor.start();
+    this.#o.host.rpc.handle(HEAD_METHOD, async () => encodeHead(this.head()));
+    this.#intake.start();
+    this.#era.start();
   }
 
   /** Stops consensus and the methods, and closes the store (the host is the caller's). */
@@ -169,12 +169,11 @@ export class ManagerServer {
     const wasRunning = this.#state === 'running';
     this.#state = 'stopped';
     if (this.#retry !== undefined) this.#clock.clearTimeout(this.#retry);
+    if (this.#certTimer !== undefined) this.#clock.clearTimeout(this.#certTimer);
     if (wasRunning) {
-      this.#reactor.stop();
-      this.#pool.stop();
-      this.#o.host.rpc.unhandle(SUBMIT_METHOD);
+      this.#era.stop();
+      this.#intake.stop();
       this.#o.host.rpc.unhandle(HEAD_METHOD);
-      this.#o.host.rpc.unhandle(TX_GOSSIP_METHOD);
     }
     this.#store.close();
   }
@@ -189,6 +188,26 @@ export class ManagerServer {
     };
   }
 
+  /** The last block applied here (undefined at genesis). */
+  headBlock(): Block | undefined {
+    return this.#headBlock;
+  }
+
+  /** This member's view of who holds each of the six roles. */
+  roles(): readonly RoleEntry[] {
+    return this.#era.roles();
+  }
+
+  /** The ledger certificate of a block applied here, once a quorum of members signed it. */
+  certificate(hash: Uint8Array): Certificate | undefined {
+    return this.#era.certificate(hash);
+  }
+
+  /** Admits a transaction as if a client submitted it (hash, or a typed ManagerError). */
+  submit(tx: Uint8Array): Uint8Array {
+    return this.#intake.submit(tx);
+  }
+
   stats(): ManagerStats {
     return { applied: this.#applied, skipped: this.#skipped, fetched: this.#fetched, finals: this.#finals, proposed: this.#proposed };
   }
@@ -199,58 +218,40 @@ export class ManagerServer {
     return now > last ? now : last;
   }
 
-  #submit(body: Uint8Array): Uint8Array {
-    try {
-      const view = this.#ledger.finalView();
-      const hash = this.mempool.submit(body, view, view.params(), this.#time());
-      this.#gossip(body);
-      return encodeSubmitOk(hash);
-    } catch (error) {
-      if (error instanceof ManagerError) return encodeSubmitError(error);
-      throw error;
-    }
-  }
-
-  /** One hop: a transaction a client submitted here goes to every other member's mempool, so any proposer has it. */
-  #gossip(tx: Uint8Array): void {
-    const { rpc } = this.#o.host;
-    for (const peer of this.#o.peers) {
-      if (peer.id === rpc.self.id) continue;
-      rpc.request(peer, TX_GOSSIP_METHOD, tx, { timeoutMs: 2_000 }).catch((err: unknown) => {
-        if (this.#state === 'running') this.#o.logger?.debug({ err, peer: peer.id }, 'transaction not gossiped');
-      });
-    }
-  }
-
-  #gossiped(tx: Uint8Array, from: string): Uint8Array {
-    if (!this.#o.peers.some((p) => p.id === from) || from === this.#o.host.id) {
-      throw new NetError('UNAUTHORIZED', 'not a member of this ring');
-    }
-    try {
-      const view = this.#ledger.finalView();
-      this.mempool.submit(tx, view, view.params(), this.#time());
-    } catch (error) {
-      // Already pooled, or already applied here: nothing to do. Other refusals are the sender's problem.
-      if (!(error instanceof ManagerError)) throw error;
-    }
-    return new Uint8Array(0);
-  }
-
   /** The block this manager proposes: as many pooled transactions as apply at the head, within the limit. */
   #nextValue(): AcpValue | undefined {
     // Decided blocks not applied yet: a block built now would extend a head that is about to change.
     if (this.#queue.length > 0) return undefined;
     if (this.#state !== 'running' || this.mempool.size === 0) return { valueHash: NOTHING, size: 0 };
-    // Nothing changed since the last build (same head, same pool): propose the same block again, unbuilt.
-    const key = `${toHex(this.#ledger.headHash)}/${this.mempool.version}`;
+    const parentCertificate = this.#era.certificate(this.#ledger.headHash);
+    if (parentCertificate === undefined && this.#applied > 0) {
+      const waited = this.#clock.now() - this.#appliedAt;
+      if (waited < CERT_WAIT_MS) {
+        // The head's certificate is on its way: give it a moment so the block pays the head's verifiers.
+        this.#certTimer ??= this.#clock.setTimeout(() => {
+          this.#certTimer = undefined;
+          this.#era.refreshValue();
+        }, CERT_WAIT_MS - waited);
+        return undefined;
+      }
+    }
+    // Nothing changed since the last build (same head, certificate and pool): propose the same block again.
+    const key = `${toHex(this.#ledger.headHash)}/${parentCertificate === undefined ? 0 : 1}/${this.mempool.version}`;
     if (this.#last?.key !== key) {
-      const block = buildBlock(this.#ledger, this.mempool, this.#o.nodeKey.publicKey.bytes, this.#time(), this.#o.logger);
+      const block = buildBlock(
+        this.#ledger,
+        this.mempool,
+        this.#o.nodeKey.publicKey.bytes,
+        this.#time(),
+        parentCertificate ?? [],
+        this.#o.logger,
+      );
       if (block === undefined) {
         this.#last = { key, value: { valueHash: NOTHING, size: 0 } };
       } else {
         this.#proposed += 1;
         const size = block.txs.reduce((n, tx) => n + tx.length, 0);
-        this.#last = { key, value: { valueHash: this.#pool.broadcast(block), size } };
+        this.#last = { key, value: { valueHash: this.#era.broadcast(block), size } };
       }
     }
     return this.#last.value;
@@ -276,9 +277,9 @@ export class ManagerServer {
         const d = this.#queue[0]!;
         const hash = d.valueHash;
         if (hash !== undefined && !bytesEqual(hash, NOTHING)) {
-          let block = this.#pool.get(hash);
+          let block = this.#era.body(hash);
           if (block === undefined) {
-            block = await this.#pool.fetch(hash);
+            block = await this.#era.fetchBody(hash);
             if (this.#state !== 'running') return;
             if (block === undefined) {
               // No member answered with it yet: try again shortly (ACP decided it, so a quorum saw the proposal).
@@ -299,7 +300,7 @@ export class ManagerServer {
           this.#apply(block, d);
         }
         this.#queue.shift();
-        if (this.#queue.length === 0) this.#reactor.refreshValue();
+        if (this.#queue.length === 0) this.#era.refreshValue();
       }
     } finally {
       this.#pumping = false;
@@ -311,10 +312,13 @@ export class ManagerServer {
       const result = this.#ledger.apply(block, { certified: false });
       this.#stateRoot = result.stateRoot;
       this.#applied += 1;
+      this.#appliedAt = this.#clock.now();
+      this.#headBlock = block;
+      this.#era.applied(block.header.height, result.hash);
       for (const outcome of result.outcomes) this.mempool.remove(outcome.hash);
       this.mempool.prune(this.#ledger.finalView());
       // Bodies of older heights may still be decided (and skipped) a few rounds later: keep a margin.
-      this.#pool.pruneBelow(block.header.height - KEEP_HEIGHTS);
+      this.#era.pruneBodiesBelow(block.header.height - KEEP_HEIGHTS);
     } catch (error) {
       if (!(error instanceof LedgerError)) throw error;
       this.#skipped += 1;

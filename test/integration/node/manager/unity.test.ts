@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AccountKey, Ed25519KeyPair, sha256, toHex, utf8, vrfProve, vrfVerify } from '../../../../node/crypto/index.ts';
-import { checkInvariants, encodeTx, genesisId, signAccountTx } from '../../../../node/ledger/index.ts';
+import { checkInvariants, ed25519Verify, encodeTx, genesisId, headerHash, signAccountTx, verifyCertificate } from '../../../../node/ledger/index.ts';
 import { BLOCK_METHOD, getHead, ManagerError, ManagerServer, submitTx, type Head } from '../../../../node/manager/index.ts';
 import { createHost, type Host } from '../../../../node/net/index.ts';
 import { ABC, accountKey, EARLY, INVESTORS, MANAGER_COUNT, RESEARCH, RESERVE, testGenesis } from '../../../support/ledger-chain.ts';
@@ -62,6 +62,8 @@ async function startUnity(): Promise<Unity> {
   const peers = hosts.map((h) => h.peer);
   for (let i = 0; i < MANAGER_COUNT; i++) {
     const server = new ManagerServer({
+      roles: { heartbeatMs: 250, downAfterMs: 2_500 },
+      logger: logger(i),
       host: hosts[i]!,
       nodeKey: keys[i]!,
       seed: seeds[i]!,
@@ -80,6 +82,24 @@ async function startUnity(): Promise<Unity> {
   // Manager 5 never receives pushed bodies: it has to fetch every decided block from the others.
   hosts[5]!.rpc.unhandle(BLOCK_METHOD);
   return unity;
+}
+
+interface LogLine {
+  readonly member: number;
+  readonly level: string;
+  readonly fields: Record<string, unknown>;
+  readonly msg: string;
+  readonly at: number;
+}
+const logs: LogLine[] = [];
+afterEach(() => {
+  logs.length = 0;
+});
+function logger(member: number) {
+  const at = (level: string) => (fields: Record<string, unknown>, msg: string) => {
+    if (level !== 'debug') logs.push({ member, level, fields, msg, at: Date.now() });
+  };
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') } as never;
 }
 
 interface Transfer {
@@ -190,19 +210,39 @@ describe('Manager Ring: one Unity of six managers over libp2p', () => {
       }
     }
 
-    // Manager 0 goes away; three more transfers go to the others and the five remaining apply them.
-    await unity.stopMember(0);
+    // Every manager gathered the head's ledger certificate: a quorum of the managers' signatures on its header.
+    const managerKeys = testGenesis().managers.map((m) => m.key);
+    await until(() => unity.servers.every((s) => s.certificate(head.hash) !== undefined), 5_000, 'head certificates');
+    for (const s of unity.servers) {
+      const signers = verifyCertificate(head.hash, s.certificate(head.hash)!, managerKeys, ed25519Verify);
+      expect(signers.length).toBeGreaterThanOrEqual(5);
+    }
+    const headBlock = unity.servers[0]!.headBlock()!;
+    expect(headerHash(headBlock.header)).toEqual(head.hash);
+
+    // The leader of the head block goes away (manager 0 if the standby led it); three more transfers go to the
+    // others, the five remaining apply them, and the standby takes over the stopped member's role within 5 s.
+    const leader = managerKeys.findIndex((k) => toHex(k) === toHex(headBlock.header.proposer));
+    const victim = leader === 5 ? 0 : leader;
+    const stoppedAt = Date.now();
+    await unity.stopMember(victim);
     const secondBatch = transfers(3, 10, nonces);
     const t1 = Date.now();
-    for (const [k, t] of secondBatch.entries()) await submitTx(unity.client.rpc, unity.hosts[1 + k]!.peer, t.bytes);
+    const targets = [...unity.live];
+    for (const [k, t] of secondBatch.entries()) await submitTx(unity.client.rpc, unity.hosts[targets[k]!]!.peer, t.bytes);
     const after = await settle(unity, secondBatch, 'five managers to apply three more transfers');
     const secondMs = Date.now() - t1;
     expect(after.height).toBeGreaterThan(head.height);
     expectBalances(unity, [...firstBatch, ...secondBatch]);
+    await until(() => unity.servers[5]!.roles()[victim]!.holder === 5, 5_000 - (Date.now() - stoppedAt), 'the standby to take over');
+    const tookOver = logs.find((l) => l.member === 5 && l.msg === 'took over a failed role' && l.fields['role'] === victim);
+    expect(tookOver, 'the takeover is logged by the standby').toBeDefined();
+    expect(tookOver!.at - stoppedAt).toBeLessThan(5_000);
+    for (const i of unity.live) expect(unity.servers[i]!.roles()[victim]).toMatchObject({ holder: 5, state: 'taken-over' });
     const stats = unity.servers.map((s) => s.stats());
     console.log(
-      `manager unity: 10 transfers (submitted in ${submitMs} ms) final at height ${head.height} in ${firstMs} ms; 3 more without manager 0 at ` +
-        `height ${after.height} in ${secondMs} ms; skipped ${stats.map((s) => s.skipped).join(',')}, fetched ${stats.map((s) => s.fetched).join(',')}`,
+      `manager unity: 10 transfers (submitted in ${submitMs} ms) final at height ${head.height} in ${firstMs} ms; 3 more without one manager at ` +
+        `height ${after.height} in ${secondMs} ms (leader ${victim} stopped; standby took over in ${tookOver!.at - stoppedAt} ms); skipped ${stats.map((s) => s.skipped).join(',')}, fetched ${stats.map((s) => s.fetched).join(',')}`,
     );
   }, 60_000);
 });

@@ -1,0 +1,144 @@
+/**
+ * One consensus era of a manager: everything that depends on the manager set — the ACP node and its reactor,
+ * the block pool (members push and fetch bodies), the certifier (members sign ledger certificates) and the role
+ * board (members' heartbeats). A reconfiguration (a new manager set, normal or by the recovery keys) ends the era
+ * and the server starts the next one with the new members, anchored at the block that changed the set; the
+ * ledger, its store, the chain store and the mempool outlive eras.
+ */
+import type { Ed25519KeyPair } from '../crypto/index.ts';
+import { AcpNode } from '../consensus/acp/node.ts';
+import { type AcpParams, DEFAULT_ACP_PARAMS } from '../consensus/acp/params.ts';
+import { realSuite, type VrfImplementation } from '../consensus/crypto-suite.ts';
+import { type AcpValue, createReactor, type Reactor } from '../consensus/reactor.ts';
+import type { Decide, Hash } from '../consensus/types.ts';
+import type { Block, Certificate } from '../ledger/index.ts';
+import type { Clock, Host, NetLogger, PeerRef } from '../net/index.ts';
+import { BlockPool } from './block-pool.ts';
+import { Certifier } from './certifier.ts';
+import { ManagerError } from './errors.ts';
+import { RoleBoard, type RoleEntry } from './roles.ts';
+
+export interface EraMember {
+  readonly peer: PeerRef;
+  /** The member's Ed25519 node key (its libp2p identity, ACP key and ledger manager key). */
+  readonly key: Uint8Array;
+}
+
+export interface EraOptions {
+  readonly host: Host;
+  readonly nodeKey: Ed25519KeyPair;
+  /** The 32-byte seed of `nodeKey` (ACP's VRF secret). */
+  readonly seed: Uint8Array;
+  /** The manager set of this era, in ledger order; this host is one of them. */
+  readonly members: readonly EraMember[];
+  readonly chainId: Uint8Array;
+  /** Where ACP's chain of this era starts: its id (the genesis or the reconfiguring block) and RS. */
+  readonly acpGenesis: { readonly id: Hash; readonly seed: Hash };
+  readonly vrf: VrfImplementation;
+  readonly acpParams?: AcpParams | undefined;
+  readonly clock: Clock;
+  readonly logger?: NetLogger | undefined;
+  readonly roles?: { readonly heartbeatMs?: number; readonly downAfterMs?: number } | undefined;
+  readonly nextValue: (height: number) => AcpValue | undefined;
+  readonly onDecide: (decide: Decide) => void;
+  /** A block applied here gathered its ledger certificate. */
+  readonly onCertified: (height: bigint, hash: Uint8Array, certificate: Certificate) => void;
+}
+
+export class ConsensusEra {
+  readonly index: number;
+  readonly members: readonly EraMember[];
+  readonly #pool: BlockPool;
+  readonly #certifier: Certifier;
+  readonly #roles: RoleBoard;
+  readonly #reactor: Reactor;
+  #running = false;
+
+  constructor(o: EraOptions) {
+    const self = o.nodeKey.publicKey.bytes;
+    this.index = o.members.findIndex((m) => Buffer.compare(Buffer.from(m.key), Buffer.from(self)) === 0);
+    if (this.index < 0) throw new ManagerError('BAD_CONFIG', 'this node key is not in the manager set');
+    if (o.members[this.index]!.peer.id !== o.host.id) {
+      throw new ManagerError('BAD_CONFIG', 'the member entry of this node key is not this host');
+    }
+    this.members = o.members;
+    const peers = o.members.map((m) => m.peer);
+    const logger = o.logger === undefined ? {} : { logger: o.logger };
+    this.#pool = new BlockPool({ rpc: o.host.rpc, peers, chainId: o.chainId, ...logger });
+    this.#certifier = new Certifier({ rpc: o.host.rpc, nodeKey: o.nodeKey, members: o.members, onCertified: o.onCertified, ...logger });
+    this.#roles = new RoleBoard({ rpc: o.host.rpc, clock: o.clock, peers, index: this.index, ...o.roles, ...logger });
+    const suite = realSuite(o.vrf);
+    const node = new AcpNode({
+      index: this.index,
+      members: o.members.map((m) => ({ publicKey: m.key, reputation: 1 })),
+      keys: suite.keysFromSeed(o.seed),
+      suite,
+      params: o.acpParams ?? DEFAULT_ACP_PARAMS,
+      genesis: o.acpGenesis,
+    });
+    this.#reactor = createReactor({
+      node,
+      rpc: o.host.rpc,
+      clock: o.clock,
+      peers,
+      nextValue: o.nextValue,
+      onDecide: o.onDecide,
+      ...logger,
+    });
+  }
+
+  get peers(): readonly PeerRef[] {
+    return this.members.map((m) => m.peer);
+  }
+
+  start(): void {
+    this.#running = true;
+    this.#pool.start();
+    this.#certifier.start();
+    this.#roles.start();
+    this.#reactor.start();
+  }
+
+  stop(): void {
+    if (!this.#running) return;
+    this.#running = false;
+    this.#reactor.stop();
+    this.#certifier.stop();
+    this.#roles.stop();
+    this.#pool.stop();
+  }
+
+  refreshValue(): void {
+    if (this.#running) this.#reactor.refreshValue();
+  }
+
+  roles(): readonly RoleEntry[] {
+    return this.#roles.table();
+  }
+
+  certificate(hash: Uint8Array): Certificate | undefined {
+    return this.#certifier.certificate(hash);
+  }
+
+  /** A block this manager applied: sign its ledger certificate and gather the members'. */
+  applied(height: bigint, hash: Uint8Array): void {
+    this.#certifier.applied(height, hash);
+  }
+
+  /** Stores a proposed body and pushes it to the members; its header hash. */
+  broadcast(block: Block): Uint8Array {
+    return this.#pool.broadcast(block);
+  }
+
+  body(hash: Uint8Array): Block | undefined {
+    return this.#pool.get(hash);
+  }
+
+  fetchBody(hash: Uint8Array): Promise<Block | undefined> {
+    return this.#pool.fetch(hash);
+  }
+
+  pruneBodiesBelow(height: bigint): void {
+    this.#pool.pruneBelow(height);
+  }
+}
