@@ -6,7 +6,9 @@ export type ManagerErrorCode =
   | 'DUPLICATE' // the transaction, or another one with the same signer and nonce, is already pooled
   | 'MEMPOOL_FULL' // the mempool holds its maximum number of transactions
   | 'BAD_CONFIG' // the server's options do not fit its genesis or host
-  | 'BAD_REPLY'; // a manager's reply could not be decoded
+  | 'BAD_REPLY' // a manager's reply could not be decoded
+  | 'BAD_SNAPSHOT' // a state snapshot from a member is inconsistent or does not lead to the expected root
+  | 'SYNC_FAILED'; // state sync found no member that could bring this manager to a certified state
 
 export const MANAGER_ERROR_CODES: readonly ManagerErrorCode[] = [
   'REJECTED',
@@ -14,6 +16,8 @@ export const MANAGER_ERROR_CODES: readonly ManagerErrorCode[] = [
   'MEMPOOL_FULL',
   'BAD_CONFIG',
   'BAD_REPLY',
+  'BAD_SNAPSHOT',
+  'SYNC_FAILED',
 ];
 
 export class ManagerError extends AmeError {
