@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import { AmeError } from '../node/crypto/errors.ts';
 import { CliError, exitCodeOf } from './errors.ts';
 import { processIO, type CliIO } from './io.ts';
+import { chain } from './commands/chain.ts';
+import { manager } from './commands/manager.ts';
 import { ring } from './commands/ring.ts';
 import { store } from './commands/store.ts';
 import { up } from './commands/up.ts';
@@ -19,10 +21,12 @@ interface Entry {
 }
 
 const commands: Record<string, Entry> = {
+  chain: { run: chain, summary: 'read the final chain from a manager\'s explorer API: head, blocks, transactions' },
+  manager: { run: manager, summary: 'run one Manager Ring server with its explorer API' },
   ring: { run: ring, summary: 'look up keys, read and write values and show routing slices of the Worker Ring' },
   up: { run: up, summary: 'run the local network on this machine (today: the Worker Ring)' },
   store: { run: store, summary: 'statistics, verification and garbage collection of a node\'s storage' },
-  wallet: { run: wallet, summary: 'create, show, back up and restore wallets; sign and verify files' },
+  wallet: { run: wallet, summary: 'create, show, back up and restore wallets; sign and verify files; verified balance, transfers' },
 };
 
 function version(): string {

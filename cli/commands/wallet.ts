@@ -8,6 +8,8 @@ import { join, resolve } from 'node:path';
 import {
   decodeKeystorePublic,
   encodeKeystore,
+  parseAddress,
+  toHex,
   markPhraseShown,
   readKeystoreFile,
   signFile,
@@ -19,19 +21,26 @@ import {
   type KeystoreFile,
   type Scheme,
 } from '../../node/crypto/index.ts';
+import { encodeTx, signAccountTx } from '../../node/ledger/index.ts';
+import { ExplorerError, verifiedAccount } from '../../node/manager/explorer/index.ts';
+import { parseAmount } from '../../node/wire/index.ts';
 import { oneOf, parse } from '../args.ts';
 import { CliError } from '../errors.ts';
 import { ask, interactive, readAll, type CliIO } from '../io.ts';
+import { abc, managerClient, trustedChain } from './chain.ts';
 
 const SCHEMES = ['falcon', 'ecdsa'] as const;
 
-const USAGE = `ame wallet <new|show|sign|verify|backup|restore> [options]
+const USAGE = `ame wallet <new|show|sign|verify|backup|restore|balance|transfer> [options]
   new [--scheme falcon|ecdsa] [--out PATH] [--plain]   create a wallet (default: Falcon-512)
   show [PATH] [--json]                                  scheme, address and public key (no password needed)
   sign [PATH] --file F                                  print the signature bundle of file F
   verify --address A --file F --sig S                   exit 0 only if bundle S (JSON or a file) signs F by A
   backup [PATH] [--yes] [--again]                       show the 24-word recovery phrase, once
   restore [--scheme falcon|ecdsa] [--out PATH] [--plain] read a recovery phrase from standard input
+  balance [PATH] [--json] [--manager URL] [--chain ID]  the balance, verified by the light client
+  transfer ADDRESS AMOUNT [--wallet PATH] [--fee AMOUNT] [--manager URL] [--chain ID] [--wait S] [--json]
+                                                        send ABC (AMOUNT like 1.5 or "1.5 ABC" or "1500000 a")
 PATH defaults to $AME_DATA_DIR/wallet.json (or ~/.ame/wallet.json).
 The password comes from AME_WALLET_PASSWORD, or is asked on a terminal; --plain writes an unencrypted key file.`;
 
@@ -50,6 +59,10 @@ export async function wallet(args: string[], io: CliIO): Promise<number> {
       return backup(rest, io);
     case 'restore':
       return restore(rest, io);
+    case 'balance':
+      return balance(rest, io);
+    case 'transfer':
+      return transfer(rest, io);
     case undefined:
     case '--help':
     case '-h':
@@ -236,4 +249,105 @@ async function restore(args: string[], io: CliIO): Promise<number> {
   io.stdout.write(`${w.account.address}\n`);
   io.stderr.write(`wallet restored to ${path}\n`);
   return 0;
+}
+
+const CHAIN_OPTIONS = { json: { type: 'boolean' }, manager: { type: 'string' }, chain: { type: 'string' } } as const;
+
+async function balance(args: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parse(args, CHAIN_OPTIONS, USAGE);
+  const path = walletPath(io, positionals[0]);
+  const { address } = decodeKeystorePublic(load(path));
+  const client = managerClient(io, values.manager);
+  const genesis = await trustedChain(io, client, path, values.chain);
+  const found = await verifiedAccount(client, address, genesis.id);
+  const record = found.record;
+  const uncertified = found.headHeight > found.height ? `${found.height + 1n}…${found.headHeight}` : undefined;
+  if (values.json === true) {
+    const out = {
+      address,
+      chainId: toHex(genesis.id),
+      exists: record !== undefined,
+      balance: (record?.abc ?? 0n).toString(),
+      abit: (record?.abit ?? 0n).toString(),
+      nonce: (record?.nonce ?? 0n).toString(),
+      verifiedHeight: found.height.toString(),
+      stateRoot: toHex(found.stateRoot),
+      headHeight: found.headHeight.toString(),
+    };
+    io.stdout.write(`${JSON.stringify(out)}\n`);
+    return 0;
+  }
+  const amount = abc((record?.abc ?? 0n).toString());
+  io.stdout.write(`address   ${address}\n`);
+  io.stdout.write(`balance   ${amount}${record === undefined ? ' (no account yet: proven absent)' : ''}\n`);
+  if (record !== undefined) io.stdout.write(`nonce     ${record.nonce}\n`);
+  io.stdout.write(`verified against final block ${found.height} (state root ${toHex(found.stateRoot)})\n`);
+  if (uncertified !== undefined) io.stderr.write(`blocks ${uncertified} are final at the manager but carry no certificate yet: not verified\n`);
+  return 0;
+}
+
+/** An ABC amount: "1.5", "1.5 ABC" or "1500000 a". */
+function abcAmount(text: string, what: string): bigint {
+  try {
+    const amount = parseAmount(/^\s*[\d.]+\s*$/.test(text) ? `${text.trim()} ABC` : text);
+    if (amount.unit !== 'ABC') throw new CliError('USAGE', `${what} is paid in ABC, not ${amount.unit}`);
+    return amount.micro;
+  } catch (cause) {
+    if (cause instanceof CliError) throw cause;
+    throw new CliError('USAGE', `${what}: ${(cause as Error).message}`, { cause });
+  }
+}
+
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+async function transfer(args: string[], io: CliIO): Promise<number> {
+  const options = { ...CHAIN_OPTIONS, wallet: { type: 'string' }, fee: { type: 'string' }, wait: { type: 'string' } } as const;
+  const { values, positionals } = parse(args, options, USAGE);
+  const [toText, amountText] = positionals;
+  if (toText === undefined || amountText === undefined || positionals.length > 2) {
+    throw new CliError('USAGE', `wallet transfer needs ADDRESS and AMOUNT\nusage: ${USAGE}`);
+  }
+  let to: string;
+  try {
+    to = parseAddress(toText).text;
+  } catch (cause) {
+    throw new CliError('USAGE', `not an address: ${toText} (${(cause as Error).message})`, { cause });
+  }
+  const amount = abcAmount(amountText, 'AMOUNT');
+  const waitS = values.wait === undefined ? 60 : Number(values.wait);
+  if (!Number.isFinite(waitS) || waitS < 0 || waitS > 3600) throw new CliError('USAGE', '--wait must be 0…3600 seconds');
+  const path = walletPath(io, values.wallet);
+  const client = managerClient(io, values.manager);
+  const genesis = await trustedChain(io, client, path, values.chain);
+  const fee = values.fee === undefined ? genesis.config.params.minFee : abcAmount(values.fee, '--fee');
+  const w = await openWallet(io, path);
+  let nonce = 0n;
+  try {
+    nonce = BigInt((await client.account(w.account.address)).nonce);
+  } catch (error) {
+    if (!(error instanceof ExplorerError) || error.code !== 'UNKNOWN_ACCOUNT') throw error;
+  }
+  const tx = signAccountTx({ chain: genesis.id, kind: 'transfer', nonce, fee, body: { to, amount } }, w.account);
+  const hash = await client.submit(encodeTx(tx));
+  if (values.json !== true) io.stdout.write(`transaction ${hash}\n`);
+  const deadline = io.now() + waitS * 1000;
+  for (;;) {
+    let reply;
+    try {
+      reply = await client.tx(hash);
+    } catch (error) {
+      if (!(error instanceof ExplorerError) || error.code !== 'NOT_FOUND') throw error;
+    }
+    if (reply?.status === 'final') {
+      if (values.json === true) io.stdout.write(`${JSON.stringify({ hash, height: reply.height, ok: reply.ok, code: reply.code ?? null })}\n`);
+      else io.stdout.write(`included in final block ${reply.height}\n`);
+      if (reply.ok === true) return 0;
+      io.stderr.write(`ame: the transfer failed in block ${reply.height}: ${reply.code ?? '?'} (${reply.message ?? ''}); its fee was charged\n`);
+      return 1;
+    }
+    if (io.now() >= deadline) {
+      throw new ExplorerError('TIMEOUT', `transaction ${hash} was not in a final block within ${waitS} s; look later: ame chain tx ${hash}`);
+    }
+    await sleep(250);
+  }
 }

@@ -8,13 +8,14 @@
  * The caller runs it on a branch it can drop (Ledger does): a block whose resulting root differs from its
  * header's stateRoot is BAD_BLOCK after the commit.
  */
-import { bytesEqual, Ed25519PublicKey, toHex } from '../crypto/index.ts';
-import { type Block, certificateHash, headerHash, txRoot, verifyCertificate } from './block.ts';
+import { bytesEqual, toHex } from '../crypto/index.ts';
+import { type Block, type Certificate, certificateHash, ed25519Verify, headerHash, txRoot, verifyCertificate } from './block.ts';
 import { blockReward, proRata, scaledReward, splitFees, splitReward } from './economics.ts';
 import { LedgerError, type LedgerErrorCode } from './errors.ts';
 import { creditAbc } from './exec-context.ts';
 import { chargeTx, checkTx, runTx } from './execute.ts';
 import { closePeriod } from './period.ts';
+import { type CertificateKind, isRecoveryCertificate, verifyRecoveryCertificate } from './recovery.ts';
 import type { LedgerParams } from './params.ts';
 import { StateView, type StoreLine } from './state.ts';
 import { decodeTx, txHash } from './tx.ts';
@@ -39,13 +40,7 @@ export interface BlockResult {
   readonly txBytes: bigint;
 }
 
-export function ed25519Verify(key: Uint8Array, message: Uint8Array, sig: Uint8Array): boolean {
-  try {
-    return new Ed25519PublicKey(key).verify(message, sig);
-  } catch {
-    return false;
-  }
-}
+export { ed25519Verify } from './block.ts';
 
 function badBlock(message: string, field: string, cause?: unknown): LedgerError {
   return new LedgerError('BAD_BLOCK', message, cause === undefined ? { field } : { field, cause });
@@ -67,6 +62,38 @@ function managerAccount(state: StateView, key: Uint8Array, field: string): strin
   const node = state.node(key);
   if (node === undefined || node.role !== 'manager') throw badBlock('not a manager', field);
   return node.account;
+}
+
+/**
+ * The parent's certificate is checked against the set that certified the parent: the set before it when the
+ * parent changed the set (`meta/previous-managers` of its height), else the current one. A recovery certificate
+ * is accepted only when the parent installed a set by a governance reconfigure; it pays nobody (the recovery keys
+ * are not managers), so that block's verifier budget stays in the reward pool, as with an empty one.
+ */
+function checkParentCertificate(
+  state: StateView,
+  parentHeight: bigint,
+  parentHash: Uint8Array,
+  certificate: Certificate,
+): CertificateKind {
+  const previous = state.previousManagers();
+  const changed = previous !== undefined && previous.height === parentHeight ? previous : undefined;
+  const governance = state.governance();
+  try {
+    if (isRecoveryCertificate(certificate, governance)) {
+      if (changed?.recovery !== true) {
+        throw new LedgerError('BAD_CERTIFICATE', 'the parent installed no set by a governance reconfigure', {
+          field: 'certificate',
+        });
+      }
+      verifyRecoveryCertificate(parentHash, certificate, governance);
+      return 'recovery';
+    }
+    verifyCertificate(parentHash, certificate, changed?.keys ?? state.managers().keys, ed25519Verify);
+    return 'managers';
+  } catch (cause) {
+    throw badBlock((cause as Error).message, 'parentCertificate', cause);
+  }
 }
 
 export interface ApplyOptions {
@@ -99,21 +126,17 @@ export function applyBlock(line: StoreLine, block: Block, options: ApplyOptions 
   if (header.kind === 'empty' && block.txs.length > 0) throw badBlock('an empty block holds no transactions', 'txs');
 
   // The previous block's verifiers, from its certificate.
-  const managers = state.managers().keys;
   if (block.parentCertificate.length > 0) {
     if (chain.height === 0n) throw badBlock('genesis has no certificate', 'parentCertificate');
-    try {
-      verifyCertificate(header.prevHash, block.parentCertificate, managers, ed25519Verify);
-    } catch (cause) {
-      throw badBlock((cause as Error).message, 'parentCertificate', cause);
+    if (checkParentCertificate(state, chain.height, header.prevHash, block.parentCertificate) === 'managers') {
+      const each = chain.verifierBudget / BigInt(block.parentCertificate.length);
+      payFromRewardPool(
+        state,
+        params,
+        time,
+        block.parentCertificate.map((c, i) => [managerAccount(state, c.member, `parentCertificate[${i}]`), each]),
+      );
     }
-    const each = chain.verifierBudget / BigInt(block.parentCertificate.length);
-    payFromRewardPool(
-      state,
-      params,
-      time,
-      block.parentCertificate.map((c, i) => [managerAccount(state, c.member, `parentCertificate[${i}]`), each]),
-    );
   }
 
   // Transactions.

@@ -9,8 +9,12 @@
  * signatures over this header's hash (added after consensus, so not covered by it); `parentCertificate` is the
  * previous block's certificate, committed to by `parentCertHash` — its members are paid the verifiers' share of
  * the previous block when this block executes. `txs` are the encoded transactions in execution order.
+ *
+ * A certificate is `[{member, sig}]` over `certificateMessage(header hash)`: either a quorum of the manager set
+ * (member = a 32-byte node key, Ed25519) or a recovery certificate (member = a governance public key, signed
+ * with its account scheme; recovery.ts decides when one is allowed).
  */
-import { domainSeparated, sha256, toHex } from '../crypto/index.ts';
+import { domainSeparated, Ed25519PublicKey, sha256, toHex } from '../crypto/index.ts';
 import { encodeCbor, s, type CborValue, type Infer } from '../wire/index.ts';
 import { LedgerError } from './errors.ts';
 import { decodeStrict } from './tx.ts';
@@ -23,7 +27,10 @@ export type BlockKind = (typeof BLOCK_KINDS)[number];
 export const MAX_BLOCK_SIZE = 1 << 30;
 
 const key32 = s.bytes({ len: 32 });
-const certSchema = s.array(s.struct({ member: key32, sig: s.bytes({ len: 64 }) }), { max: 4096 });
+/** Entries hold a node key and an Ed25519 signature, or (recovery) a governance account key and its signature. */
+const certSchema = s.array(s.struct({ member: s.bytes({ min: 1, max: 1024 }), sig: s.bytes({ min: 1, max: 1024 }) }), {
+  max: 4096,
+});
 const headerSchema = s.struct({
   chain: key32,
   height: s.u64(),
@@ -109,6 +116,15 @@ export function txRoot(hashes: readonly Uint8Array[]): Uint8Array {
   const count = Buffer.alloc(8);
   count.writeBigUInt64BE(BigInt(hashes.length));
   return sha256(Buffer.concat([Buffer.from([2]), count, level[0] ?? new Uint8Array(32)]));
+}
+
+/** An Ed25519 check that never throws (false for a key that is not a curve point). */
+export function ed25519Verify(key: Uint8Array, message: Uint8Array, sig: Uint8Array): boolean {
+  try {
+    return new Ed25519PublicKey(key).verify(message, sig);
+  } catch {
+    return false;
+  }
 }
 
 /** ⌊2n/3⌋ + 1. */

@@ -28,7 +28,7 @@ export type LedgerErrorCode =
   | 'TOO_EARLY' // a period close, exit or channel close before its time
   | 'STALE_EPOCH' // a ring change whose epoch is not above the recorded one
   | 'BAD_BLOCK' // a block that does not fit the chain (height, parent, root, size, a transaction that cannot pay)
-  | 'BAD_CERTIFICATE' // a certificate without a quorum of distinct managers' valid signatures
+  | 'BAD_CERTIFICATE' // a certificate without a quorum of managers' (or the recovery keys' threshold of) valid signatures
   | 'BAD_PROOF' // a state proof that does not lead to the root a light client verified
   | 'STATE' // a state record that is missing or does not decode (a damaged or foreign store)
   | 'INVARIANT'; // a supply or balance invariant that does not hold after a block

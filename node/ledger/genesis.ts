@@ -86,8 +86,13 @@ export function validateGenesis(config: GenesisConfig): GenesisConfig {
       throw new LedgerError('BAD_GENESIS', 'not an address', { field: `managers[${i}].account`, cause });
     }
   }
+  const govSeen = new Set<string>();
   for (const [i, k] of config.governance.keys.entries()) {
     if (!isScheme(k.scheme)) throw bad(`unknown scheme ${JSON.stringify(k.scheme)}`, `governance.keys[${i}].scheme`);
+    // Distinct, so that a threshold (of transactions and of recovery certificates) counts distinct keys.
+    const hex = Buffer.from(k.key).toString('hex');
+    if (govSeen.has(hex)) throw bad('governance key listed twice', `governance.keys[${i}].key`);
+    govSeen.add(hex);
     try {
       addressFromPublicKey(k.scheme, k.key);
     } catch (cause) {

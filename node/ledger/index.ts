@@ -21,11 +21,45 @@ export {
   writeGenesis,
 } from './genesis.ts';
 export * as economics from './economics.ts';
-export { decodeTx, encodeTx, TX_KINDS, txHash, txSigningBytes, type Tx, type TxBody, type TxKind } from './tx.ts';
-export { encodeSigned, signAccountTx, signGovernanceTx, signManagerTx, type TxFields } from './tx-build.ts';
+export {
+  decodeTx,
+  encodeTx,
+  MAX_MANAGERS,
+  TX_KINDS,
+  txHash,
+  txSigningBytes,
+  type Tx,
+  type TxBody,
+  type TxKind,
+  type TxSig,
+  type UnsignedTx,
+} from './tx.ts';
+export {
+  encodeSigned,
+  signAccountTx,
+  signGovernanceTx,
+  signManagersTx,
+  signManagerTx,
+  txShare,
+  type TxFields,
+  unsignedTx,
+  withSigs,
+} from './tx-build.ts';
 export { decodeReceipt, encodeReceipt, signReceipt, type Receipt, type ReceiptFields } from './receipt.ts';
 export { channelId } from './exec-channels.ts';
-export { checkTx, signerAddress, signerClassOf } from './execute.ts';
+export { checkTx, type SignerClass, signerAddress, signerClassOf, txSignerClass } from './execute.ts';
+export { checkGovernanceSigs, checkManagersSigs } from './signers.ts';
+export {
+  type CertificateKind,
+  checkRecoveryEffect,
+  isRecoveryCertificate,
+  lastGovernanceReconfigure,
+  type RecoveryKeys,
+  recoveryEntry,
+  signRecoveryCertificate,
+  verifyBlockCertificate,
+  verifyRecoveryCertificate,
+} from './recovery.ts';
 export { accountAt, spendable } from './exec-context.ts';
 export {
   type Block,
@@ -43,8 +77,8 @@ export {
 } from './block.ts';
 export { applyBlock, type BlockResult, ed25519Verify, type TxOutcome } from './apply-block.ts';
 export { type BlockDraft, Ledger } from './ledger.ts';
-export { LightClient } from './light.ts';
+export { type FollowExtras, LightClient } from './light.ts';
 export { checkInvariants, supplyReport, type SupplyReport } from './invariants.ts';
 export { StateView, type StoreLine } from './state.ts';
 export { stateKey, accountPath, nodePath, channelPath, META_PATHS } from './state-keys.ts';
-export type { AccountRecord, ChannelRecord, NodeRecord, Role } from './records.ts';
+export type { AccountRecord, ChannelRecord, NodeRecord, PreviousManagersRecord, Role } from './records.ts';

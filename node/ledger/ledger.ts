@@ -6,9 +6,10 @@
  * trace. The head block's hash is held here (a state cannot hold the hash of the block that commits to it).
  */
 import type { Branch, Store } from '../store/index.ts';
-import { ed25519Verify, applyBlock, type BlockResult } from './apply-block.ts';
-import { type Block, type BlockKind, certificateHash, type Certificate, headerHash, txRoot, verifyCertificate } from './block.ts';
+import { applyBlock, type BlockResult } from './apply-block.ts';
+import { type Block, type BlockKind, certificateHash, type Certificate, headerHash, txRoot } from './block.ts';
 import { type GenesisConfig, writeGenesis } from './genesis.ts';
+import { type CertificateKind, checkRecoveryEffect, verifyBlockCertificate } from './recovery.ts';
 import { StateView } from './state.ts';
 import { txHash } from './tx.ts';
 
@@ -112,21 +113,29 @@ export class Ledger {
     }
   }
 
-  /** Checks a block's own certificate against the manager set of the state it extends. */
-  checkCertificate(block: Block): void {
-    verifyCertificate(headerHash(block.header), block.certificate, this.view().managers().keys, ed25519Verify);
+  /**
+   * Checks a block's own certificate against the state it extends: a quorum of its manager set, or a recovery
+   * certificate (its governance keys' threshold) of a block holding a governance-signed reconfigure — whether
+   * that reconfigure installs its set is checked by `apply` after execution. BAD_CERTIFICATE otherwise.
+   */
+  checkCertificate(block: Block): CertificateKind {
+    const view = this.view();
+    return verifyBlockCertificate(headerHash(block.header), block.certificate, block.txs, view.managers().keys, view.governance());
   }
 
   /**
-   * Applies a block at the tip. Final and empty blocks need a quorum certificate (unless `certified` is false,
-   * for tests and replays of blocks already checked) and make everything up to them final.
+   * Applies a block at the tip. Final and empty blocks need a certificate (unless `certified` is false, for tests
+   * and replays of blocks already checked) and make everything up to them final. A recovery-certified block must
+   * leave the manager set its last governance reconfigure names (BAD_CERTIFICATE otherwise).
    */
   apply(block: Block, options: { readonly certified?: boolean } = {}): BlockResult {
-    if (block.header.kind !== 'tentative' && options.certified !== false) this.checkCertificate(block);
+    const certified = block.header.kind !== 'tentative' && options.certified !== false;
+    const kind = certified ? this.checkCertificate(block) : undefined;
     const branch = this.#forkAtTip();
     let result: BlockResult;
     try {
       result = applyBlock(branch, block, { parentHash: this.headHash });
+      if (kind === 'recovery') checkRecoveryEffect(block.txs, StateView.over(branch).managers().keys);
     } catch (error) {
       branch.drop();
       throw error;

@@ -84,6 +84,17 @@ const schemas = {
     ringAuthority: key32,
   }),
   managers: s.struct({ t: s.literal('managers'), keys: s.array(key32, { max: 1024 }) }),
+  /**
+   * Written by the first reconfigure of block `height`: the set in force before it. The next block checks its
+   * parentCertificate (the certificate of block `height`) against these keys; `recovery` says a governance-signed
+   * reconfigure took effect in that block, so its certificate may be a recovery certificate.
+   */
+  'previous-managers': s.struct({
+    t: s.literal('previous-managers'),
+    height: s.u64(),
+    keys: s.array(key32, { max: 1024 }),
+    recovery: s.bool(),
+  }),
   ring: s.struct({ t: s.literal('ring'), epoch: s.u64(), root: key32 }),
 } as const;
 
@@ -101,6 +112,7 @@ export type PoolsRecord = Untagged<'pools'>;
 export type TotalsRecord = Untagged<'totals'>;
 export type GovernanceRecord = Untagged<'governance'>;
 export type ManagersRecord = Untagged<'managers'>;
+export type PreviousManagersRecord = Untagged<'previous-managers'>;
 export type RingRecord = Untagged<'ring'>;
 
 export type AnyRecord =
@@ -113,6 +125,7 @@ export type AnyRecord =
   | ({ t: 'params'; params: LedgerParams })
   | ({ t: 'governance' } & GovernanceRecord)
   | ({ t: 'managers' } & ManagersRecord)
+  | ({ t: 'previous-managers' } & PreviousManagersRecord)
   | ({ t: 'ring' } & RingRecord);
 
 export function encodeRecord(record: AnyRecord): Uint8Array {

@@ -22,5 +22,6 @@ export const META_PATHS = {
   params: 'meta/params',
   governance: 'meta/governance',
   managers: 'meta/managers',
+  previousManagers: 'meta/previous-managers',
   ring: 'meta/ring',
 } as const;

@@ -19,6 +19,7 @@ import {
   newAccount,
   type NodeRecord,
   type PoolsRecord,
+  type PreviousManagersRecord,
   type RingRecord,
   type TotalsRecord,
 } from './records.ts';
@@ -177,6 +178,12 @@ export class StateView {
   }
   setManagers(record: ManagersRecord): void {
     this.write(META_PATHS.managers, { t: 'managers', ...record });
+  }
+  previousManagers(): PreviousManagersRecord | undefined {
+    return this.#typed(META_PATHS.previousManagers, 'previous-managers');
+  }
+  setPreviousManagers(record: PreviousManagersRecord): void {
+    this.write(META_PATHS.previousManagers, { t: 'previous-managers', ...record });
   }
   ring(): RingRecord {
     return this.#required(META_PATHS.ring, 'ring');

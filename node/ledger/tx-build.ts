@@ -56,6 +56,35 @@ export function signGovernanceTx<K extends TxKind>(
   return { ...unsigned, sigs: keys.map(({ index, key }) => ({ i: index, sig: key.sign(message) })) };
 }
 
+/**
+ * The unsigned form of a transaction that several parties sign on their own (the governance keys, offline; the
+ * members of the manager set, each on its server): each makes its share with `txShare` over this same value, and
+ * `withSigs` puts the shares together. Governance: scheme 'governance', index = position of the key in the
+ * genesis governance list. Manager set (reconfigure only): scheme 'managers', index = position of the node key in
+ * the current `meta/managers` record. Both spend chain.govNonce and carry no fee.
+ */
+export function unsignedTx<K extends TxKind>(fields: TxFields<K>, scheme: 'governance' | 'managers'): UnsignedTx {
+  return build(fields, scheme, new Uint8Array(0));
+}
+
+/** One party's signature of a multi-party transaction. */
+export function txShare(unsigned: UnsignedTx, index: number, key: AccountKey | Ed25519KeyPair): TxSig {
+  return { i: index, sig: key.sign(txSigningBytes(unsigned)) };
+}
+
+export function withSigs(unsigned: UnsignedTx, sigs: readonly TxSig[]): Tx {
+  return { ...unsigned, sigs: [...sigs] };
+}
+
+/** A reconfigure signed by members of the current manager set (index = position in `meta/managers`). */
+export function signManagersTx(
+  fields: TxFields<'reconfigure'>,
+  signers: readonly { readonly index: number; readonly key: Ed25519KeyPair }[],
+): Tx {
+  const unsigned = unsignedTx(fields, 'managers');
+  return withSigs(unsigned, signers.map(({ index, key }) => txShare(unsigned, index, key)));
+}
+
 export function encodeSigned(tx: Tx): Uint8Array {
   return encodeTx(tx);
 }

@@ -5,9 +5,11 @@
  *   'AME-TX-v1' ‖ 0x00 ‖ kind ‖ 0x00 ‖ cbor({chain, kind, signer, nonce, fee, body})
  *
  * so a signature belongs to one chain (its genesis id), one kind and one nonce. `signer.scheme` says who signs:
- * an account key ('falcon' | 'ecdsa'), a manager's node key ('ed25519') or the governance keys of the genesis
- * ('governance', empty key). `sigs` are {i, sig}: i = 0 the signer, i = 1 the second signer of a registration
- * (the node key) or a re-bind (the new account); for governance, i is the index of the governance key.
+ * an account key ('falcon' | 'ecdsa'), a manager's node key ('ed25519'), the governance keys of the genesis
+ * ('governance', empty key) or two thirds of the current manager set ('managers', empty key; reconfigure only).
+ * `sigs` are {i, sig}: i = 0 the signer, i = 1 the second signer of a registration (the node key) or a re-bind
+ * (the new account); for governance, i is the index of the governance key; for managers, i is the index of the
+ * node key in the current manager set (`meta/managers`).
  */
 import { domainSeparated, sha256, utf8 } from '../crypto/index.ts';
 import { decodeCbor, encodeCbor, s, WireError, type CborValue, type Infer, type Schema } from '../wire/index.ts';
@@ -16,6 +18,10 @@ import { LedgerError } from './errors.ts';
 export const TX_DOMAIN_TAG = 'AME-TX-v1';
 /** Hard cap before parsing; the ledger parameter maxTxBytes is checked again at execution. */
 export const MAX_TX_SIZE = 1 << 24;
+/** The largest manager set (`meta/managers` holds at most this many keys). */
+export const MAX_MANAGERS = 1024;
+/** Signatures of every signer class but 'managers' (whose transactions carry up to a quorum of the set). */
+export const MAX_SIGS = 64;
 
 const key32 = s.bytes({ len: 32 });
 const address = s.text({ min: 1, max: 128 });
@@ -42,18 +48,21 @@ export const TX_BODIES = {
     workload: s.array(s.struct({ node: key32, units: s.u64() }), { max: 1 << 16 }),
   }),
   'set-param': s.struct({ name: s.text({ min: 1, max: 64 }), value: s.u64() }),
+  reconfigure: s.struct({
+    managers: s.array(s.struct({ key: key32, account: address }), { min: 1, max: MAX_MANAGERS }),
+  }),
 } as const;
 
 export type TxKind = keyof typeof TX_BODIES;
 export const TX_KINDS = Object.keys(TX_BODIES) as TxKind[];
 export type TxBody<K extends TxKind> = Infer<(typeof TX_BODIES)[K]>;
 
-export const SIGNER_SCHEMES = ['falcon', 'ecdsa', 'ed25519', 'governance'] as const;
+export const SIGNER_SCHEMES = ['falcon', 'ecdsa', 'ed25519', 'governance', 'managers'] as const;
 export type SignerScheme = (typeof SIGNER_SCHEMES)[number];
 
 export interface Signer {
   readonly scheme: SignerScheme;
-  /** Account public key, node key (32 bytes), or empty for governance. */
+  /** Account public key, node key (32 bytes), or empty for governance and managers. */
   readonly key: Uint8Array;
 }
 
@@ -81,7 +90,10 @@ const envelopeSchema = s.struct({
   nonce: s.u64(),
   fee: s.u64(),
   body: s.raw(),
-  sigs: s.array(s.struct({ i: s.uint({ max: 255 }), sig: s.bytes({ min: 1, max: 1024 }) }), { min: 1, max: 64 }),
+  sigs: s.array(s.struct({ i: s.uint({ max: MAX_MANAGERS - 1 }), sig: s.bytes({ min: 1, max: 1024 }) }), {
+    min: 1,
+    max: MAX_MANAGERS,
+  }),
 });
 
 function isKind(kind: string): kind is TxKind {
@@ -116,8 +128,8 @@ function checkSigner(scheme: string, key: Uint8Array): Signer {
   if (scheme === 'ed25519' && key.length !== 32) {
     throw new LedgerError('BAD_FIELD', 'a node key is 32 bytes', { field: 'signer.key' });
   }
-  if (scheme === 'governance' && key.length !== 0) {
-    throw new LedgerError('BAD_FIELD', 'governance transactions carry no signer key', { field: 'signer.key' });
+  if ((scheme === 'governance' || scheme === 'managers') && key.length !== 0) {
+    throw new LedgerError('BAD_FIELD', `${scheme} transactions carry no signer key`, { field: 'signer.key' });
   }
   return { scheme: scheme as SignerScheme, key };
 }
@@ -167,8 +179,14 @@ export function decodeTx(bytes: Uint8Array, maxSize = MAX_TX_SIZE): Tx {
   if (!isKind(raw.kind)) throw new LedgerError('BAD_FIELD', `unknown kind ${JSON.stringify(raw.kind)}`, { field: 'tx.kind' });
   const body = parseAs(TX_BODIES[raw.kind] as Schema<unknown>, raw.body, 'tx.body');
   const signer = checkSigner(raw.signer.scheme, raw.signer.key);
+  if (signer.scheme !== 'managers' && raw.sigs.length > MAX_SIGS) {
+    throw new LedgerError('BAD_FIELD', `at most ${MAX_SIGS} signatures`, { field: 'tx.sigs' });
+  }
   const seen = new Set<number>();
   for (const [n, x] of raw.sigs.entries()) {
+    if (signer.scheme !== 'managers' && x.i >= MAX_SIGS) {
+      throw new LedgerError('BAD_FIELD', `signature index above ${MAX_SIGS - 1}`, { field: `tx.sigs[${n}].i` });
+    }
     if (seen.has(x.i)) throw new LedgerError('BAD_FIELD', `signature index ${x.i} twice`, { field: `tx.sigs[${n}].i` });
     seen.add(x.i);
   }

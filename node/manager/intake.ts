@@ -12,7 +12,7 @@ import { encodeSubmitError, encodeSubmitOk, SUBMIT_METHOD, TX_GOSSIP_METHOD } fr
 export interface IntakeOptions {
   readonly rpc: Rpc;
   readonly mempool: Mempool;
-  readonly ledger: Ledger;
+  readonly ledger: () => Ledger;
   /** Block time for admission checks (never before the last block's time). */
   readonly time: () => bigint;
   /** The current members' peers (the era's). */
@@ -43,7 +43,7 @@ export class TxIntake {
 
   /** Admits a transaction as a client's (used by `manager/submit` and by local callers such as the explorer API). */
   submit(tx: Uint8Array): Uint8Array {
-    const view = this.#o.ledger.finalView();
+    const view = this.#o.ledger().finalView();
     const hash = this.#o.mempool.submit(tx, view, view.params(), this.#o.time());
     this.#gossip(tx);
     return hash;
@@ -73,7 +73,7 @@ export class TxIntake {
       throw new NetError('UNAUTHORIZED', 'not a member of this ring');
     }
     try {
-      const view = this.#o.ledger.finalView();
+      const view = this.#o.ledger().finalView();
       this.#o.mempool.submit(tx, view, view.params(), this.#o.time());
     } catch (error) {
       // Already pooled, or already applied here: nothing to do. Other refusals are the sender's problem.

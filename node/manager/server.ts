@@ -1,36 +1,39 @@
 /**
- * A manager server (docs/manager.md): one libp2p host (given), a ledger on a store file, the mempool and its
- * intake (intake.ts), and the consensus era of the current manager set (era.ts: ACP and its reactor, block pool,
- * certifier, roles).
+ * A manager server (docs/manager.md): one libp2p host (given), a ledger on a store file, a chain store of the
+ * final blocks, the mempool and its intake (intake.ts), the applier of decisions (applier.ts) and the consensus
+ * era of the current manager set (era.ts: ACP and its reactor, block pool, certifier, roles).
  *
- * Block flow: when the reactor asks for the value of a round, the server builds a ledger block at its final head
- * from the mempool (`buildBlock`: kind 'final', leaders = [itself], the head's ledger certificate as parent
- * certificate), broadcasts the body and proposes its header hash; with an empty mempool it proposes NOTHING (32
- * zero bytes, size 0), which loses to any real block (the largest proposal wins). Final decisions are applied in
- * the order ACP emits them: the empty block, NOTHING and tentative decisions change nothing; a decided hash is
- * looked up in the pool (fetched from the others when missing) and applied. A block that does not apply at the
- * head is skipped — every manager holds the same state and the same decision sequence, so every manager skips it.
+ * Start: a new data folder gets the genesis; a folder holding a chain reopens it (restart) and catches up from the
+ * members; `sync: true` on an empty folder copies a member's state (sync.ts) first. The era is the manager set of
+ * the final state: its ACP chain starts at the block that installed the set (the genesis for the first set). When
+ * an applied block changes the set — a reconfigure, or the recovery block that `recover` applies — the era ends and
+ * the next one starts; a server whose key is not in the new set stops taking part in consensus and keeps following.
  *
- * Certificates: ACP's commit certificate makes a block final here (blocks are applied with `certified: false`:
- * ACP's signatures are over its own sign-bytes). After applying, every manager signs the ledger certificate
- * message of the header (certifier.ts); a quorum of those is the block's ledger certificate, which light clients
- * check and the next block carries as its parent certificate (paying the verifiers).
+ * Values: when the reactor asks for the value of a round, the server builds a ledger block at its final head from
+ * the mempool (`buildBlock`: kind 'final', leaders = [itself], the head's ledger certificate as parent
+ * certificate), broadcasts the body and proposes its header hash; with an empty mempool it proposes NOTHING.
  */
-import { bytesEqual, type Ed25519KeyPair, toHex } from '../crypto/index.ts';
+import { bytesEqual, concatBytes, type Ed25519KeyPair, peerIdOf, sha256, toHex, utf8 } from '../crypto/index.ts';
 import type { AcpParams } from '../consensus/acp/params.ts';
 import type { VrfImplementation } from '../consensus/crypto-suite.ts';
 import type { AcpValue } from '../consensus/reactor.ts';
-import type { Decide } from '../consensus/types.ts';
-import { type Block, type Certificate, type GenesisConfig, genesisId, Ledger, LedgerError } from '../ledger/index.ts';
+import { type Block, type BlockResult, type Certificate, decodeBlock, decodeTx, type GenesisConfig, genesisId, Ledger, LedgerError, txHash } from '../ledger/index.ts';
 import { type Clock, type ClockTimer, type Host, type NetLogger, type PeerRef, systemClock } from '../net/index.ts';
 import { openStore, type Store } from '../store/index.ts';
+import { type ApplierStats, DecisionApplier, NOTHING } from './applier.ts';
 import { buildBlock } from './build.ts';
+import { ChainStore } from './chain-store.ts';
 import { ConsensusEra } from './era.ts';
 import { ManagerError } from './errors.ts';
 import { TxIntake } from './intake.ts';
 import { Mempool, type MempoolOptions } from './mempool.ts';
+import { RECOVER_METHOD, serveRecovery } from './recover.ts';
 import type { RoleEntry } from './roles.ts';
 import { encodeHead, type Head, HEAD_METHOD } from './rpc.ts';
+import { serveSnapshots } from './snapshot.ts';
+import { BLOCKS_METHOD, serveBlocks, stateSync } from './sync.ts';
+
+export { NOTHING } from './applier.ts';
 
 /** Heights of block bodies kept below the head: a stale proposal can still be decided a few rounds later. */
 const KEEP_HEIGHTS = 64n;
@@ -41,22 +44,24 @@ const KEEP_HEIGHTS = 64n;
  */
 const CERT_WAIT_MS = 100;
 
-/** The value proposed with an empty mempool: decided, it changes nothing. */
-export const NOTHING = new Uint8Array(32);
-
 export interface ManagerServerOptions {
   /** A host built with this manager's node key; started before the server. */
   readonly host: Host;
-  /** The node key: its public key must be genesis manager `index`'s; it also signs for ACP. */
+  /** The node key: the libp2p identity, the ACP signing/VRF key and the ledger's manager key. */
   readonly nodeKey: Ed25519KeyPair;
   /** The 32-byte seed of `nodeKey` (ACP's VRF secret). */
   readonly seed: Uint8Array;
-  readonly index: number;
-  /** Index → member's peer, in the genesis manager order. */
+  /** Genesis manager index of this server (checked when given). */
+  readonly index?: number;
+  /** The managers' peers this server knows (any order; a manager without an entry is reached by its peer id). */
   readonly peers: readonly PeerRef[];
   readonly genesis: GenesisConfig;
-  /** A path for a new store file (a restart from an existing store is not supported yet). */
+  /** The ledger's state store file: created with the genesis when new, reopened when it holds a chain. */
   readonly storePath: string;
+  /** The chain store file (default: storePath + '.chain'). */
+  readonly chainPath?: string;
+  /** On empty stores: copy a member's state instead of starting from the genesis (a new or replaced server). */
+  readonly sync?: boolean;
   readonly vrf: VrfImplementation;
   readonly acpParams?: AcpParams;
   readonly clock?: Clock;
@@ -66,141 +71,172 @@ export interface ManagerServerOptions {
   readonly roles?: { readonly heartbeatMs?: number; readonly downAfterMs?: number };
 }
 
-export interface ManagerStats {
-  readonly applied: number;
-  readonly skipped: number;
-  readonly fetched: number;
-  /** Final decisions seen (every kind of value). */
-  readonly finals: number;
+export interface ManagerStats extends ApplierStats {
   /** Blocks this manager built and proposed. */
   readonly proposed: number;
+  /** Eras this server has run (1 + manager-set changes it took part in). */
+  readonly eras: number;
 }
 
 export class ManagerServer {
   readonly #o: ManagerServerOptions;
   readonly #clock: Clock;
   readonly #store: Store;
-  readonly #ledger: Ledger;
+  readonly #chain: ChainStore;
+  readonly #chainId: Uint8Array;
+  #ledger: Ledger | undefined;
   readonly mempool: Mempool;
   readonly #intake: TxIntake;
-  #era: ConsensusEra;
-  /** When the head block was applied here (its certificate is awaited for CERT_WAIT_MS). */
+  readonly #applier: DecisionApplier;
+  #era: ConsensusEra | undefined;
+  #eras = 0;
   #appliedAt = 0;
-  #headBlock: Block | undefined;
   #certTimer: ClockTimer | undefined;
-  readonly #queue: Decide[] = [];
-  #pumping = false;
-  #retry: ClockTimer | undefined;
-  /** The last value built, and the (head, mempool version) it was built for. */
   #last: { readonly key: string; readonly value: AcpValue } | undefined;
-  #state: 'new' | 'running' | 'stopped' = 'new';
-  #stateRoot: Uint8Array;
-  #applied = 0;
-  #skipped = 0;
-  #fetched = 0;
-  #finals = 0;
-  #misses = 0;
+  #state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
   #proposed = 0;
+  readonly #unserve: (() => void)[] = [];
 
   constructor(options: ManagerServerOptions) {
-    const { genesis, index, nodeKey } = options;
-    const me = genesis.managers[index];
-    if (me === undefined || !bytesEqual(me.key, nodeKey.publicKey.bytes)) {
-      throw new ManagerError('BAD_CONFIG', `the node key is not genesis manager ${index}'s`);
+    const { genesis, index, nodeKey, host } = options;
+    if (index !== undefined) {
+      const me = genesis.managers[index];
+      if (me === undefined || !bytesEqual(me.key, nodeKey.publicKey.bytes)) {
+        throw new ManagerError('BAD_CONFIG', `the node key is not genesis manager ${index}'s`);
+      }
     }
-    if (options.peers.length !== genesis.managers.length || options.peers[index]?.id !== options.host.id) {
-      throw new ManagerError('BAD_CONFIG', 'peers must list every genesis manager, this host at its index');
-    }
+    if (host.id !== peerIdOf(nodeKey.publicKey.bytes)) throw new ManagerError('BAD_CONFIG', 'the host is not this node key\'s');
     this.#o = options;
     this.#clock = options.clock ?? systemClock;
+    this.#chainId = genesisId(genesis);
     this.#store = openStore(options.storePath);
     try {
-      this.#ledger = Ledger.create(this.#store, genesis);
+      this.#chain = ChainStore.open(options.chainPath ?? `${options.storePath}.chain`, { chainId: this.#chainId });
     } catch (error) {
       this.#store.close();
       throw error;
     }
-    this.#stateRoot = this.#store.root(this.#store.head());
-    const chainId = genesisId(genesis);
+    const empty = this.#store.head() === 0 && this.#chain.head().height === 0n;
+    try {
+      if (!empty) this.#ledger = Ledger.open(this.#store, this.#chain.head().hash);
+      else if (options.sync !== true) this.#ledger = Ledger.create(this.#store, genesis);
+    } catch (error) {
+      this.close();
+      throw error;
+    }
     this.mempool = new Mempool(options.mempool);
     this.#intake = new TxIntake({
-      rpc: options.host.rpc,
+      rpc: host.rpc,
       mempool: this.mempool,
-      ledger: this.#ledger,
+      ledger: () => this.ledger,
       time: () => this.#time(),
-      members: () => this.#era.peers,
+      members: () => this.#era?.peers ?? [],
       logger: options.logger,
     });
-    this.#era = new ConsensusEra({
-      host: options.host,
-      nodeKey,
-      seed: options.seed,
-      members: genesis.managers.map((m, i) => ({ peer: options.peers[i]!, key: m.key })),
-      chainId,
-      acpGenesis: { id: chainId, seed: genesis.rs0 },
-      vrf: options.vrf,
-      acpParams: options.acpParams,
+    this.#applier = new DecisionApplier({
+      rpc: host.rpc,
       clock: this.#clock,
+      ledger: () => this.ledger,
+      era: () => this.#era,
+      members: () => this.#members(),
+      running: () => this.#state === 'running',
+      has: (hash) => this.#chain.blockByHash(hash) !== undefined || bytesEqual(hash, this.#chainId),
+      onApplied: (block, result) => this.#onApplied(block, result),
+      onIdle: () => this.#era?.refreshValue(),
       logger: options.logger,
-      roles: options.roles,
-      nextValue: () => this.#nextValue(),
-      onDecide: (d) => this.#onDecide(d),
-      onCertified: (_height, hash) => {
-        if (bytesEqual(hash, this.#ledger.headHash)) this.#era.refreshValue();
-      },
     });
   }
 
+  /** The ledger (after `start` resolved, for a server that syncs). */
   get ledger(): Ledger {
+    if (this.#ledger === undefined) throw new ManagerError('BAD_CONFIG', 'the ledger is not synced yet');
     return this.#ledger;
   }
 
-  start(): void {
-    if (this.#state !== 'new') throw new ManagerError('BAD_CONFIG', 'a manager server is started once');
-    this.#state = 'running';
-    this.#o.host.rpc.handle(HEAD_METHOD, async () => encodeHead(this.head()));
-    this.#intake.start();
-    this.#era.start();
+  get store(): Store {
+    return this.#store;
   }
 
-  /** Stops consensus and the methods, and closes the store (the host is the caller's). */
+  get chain(): ChainStore {
+    return this.#chain;
+  }
+
+  /** Starts serving and consensus; a syncing server first copies a member's state (SYNC_FAILED if none can). */
+  async start(): Promise<void> {
+    if (this.#state !== 'new') throw new ManagerError('BAD_CONFIG', 'a manager server is started once');
+    this.#state = 'starting';
+    const { rpc } = this.#o.host;
+    const isMember = (peer: string) => this.#members().some((p) => p.id === peer);
+    this.#unserve.push(serveSnapshots(rpc, this.#store, isMember));
+    this.#unserve.push(serveBlocks(rpc, () => this.#chain, () => this.#store, isMember));
+    this.#unserve.push(serveRecovery(rpc, (block) => this.recover(block)));
+    rpc.handle(HEAD_METHOD, async () => encodeHead(this.head()));
+    this.#unserve.push(() => rpc.unhandle(HEAD_METHOD));
+    const reopened = this.#chain.head().height > 0n;
+    if (this.#ledger === undefined) {
+      const synced = await stateSync({
+        rpc,
+        peers: this.#managerPeers(this.#o.genesis.managers.map((m) => m.key)).filter((p) => p.id !== rpc.self.id),
+        genesis: this.#o.genesis,
+        store: this.#store,
+        chain: this.#chain,
+        logger: this.#o.logger,
+      });
+      if (this.#state !== 'starting') return;
+      this.#ledger = Ledger.open(this.#store, synced.hash);
+    }
+    this.#state = 'running';
+    this.#intake.start();
+    this.#startEra(this.#eraStart());
+    if (reopened || this.#o.sync === true) this.#applier.requestCatchUp();
+  }
+
+  /** Stops consensus and the methods, and closes the stores (the host is the caller's). */
   stop(): void {
     if (this.#state === 'stopped') return;
-    const wasRunning = this.#state === 'running';
+    const was = this.#state;
     this.#state = 'stopped';
-    if (this.#retry !== undefined) this.#clock.clearTimeout(this.#retry);
     if (this.#certTimer !== undefined) this.#clock.clearTimeout(this.#certTimer);
-    if (wasRunning) {
-      this.#era.stop();
+    this.#applier.stop();
+    if (was !== 'new') {
+      this.#era?.stop();
       this.#intake.stop();
-      this.#o.host.rpc.unhandle(HEAD_METHOD);
+      for (const f of this.#unserve.splice(0)) f();
     }
+    this.close();
+  }
+
+  private close(): void {
     this.#store.close();
+    this.#chain.close();
   }
 
   head(): Head {
-    const chain = this.#ledger.finalView().chain();
-    return {
-      height: chain.height,
-      hash: this.#ledger.headHash,
-      stateRoot: this.#stateRoot,
-      mempool: BigInt(this.mempool.size),
-    };
+    const chain = this.ledger.finalView().chain();
+    return { height: chain.height, hash: this.ledger.headHash, stateRoot: this.#store.root(this.#store.head()), mempool: BigInt(this.mempool.size) };
   }
 
-  /** The last block applied here (undefined at genesis). */
+  /** The last final block (undefined at genesis). */
   headBlock(): Block | undefined {
-    return this.#headBlock;
+    const stored = this.#chain.head().height === 0n ? undefined : this.#chain.blockByHash(this.#chain.head().hash);
+    return stored === undefined ? undefined : decodeBlock(stored.bytes);
   }
 
-  /** This member's view of who holds each of the six roles. */
+  /** This member's view of who holds each of the six roles (empty when not a member of the current set). */
   roles(): readonly RoleEntry[] {
-    return this.#era.roles();
+    return this.#era?.roles() ?? [];
   }
 
   /** The ledger certificate of a block applied here, once a quorum of members signed it. */
   certificate(hash: Uint8Array): Certificate | undefined {
-    return this.#era.certificate(hash);
+    const stored = this.#chain.blockByHash(hash);
+    if (stored !== undefined && stored.certificate.length > 0) return stored.certificate;
+    return this.#era?.certificate(hash);
+  }
+
+  /** The members of the current manager set (empty while not synced). */
+  members(): readonly PeerRef[] {
+    return this.#members();
   }
 
   /** Admits a transaction as if a client submitted it (hash, or a typed ManagerError). */
@@ -209,120 +245,152 @@ export class ManagerServer {
   }
 
   stats(): ManagerStats {
-    return { applied: this.#applied, skipped: this.#skipped, fetched: this.#fetched, finals: this.#finals, proposed: this.#proposed };
+    return { ...this.#applier.stats(), proposed: this.#proposed, eras: this.#eras };
+  }
+
+  /**
+   * The recovery procedure (SPEC §7): applies a block on the last final block that the recovery keys certified
+   * (it must hold their reconfigure; the ledger checks all of it) and starts the era of the set it installs.
+   */
+  recover(block: Block): void {
+    if (this.#state !== 'running') throw new ManagerError('BAD_CONFIG', 'the server is not running');
+    const result = this.ledger.apply(block, { certified: true });
+    this.#onApplied(block, result);
+  }
+
+  #members(): readonly PeerRef[] {
+    if (this.#ledger === undefined) return this.#managerPeers(this.#o.genesis.managers.map((m) => m.key));
+    return this.#managerPeers(this.#ledger.finalView().managers().keys);
+  }
+
+  #managerPeers(keys: readonly Uint8Array[]): PeerRef[] {
+    return keys.map((key) => {
+      const id = peerIdOf(key);
+      return this.#o.peers.find((p) => p.id === id) ?? { id, addrs: [] };
+    });
   }
 
   #time(): bigint {
     const now = BigInt(Math.floor(this.#clock.now()));
-    const last = this.#ledger.finalView().chain().lastTime;
+    const last = this.ledger.finalView().chain().lastTime;
     return now > last ? now : last;
+  }
+
+  /** The block that installed the current manager set: the last stored block with a successful reconfigure. */
+  #eraStart(): Uint8Array {
+    for (let h = this.#chain.head().height; h > 0n; h--) {
+      const stored = this.#chain.block(h);
+      if (stored === undefined) break;
+      for (const tx of decodeBlock(stored.bytes).txs) {
+        let kind: string;
+        try {
+          kind = decodeTx(tx).kind;
+        } catch (error) {
+          if (error instanceof LedgerError) continue;
+          throw error;
+        }
+        if (kind === 'reconfigure' && this.#chain.tx(txHash(tx))?.code === null) return stored.hash;
+      }
+    }
+    return this.#chainId;
+  }
+
+  #startEra(startId: Uint8Array): void {
+    this.#era?.stop();
+    this.#era = undefined;
+    this.#last = undefined;
+    const keys = this.ledger.finalView().managers().keys;
+    if (!keys.some((k) => bytesEqual(k, this.#o.nodeKey.publicKey.bytes))) {
+      this.#o.logger?.warn({ era: toHex(startId) }, 'not in the manager set: following the chain without consensus');
+      return;
+    }
+    const peers = this.#managerPeers(keys);
+    const first = bytesEqual(startId, this.#chainId);
+    this.#era = new ConsensusEra({
+      host: this.#o.host,
+      nodeKey: this.#o.nodeKey,
+      seed: this.#o.seed,
+      members: keys.map((key, i) => ({ peer: peers[i]!, key })),
+      chainId: this.#chainId,
+      acpGenesis: first
+        ? { id: this.#chainId, seed: this.#o.genesis.rs0 }
+        : { id: startId, seed: sha256(concatBytes(utf8('AME-ACP-ERA-v1'), startId, this.#o.genesis.rs0)) },
+      vrf: this.#o.vrf,
+      acpParams: this.#o.acpParams,
+      clock: this.#clock,
+      logger: this.#o.logger,
+      roles: this.#o.roles,
+      nextValue: () => this.#nextValue(),
+      onDecide: (d) => this.#applier.decided(d),
+      onCertified: (height, hash, certificate) => this.#onCertified(height, hash, certificate),
+    });
+    this.#eras += 1;
+    this.#era.start();
+    this.#o.logger?.info({ era: toHex(startId), members: keys.length }, 'consensus era started');
+  }
+
+  #onCertified(height: bigint, hash: Uint8Array, certificate: Certificate): void {
+    const stored = this.#chain.block(height);
+    if (stored !== undefined && bytesEqual(stored.hash, hash) && stored.certificate.length === 0) {
+      this.#chain.setCertificate(height, certificate);
+    }
+    if (this.#ledger !== undefined && bytesEqual(hash, this.#ledger.headHash)) this.#era?.refreshValue();
+  }
+
+  #onApplied(block: Block, result: BlockResult): void {
+    const before = this.#era?.members.map((m) => toHex(m.key)).join();
+    this.#chain.append(block, result);
+    this.#appliedAt = this.#clock.now();
+    for (const outcome of result.outcomes) this.mempool.remove(outcome.hash);
+    this.mempool.prune(this.ledger.finalView());
+    const after = this.ledger.finalView().managers().keys.map(toHex).join();
+    if (this.#era !== undefined && before !== after) {
+      // The set changed: this block ends the era (its certificate was gathered by the old set, or the recovery keys).
+      queueMicrotask(() => {
+        if (this.#state === 'running') this.#startEra(result.hash);
+      });
+      return;
+    }
+    if (this.#era === undefined && this.#state === 'running' && after.includes(toHex(this.#o.nodeKey.publicKey.bytes))) {
+      queueMicrotask(() => this.#startEra(result.hash));
+      return;
+    }
+    this.#era?.applied(block.header.height, result.hash);
+    this.#era?.pruneBodiesBelow(block.header.height - KEEP_HEIGHTS);
   }
 
   /** The block this manager proposes: as many pooled transactions as apply at the head, within the limit. */
   #nextValue(): AcpValue | undefined {
-    // Decided blocks not applied yet: a block built now would extend a head that is about to change.
-    if (this.#queue.length > 0) return undefined;
-    if (this.#state !== 'running' || this.mempool.size === 0) return { valueHash: NOTHING, size: 0 };
-    const parentCertificate = this.#era.certificate(this.#ledger.headHash);
-    if (parentCertificate === undefined && this.#applied > 0) {
+    if (this.#applier.busy) return undefined;
+    const era = this.#era;
+    if (this.#state !== 'running' || era === undefined || this.mempool.size === 0) return { valueHash: NOTHING, size: 0 };
+    const ledger = this.ledger;
+    const parentCertificate = this.certificate(ledger.headHash);
+    if (parentCertificate === undefined && this.#chain.head().height > 0n) {
       const waited = this.#clock.now() - this.#appliedAt;
       if (waited < CERT_WAIT_MS) {
         // The head's certificate is on its way: give it a moment so the block pays the head's verifiers.
         this.#certTimer ??= this.#clock.setTimeout(() => {
           this.#certTimer = undefined;
-          this.#era.refreshValue();
+          this.#era?.refreshValue();
         }, CERT_WAIT_MS - waited);
         return undefined;
       }
     }
     // Nothing changed since the last build (same head, certificate and pool): propose the same block again.
-    const key = `${toHex(this.#ledger.headHash)}/${parentCertificate === undefined ? 0 : 1}/${this.mempool.version}`;
+    const key = `${toHex(ledger.headHash)}/${parentCertificate === undefined ? 0 : 1}/${this.mempool.version}`;
     if (this.#last?.key !== key) {
-      const block = buildBlock(
-        this.#ledger,
-        this.mempool,
-        this.#o.nodeKey.publicKey.bytes,
-        this.#time(),
-        parentCertificate ?? [],
-        this.#o.logger,
-      );
+      const block = buildBlock(ledger, this.mempool, this.#o.nodeKey.publicKey.bytes, this.#time(), parentCertificate ?? [], this.#o.logger);
       if (block === undefined) {
         this.#last = { key, value: { valueHash: NOTHING, size: 0 } };
       } else {
         this.#proposed += 1;
         const size = block.txs.reduce((n, tx) => n + tx.length, 0);
-        this.#last = { key, value: { valueHash: this.#era.broadcast(block), size } };
+        this.#last = { key, value: { valueHash: era.broadcast(block), size } };
       }
     }
     return this.#last.value;
   }
-
-  #onDecide(d: Decide): void {
-    if (d.decision !== 'final') return;
-    this.#finals += 1;
-    this.#queue.push(d);
-    this.#kick();
-  }
-
-  #kick(): void {
-    this.#pump().catch((err: unknown) => this.#o.logger?.warn({ err }, 'applying decided blocks failed'));
-  }
-
-  /** Applies the queued final decisions in order; waits (fetching) for a missing body. */
-  async #pump(): Promise<void> {
-    if (this.#pumping) return;
-    this.#pumping = true;
-    try {
-      while (this.#state === 'running' && this.#queue.length > 0) {
-        const d = this.#queue[0]!;
-        const hash = d.valueHash;
-        if (hash !== undefined && !bytesEqual(hash, NOTHING)) {
-          let block = this.#era.body(hash);
-          if (block === undefined) {
-            block = await this.#era.fetchBody(hash);
-            if (this.#state !== 'running') return;
-            if (block === undefined) {
-              // No member answered with it yet: try again shortly (ACP decided it, so a quorum saw the proposal).
-              // Skipping instead would let this manager's state depart from the others'.
-              this.#misses += 1;
-              if (this.#misses % 25 === 0) {
-                this.#o.logger?.warn({ acpHeight: d.height, block: toHex(hash), tries: this.#misses }, 'decided block body unavailable');
-              }
-              this.#retry = this.#clock.setTimeout(() => {
-                this.#retry = undefined;
-                this.#kick();
-              }, 200);
-              return;
-            }
-            this.#fetched += 1;
-            this.#misses = 0;
-          }
-          this.#apply(block, d);
-        }
-        this.#queue.shift();
-        if (this.#queue.length === 0) this.#era.refreshValue();
-      }
-    } finally {
-      this.#pumping = false;
-    }
-  }
-
-  #apply(block: Block, d: Decide): void {
-    try {
-      const result = this.#ledger.apply(block, { certified: false });
-      this.#stateRoot = result.stateRoot;
-      this.#applied += 1;
-      this.#appliedAt = this.#clock.now();
-      this.#headBlock = block;
-      this.#era.applied(block.header.height, result.hash);
-      for (const outcome of result.outcomes) this.mempool.remove(outcome.hash);
-      this.mempool.prune(this.#ledger.finalView());
-      // Bodies of older heights may still be decided (and skipped) a few rounds later: keep a margin.
-      this.#era.pruneBodiesBelow(block.header.height - KEEP_HEIGHTS);
-    } catch (error) {
-      if (!(error instanceof LedgerError)) throw error;
-      this.#skipped += 1;
-      this.#o.logger?.debug({ err: error, acpHeight: d.height, block: toHex(d.valueHash!) }, 'decided block skipped');
-    }
-  }
 }
+
+export { BLOCKS_METHOD, RECOVER_METHOD };

@@ -26,13 +26,19 @@ import {
   Ledger,
   type LedgerParams,
   signAccountTx,
+  signGovernanceTx,
+  signManagersTx,
   signManagerTx,
+  signRecoveryCertificate,
   type Tx,
   type TxFields,
   type TxKind,
   type BlockResult,
+  LedgerError,
+  META_PATHS,
+  stateKey,
 } from '../../node/ledger/index.ts';
-import { openStore, type Store } from '../../node/store/index.ts';
+import { openStore, type Proof, type Store } from '../../node/store/index.ts';
 
 export const ABC = 1_000_000n;
 export const ABIT = 1_000_000n;
@@ -89,6 +95,15 @@ export interface BlockOptions {
   /** Pay the previous block's verifiers (default true). */
   readonly payVerifiers?: boolean;
   readonly certified?: boolean;
+  /** The block's certificate (default: `certify`, every key of `certifiers`). */
+  readonly certificate?: (block: Block) => Certificate;
+  /** A proposer (and sole default leader) given by key rather than by genesis manager index. */
+  readonly proposerNode?: Ed25519KeyPair;
+}
+
+/** One entry of a reconfigure body. */
+export function managerEntry(node: Ed25519KeyPair, account: AccountKey): { key: Uint8Array; account: string } {
+  return { key: node.publicKey.bytes, account: account.address };
 }
 
 export class TestChain {
@@ -102,6 +117,8 @@ export class TestChain {
   time = 0n;
   lastCertificate: Certificate = [];
   lastBlock: Block | undefined;
+  /** The node keys `certify` signs with (the six genesis managers until a test changes the manager set). */
+  certifiers: Ed25519KeyPair[] = Array.from({ length: MANAGER_COUNT }, (_, i) => managerNode(i));
 
   constructor(genesis: GenesisConfig = testGenesis()) {
     this.dir = mkdtempSync(join(tmpdir(), 'ame-ledger-'));
@@ -146,26 +163,69 @@ export class TestChain {
 
   certify(block: Block): Certificate {
     const message = certificateMessage(headerHash(block.header));
-    return Array.from({ length: MANAGER_COUNT }, (_, i) => ({
-      member: managerNode(i).publicKey.bytes,
-      sig: managerNode(i).sign(message),
-    }));
+    return this.certifiers.map((node) => ({ member: node.publicKey.bytes, sig: node.sign(message) }));
+  }
+
+  /** A recovery certificate of `block` by the given genesis governance keys. */
+  recoveryCertificate(block: Block, governance: readonly number[] = [0, 1]): Certificate {
+    return signRecoveryCertificate(headerHash(block.header), governance.map(governanceKey));
+  }
+
+  /** A proof of `meta/managers` in the main line's state (default: its head). */
+  managersProof(version?: number): Proof {
+    return this.store.prove(stateKey(META_PATHS.managers), version);
+  }
+
+  /** The governance nonce of the tip state. */
+  get govNonce(): bigint {
+    return this.ledger.view().chain().govNonce;
+  }
+
+  /** A reconfigure signed by these members of the current set (their indices looked up in `meta/managers`). */
+  managersReconfigure(
+    managers: readonly { key: Uint8Array; account: string }[],
+    signers: readonly Ed25519KeyPair[],
+    nonce = this.govNonce,
+  ): Tx {
+    const set = this.ledger.view().managers().keys.map((k) => Buffer.from(k).toString('hex'));
+    const indexed = signers.map((key) => {
+      const index = set.indexOf(Buffer.from(key.publicKey.bytes).toString('hex'));
+      if (index < 0) throw new Error('signer is not in the current manager set');
+      return { index, key };
+    });
+    return signManagersTx({ chain: this.chainId, kind: 'reconfigure', nonce, body: { managers } }, indexed);
+  }
+
+  /** A reconfigure signed by the given genesis governance keys (by index). */
+  governanceReconfigure(
+    managers: readonly { key: Uint8Array; account: string }[],
+    governance: readonly number[],
+    nonce = this.govNonce,
+  ): Tx {
+    return signGovernanceTx(
+      { chain: this.chainId, kind: 'reconfigure', nonce, body: { managers } },
+      governance.map((index) => ({ index, key: governanceKey(index) })),
+    );
   }
 
   /** Proposes, certifies, applies, checks the invariants. */
   block(txs: readonly (Tx | Uint8Array)[], options: BlockOptions = {}): { block: Block; result: BlockResult } {
     this.time = options.time ?? this.time + 1000n;
     const proposer = options.proposer ?? 0;
+    const proposerKey = (options.proposerNode ?? managerNode(proposer)).publicKey.bytes;
     const draft = this.ledger.propose({
       txs: txs.map((tx) => (tx instanceof Uint8Array ? tx : encodeTx(tx))),
       time: this.time,
       round: 0n,
       kind: options.kind ?? 'final',
-      proposer: managerNode(proposer).publicKey.bytes,
-      leaders: (options.leaders ?? [proposer]).map((i) => managerNode(i).publicKey.bytes),
+      proposer: proposerKey,
+      leaders:
+        options.leaders === undefined && options.proposerNode !== undefined
+          ? [proposerKey]
+          : (options.leaders ?? [proposer]).map((i) => managerNode(i).publicKey.bytes),
       parentCertificate: options.payVerifiers === false ? [] : this.lastCertificate,
     });
-    const block = { ...draft, certificate: this.certify(draft) };
+    const block = { ...draft, certificate: options.certificate === undefined ? this.certify(draft) : options.certificate(draft) };
     const result = this.ledger.apply(block, options.certified === false ? { certified: false } : {});
     if (block.header.kind !== 'tentative') this.lastCertificate = block.certificate;
     this.lastBlock = block;
@@ -177,4 +237,16 @@ export class TestChain {
 
 export function owned(account: { abc: bigint; options: readonly { total: bigint; released: bigint }[] }): bigint {
   return account.options.reduce((sum, t) => sum + t.total - t.released, account.abc);
+}
+
+/** The LedgerError a call throws (code, its cause's code, field); throws if it returns or throws something else. */
+export function refusal(fn: () => unknown): { code: string; cause?: string; field?: string } {
+  try {
+    fn();
+  } catch (error) {
+    if (!(error instanceof LedgerError)) throw error;
+    const cause = error.cause instanceof LedgerError ? error.cause.code : undefined;
+    return { code: error.code, ...(cause === undefined ? {} : { cause }), ...(error.field === undefined ? {} : { field: error.field }) };
+  }
+  throw new Error('expected a refusal');
 }

@@ -77,7 +77,7 @@ async function startUnity(): Promise<Unity> {
   }
   for (let i = 0; i < MANAGER_COUNT; i++) {
     live.add(i);
-    unity.servers[i]!.start();
+    await unity.servers[i]!.start();
   }
   // Manager 5 never receives pushed bodies: it has to fetch every decided block from the others.
   hosts[5]!.rpc.unhandle(BLOCK_METHOD);
@@ -238,6 +238,8 @@ describe('Manager Ring: one Unity of six managers over libp2p', () => {
     const tookOver = logs.find((l) => l.member === 5 && l.msg === 'took over a failed role' && l.fields['role'] === victim);
     expect(tookOver, 'the takeover is logged by the standby').toBeDefined();
     expect(tookOver!.at - stoppedAt).toBeLessThan(5_000);
+    // The others see it too, each once its own heartbeats have missed the stopped member for downAfterMs.
+    await until(() => [...unity.live].every((i) => unity.servers[i]!.roles()[victim]?.holder === 5), 5_000, 'every member to see the takeover');
     for (const i of unity.live) expect(unity.servers[i]!.roles()[victim]).toMatchObject({ holder: 5, state: 'taken-over' });
     const stats = unity.servers.map((s) => s.stats());
     console.log(

@@ -1,0 +1,26 @@
+/** The block explorer API of a manager (docs/explorer.md): source, HTTP server, client and the wallet's light sync. */
+export { ExplorerError, type ExplorerErrorCode, errorReply, type ErrorReply } from './errors.ts';
+export type {
+  AccountProof,
+  BlockEntry,
+  ExplorerSource,
+  GenesisInfo,
+  HeadInfo,
+  HeaderEntry,
+  RingInfo,
+  TxEntry,
+  UnityRole,
+} from './source.ts';
+export { explorerSource, type ExplorerSourceOptions, genesisStateRoot } from './ledger-source.ts';
+export { DEFAULT_EXPLORER_PORT, ExplorerServer, type ExplorerServerOptions, MAX_BODY_BYTES } from './http.ts';
+export {
+  type AccountJson,
+  type BlockJson,
+  ExplorerClient,
+  type ExplorerClientOptions,
+  type GenesisJson,
+  type HeadJson,
+  type HeadersJson,
+  type TxJson,
+} from './client.ts';
+export { fetchGenesis, followHeaders, type TrustedGenesis, type VerifiedAccount, verifiedAccount } from './light-sync.ts';
