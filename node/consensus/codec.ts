@@ -56,6 +56,14 @@ const evidence = s.struct({
 const decision = s.struct({ kind: s.literal('decision'), block: evidence });
 const status = s.struct({ kind: s.literal('status'), from: index, blocks: s.array(evidence, { max: 64 }) });
 const sync = s.struct({ kind: s.literal('sync'), from: index, height });
+const checkpoint = s.struct({
+  kind: s.literal('checkpoint'),
+  from: index,
+  height,
+  base: s.optional(proposal),
+  seed: s.optional(hash),
+  commits: s.array(commit, { min: 1, max: MAX_MEMBERS }),
+});
 
 const schemas: Readonly<Record<AcpMessage['kind'], Schema<unknown>>> = {
   proposal,
@@ -66,6 +74,7 @@ const schemas: Readonly<Record<AcpMessage['kind'], Schema<unknown>>> = {
   decision,
   status,
   sync,
+  checkpoint,
 };
 
 /** Drops undefined optional fields: the CBOR data model has no undefined. */
@@ -85,6 +94,9 @@ export function decodeAcpMessage(bytes: Uint8Array): AcpMessage {
   const parsed = decodeBySchema<AcpMessage>(bytes, schemas, 'ACP', MAX_MESSAGE);
   if (parsed.kind === 'vote' && parsed.step !== 1 && parsed.step !== 2) {
     throw new ConsensusError('BAD_MESSAGE', 'vote.step: expected 1 or 2');
+  }
+  if (parsed.kind === 'checkpoint' && (parsed.base === undefined) !== (parsed.seed === undefined)) {
+    throw new ConsensusError('BAD_MESSAGE', 'checkpoint: base and seed come together');
   }
   return parsed;
 }

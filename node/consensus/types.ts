@@ -94,7 +94,26 @@ export interface SyncRequest {
   readonly height: number;
 }
 
-export type AcpMessage = Proposal | Vote | PrePrepare | Prepare | Commit | Decision | Status | SyncRequest;
+/**
+ * Catch-up past pruned history, the answer to a `sync` its sender can no longer serve: its latest final block's
+ * commit certificate, checkable without the blocks before it. Unsigned — the certificate is self-verifying.
+ * The certified block at `height` is the block of `base` (when `base.height === height`) or the empty
+ * descendant of it at `height` through empty blocks only; without `base`, the empty descendant of the
+ * receiver's own final head. `seed` is RS(base.height), the seed the base's round ran on: its VRF proof checks
+ * only on that seed, and the seeds of the empty blocks above follow from it.
+ */
+export interface Checkpoint {
+  readonly kind: 'checkpoint';
+  readonly from: number;
+  readonly height: number;
+  /** The highest non-empty final block at or below `height` (its proposal). Present iff `seed` is. */
+  readonly base?: Proposal;
+  readonly seed?: Hash;
+  /** The commit certificate of the block at `height`. */
+  readonly commits: readonly Commit[];
+}
+
+export type AcpMessage = Proposal | Vote | PrePrepare | Prepare | Commit | Decision | Status | SyncRequest | Checkpoint;
 export type SignedAcpMessage = Proposal | Vote | PrePrepare | Prepare | Commit;
 
 export type TimerName = 'proposal' | 'step1' | 'step2' | 'sbr' | 'view';
@@ -123,10 +142,16 @@ export interface Decide {
   /** The application value, or undefined for the empty block. */
   readonly valueHash: Hash | undefined;
   readonly decision: DecideKind;
-  /** Final: how — by its own certificate, or confirmed by the certificate of the final successor at `by`. */
-  readonly via?: 'certificate' | 'successor';
+  /**
+   * Final: how — by its own certificate, confirmed by the certificate of the final successor at `by`, or adopted
+   * from a peer's checkpoint (its own certificate too; the node skipped every height between its previous final
+   * block and this one, and decided none of them: the application must obtain this block's state by state sync).
+   */
+  readonly via?: 'certificate' | 'successor' | 'checkpoint';
   readonly by?: number;
   readonly certificate?: readonly Commit[];
+  /** ACP final blocks: RS(height + 1), the seed of the next round — what an anchor at this block needs. */
+  readonly nextSeed?: Hash;
 }
 
 export type ConsensusOutput<M> =

@@ -25,7 +25,7 @@ import {
   headerHash,
   txHash,
 } from '../ledger/index.ts';
-import { encodeCbor, type CborValue } from '../wire/index.ts';
+import { decodeCbor, encodeCbor, s, type CborValue } from '../wire/index.ts';
 
 export type ChainStoreErrorCode =
   | 'BAD_HEIGHT' // an append whose height is not head + 1
@@ -47,8 +47,7 @@ export class ChainStoreError extends AmeError {
 
 /** Blocks a range read returns at most; the caller continues from the last height + 1. */
 export const MAX_RANGE = 256;
-const FORMAT_VERSION = 1;
-const ENTRY_BYTES = 32 + 64;
+const FORMAT_VERSION = 2;
 const MAX_I64 = (1n << 63n) - 1n;
 
 export interface ChainHead {
@@ -137,24 +136,23 @@ CREATE INDEX IF NOT EXISTS txs_by_block ON txs (height, idx);
 `;
 
 /** Certificate entries as member ‖ sig, 96 bytes each (a column that needs no schema to read back). */
+/** Certificates of either kind (managers' Ed25519 entries, or recovery keys' ECDSA/Falcon ones) as CBOR. */
+const certificateSchema = s.array(s.struct({ member: s.bytes({ min: 1, max: 4096 }), sig: s.bytes({ min: 1, max: 4096 }) }), { max: 1024 });
+
 function packCertificate(certificate: Certificate): Buffer {
-  const out = Buffer.alloc(certificate.length * ENTRY_BYTES);
-  for (const [i, { member, sig }] of certificate.entries()) {
-    if (member.length !== 32 || sig.length !== 64) {
-      throw new ChainStoreError('BAD_BLOCK', `certificate[${i}]: a member is 32 bytes and a signature 64`);
-    }
-    out.set(member, i * ENTRY_BYTES);
-    out.set(sig, i * ENTRY_BYTES + 32);
+  try {
+    return Buffer.from(encodeCbor(certificateSchema.parse(certificate.map((e) => ({ member: e.member, sig: e.sig })), 'certificate') as unknown as CborValue));
+  } catch (cause) {
+    throw new ChainStoreError('BAD_BLOCK', `the certificate cannot be stored: ${(cause as Error).message}`, { cause });
   }
-  return out;
 }
 
 function unpackCertificate(bytes: Uint8Array): Certificate {
-  if (bytes.length % ENTRY_BYTES !== 0) throw new ChainStoreError('BAD_FILE', 'a stored certificate is cut');
-  return Array.from({ length: bytes.length / ENTRY_BYTES }, (_, i) => ({
-    member: Uint8Array.from(bytes.subarray(i * ENTRY_BYTES, i * ENTRY_BYTES + 32)),
-    sig: Uint8Array.from(bytes.subarray(i * ENTRY_BYTES + 32, (i + 1) * ENTRY_BYTES)),
-  }));
+  try {
+    return certificateSchema.parse(decodeCbor(bytes, { maxSize: 16 << 20 }), 'stored certificate');
+  } catch (cause) {
+    throw new ChainStoreError('BAD_FILE', `a stored certificate does not decode: ${(cause as Error).message}`, { cause });
+  }
 }
 
 function toSummary(row: SummaryRow): BlockSummary {

@@ -5,3 +5,8 @@ export { Mempool, type MempoolOptions, type PooledTx } from './mempool.ts';
 export { decodeHead, getHead, HEAD_METHOD, type Head, submitTx, SUBMIT_METHOD, TX_GOSSIP_METHOD } from './rpc.ts';
 export { buildBlock } from './build.ts';
 export { ManagerServer, type ManagerServerOptions, type ManagerStats, NOTHING } from './server.ts';
+export { ChainStore, ChainStoreError, type ChainHead, type StoredBlock, type StoredTx } from './chain-store.ts';
+export { type RoleEntry, getRoles, ROLE_NAMES } from './roles.ts';
+export { buildRecoveryBlock, RECOVER_METHOD, sendRecovery } from './recover.ts';
+export { BLOCKS_METHOD, fetchBlocks, stateSync } from './sync.ts';
+export { fetchSnapshot, serveSnapshots, SNAPSHOT_METHOD } from './snapshot.ts';

@@ -176,7 +176,7 @@ export class ManagerServer {
     if (this.#ledger === undefined) {
       const synced = await stateSync({
         rpc,
-        peers: this.#managerPeers(this.#o.genesis.managers.map((m) => m.key)).filter((p) => p.id !== rpc.self.id),
+        peers: this.#o.peers.filter((p) => p.id !== rpc.self.id),
         genesis: this.#o.genesis,
         store: this.#store,
         chain: this.#chain,

@@ -73,7 +73,7 @@ export function serveBlocks(rpc: Rpc, chain: () => ChainStore | undefined, store
     const head = c.head().height;
     const to = [req.to, head, req.from + BigInt(BLOCKS_PER_REPLY) - 1n].reduce((a, b) => (a < b ? a : b));
     const blocks = [];
-    for (const stored of req.from < 1n ? [] : c.range(req.from, to)) {
+    for (const stored of req.from < 1n || to < req.from ? [] : c.range(req.from, to)) {
       const version = stored.stateVersion;
       if (version === undefined) break; // history copied without versions: served by the members that hold it
       const txs = decodeBlock(stored.bytes).txs;

@@ -21,8 +21,8 @@ export interface BlockRecord {
   readonly proposal?: Proposal;
   /** The proposer's VRF output on RS(height) (non-empty blocks). */
   readonly vrfOutput?: Uint8Array;
-  /** RS(height): the seed this block's round ran on. */
-  readonly seed: Hash;
+  /** RS(height): the seed this block's round ran on (unknown for an anchor the node started from). */
+  readonly seed?: Hash;
   /** RS(height + 1). */
   readonly nextSeed: Hash;
   prepares?: readonly Prepare[];
@@ -32,25 +32,48 @@ export interface BlockRecord {
 
 type HashFn = (b: Uint8Array) => Hash;
 
+/** A final block a node starts from instead of genesis: its height, id and RS(height + 1). */
+export interface Anchor {
+  readonly height: number;
+  readonly id: Hash;
+  /** RS(height + 1): the seed of the round after the anchor. */
+  readonly seed: Hash;
+}
+
+/** The highest final non-empty block: its proposal and RS(its height) — the base of a checkpoint. */
+export interface CheckpointBase {
+  readonly proposal: Proposal;
+  readonly seed: Hash;
+}
+
 export class BlockStore {
   readonly #blocks = new Map<string, BlockRecord>();
   readonly #hash: HashFn;
+  /** Genesis, or the anchor the node started from: final, its ancestors unknown. */
+  readonly root: BlockRecord;
   #bestFinal: BlockRecord;
+  #base: CheckpointBase | undefined;
 
-  constructor(genesisId: Hash, genesisSeed: Hash, hash: HashFn) {
+  /** Starts at genesis (RS(0) = `genesisSeed`), or at `anchor` when given. */
+  constructor(genesisId: Hash, genesisSeed: Hash, hash: HashFn, anchor?: Anchor) {
     this.#hash = hash;
-    const genesis: BlockRecord = {
-      id: genesisId,
-      idHex: toHex(genesisId),
-      height: 0,
-      prev: new Uint8Array(32),
-      prevHex: toHex(new Uint8Array(32)),
-      seed: genesisSeed,
-      nextSeed: nextSeed(genesisSeed, undefined, 1, hash),
-      final: true,
-    };
-    this.#blocks.set(genesis.idHex, genesis);
-    this.#bestFinal = genesis;
+    const zero = new Uint8Array(32);
+    const root: BlockRecord =
+      anchor === undefined
+        ? {
+            id: genesisId,
+            idHex: toHex(genesisId),
+            height: 0,
+            prev: zero,
+            prevHex: toHex(zero),
+            seed: genesisSeed,
+            nextSeed: nextSeed(genesisSeed, undefined, 1, hash),
+            final: true,
+          }
+        : { id: anchor.id, idHex: toHex(anchor.id), height: anchor.height, prev: zero, prevHex: toHex(zero), nextSeed: anchor.seed, final: true };
+    this.#blocks.set(root.idHex, root);
+    this.root = root;
+    this.#bestFinal = root;
   }
 
   get(idHex: string): BlockRecord | undefined {
@@ -59,6 +82,22 @@ export class BlockStore {
 
   get bestFinal(): BlockRecord {
     return this.#bestFinal;
+  }
+
+  /** The highest final non-empty block this node knows (kept when pruned), or undefined. */
+  get checkpointBase(): CheckpointBase | undefined {
+    return this.#base;
+  }
+
+  /**
+   * Makes a checked checkpoint the best final block (it must be higher): the blocks between the old final head
+   * and it are skipped. `base` is the checkpoint's base, kept so that this node can serve checkpoints in turn.
+   */
+  adopt(record: BlockRecord, base: CheckpointBase | undefined): void {
+    if (record.height <= this.#bestFinal.height || !record.final) return;
+    this.#blocks.set(record.idHex, record);
+    this.#bestFinal = record;
+    if (base !== undefined && base.proposal.height > (this.#base?.proposal.height ?? -1)) this.#base = base;
   }
 
   /** The empty block at `parent.height + 1`. */
@@ -117,14 +156,18 @@ export class BlockStore {
       return [];
     }
     const best = this.#bestFinal;
-    if (block.height > best.height ? !this.descends(block, best) : this.ancestorAt(best, block.height) !== block) {
-      return undefined;
-    }
+    // Below the final head nothing becomes final any more: every block there on its chain is final already, except
+    // those a checkpoint skipped, which are never decided.
+    if (block.height <= best.height) return this.ancestorAt(best, block.height) === block ? [] : undefined;
+    if (!this.descends(block, best)) return undefined;
     block.commits = commits;
     const fresh: BlockRecord[] = [];
     for (let b: BlockRecord | undefined = block; b !== undefined && !b.final; b = this.parent(b)) {
       b.final = true;
       fresh.push(b);
+      if (b.proposal !== undefined && b.seed !== undefined && b.height > (this.#base?.proposal.height ?? -1)) {
+        this.#base = { proposal: b.proposal, seed: b.seed };
+      }
     }
     if (block.height > best.height) this.#bestFinal = block;
     return fresh.reverse();

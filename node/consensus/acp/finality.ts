@@ -26,6 +26,10 @@ export interface ChainHost {
   hasVoted(height: number): boolean;
   startRound(height: number): void;
   emit(output: AcpOutput): void;
+  /** This node sent `peer` a sync request. */
+  syncAsked(peer: number): void;
+  /** Answers a sync from `height` this node cannot serve (pruned) with a checkpoint; false if it has none. */
+  serveCheckpoint(to: number, height: number): boolean;
 }
 
 export class ChainSync {
@@ -58,9 +62,14 @@ export class ChainSync {
 
   onSync(from: number, height: number): void {
     if (!Number.isSafeInteger(from) || from < 0 || from >= this.#host.ringSize || from === this.#host.index) return;
-    const head = this.#host.store.headFor(this.#host.currentHeight());
+    const store = this.#host.store;
+    const head = store.headFor(this.#host.currentHeight());
     const start = Math.max(1, Math.min(height, head.height));
-    const blocks = this.#host.store.branchFrom(head, start, STATUS_LIMIT).map(evidenceOf);
+    // The root (an anchor this node started from) has no evidence: its parent is unknown.
+    const branch = store.branchFrom(head, start, STATUS_LIMIT).filter((b) => b !== store.root);
+    // The asked height is below what this node holds (pruned, or below its anchor): a checkpoint bridges the gap.
+    if ((branch[0]?.height ?? Infinity) > start && this.#host.serveCheckpoint(from, height)) return;
+    const blocks = branch.map(evidenceOf);
     if (blocks.length > 0) this.#host.emit({ kind: 'send', to: from, message: { kind: 'status', from: this.#host.index, blocks } });
   }
 
@@ -70,6 +79,7 @@ export class ChainSync {
     this.#syncAsked.add(key);
     const message = { kind: 'sync' as const, from: this.#host.index, height: this.#host.store.bestFinal.height + 1 };
     this.#host.emit({ kind: 'send', to: peer, message });
+    this.#host.syncAsked(peer);
   }
 
   finalize(block: BlockRecord, commits: readonly Commit[]): void {
@@ -87,6 +97,7 @@ export class ChainSync {
         decision: 'final',
         via: own ? 'certificate' : 'successor',
         ...(own ? { certificate: commits } : { by: block.height }),
+        nextSeed: b.nextSeed,
       });
     }
     this.#host.emit({ kind: 'broadcast', message: { kind: 'decision', block: evidenceOf(block) } });

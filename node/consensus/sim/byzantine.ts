@@ -6,8 +6,9 @@
  */
 import type { CryptoSuite, NodeKeys } from '../crypto-suite.ts';
 import { signingBytes } from '../sign-bytes.ts';
-import type { AcpMessage, Hash, SignedAcpMessage } from '../types.ts';
+import type { AcpMessage, Checkpoint, Hash, SignedAcpMessage } from '../types.ts';
 import type { SeededRandom } from '../../net/sim/index.ts';
+import { forgeCheckpoints } from './forge.ts';
 
 export const BYZANTINE_KINDS = [
   'silent',
@@ -17,7 +18,12 @@ export const BYZANTINE_KINDS = [
   'replayer',
   'late',
 ] as const;
-export type ByzantineKind = (typeof BYZANTINE_KINDS)[number];
+/**
+ * `checkpoint-forger` (not in the random mix of BYZANTINE_KINDS, so the long suite's seeds keep their scenarios):
+ * behaves honestly, and with every status or checkpoint it sends also sends forged checkpoints (section
+ * "Checkpoints" of docs/consensus.md) to the same recipients.
+ */
+export type ByzantineKind = (typeof BYZANTINE_KINDS)[number] | 'checkpoint-forger';
 
 /** What a node puts on the wire: a message to some recipients, after an extra delay. */
 export interface Transmission {
@@ -36,6 +42,11 @@ export interface ByzantineContext {
   emptyIdAt(height: number): Hash;
   /** How long a `late` node holds its messages. */
   readonly lateMs: number;
+  /** The checkpoint this node's honest state machine would give now (checkpoint-forger). */
+  checkpoint?(): Checkpoint | undefined;
+  /** Its final height (checkpoint-forger). */
+  finalHeight?(): number;
+  readonly quorum?: number;
 }
 
 function resign<M extends SignedAcpMessage>(m: M, ctx: ByzantineContext): M {
@@ -103,6 +114,13 @@ export class ByzantineBehaviour {
           out.push(plain(alt as AcpMessage));
         }
         return out;
+      }
+      case 'checkpoint-forger': {
+        if (message.kind !== 'status' && message.kind !== 'checkpoint') return [plain(message)];
+        const real = ctx.checkpoint?.();
+        // Forgeries first, its honest answer after them.
+        const forged = forgeCheckpoints(ctx, real, ctx.finalHeight?.() ?? 0, 3);
+        return [...forged.map((m) => plain(m)), plain(message, targets, 50)];
       }
       case 'replayer': {
         const out = [plain(message)];

@@ -34,7 +34,7 @@ export class SafetyChecker {
     const idHex = toHex(d.id);
     this.#parents.set(idHex, toHex(d.prev));
     if (d.decision !== 'final') return;
-    if (d.via === 'certificate') {
+    if (d.via === 'certificate' || d.via === 'checkpoint') {
       const signers = new Set((d.certificate ?? []).filter((c) => toHex(c.id) === idHex && c.height === d.height).map((c) => c.from));
       if (signers.size < this.#quorum) {
         this.violations.push({ kind: 'bad-certificate', height: d.height, detail: `node ${node}: ${signers.size} signers` });

@@ -7,6 +7,8 @@ import { toHex } from '../../crypto/index.ts';
 import { seededRandom } from '../../net/sim/index.ts';
 import { fastSuite, realSuite, type CryptoSuite, type NodeKeys, type VrfImplementation } from '../crypto-suite.ts';
 import { AcpNode } from '../acp/node.ts';
+import type { Anchor } from '../acp/chain.ts';
+import { anchorOf, buildCheckpoint, type CheckpointStats } from '../acp/checkpoint.ts';
 import { Committee, type Member } from '../acp/committee.ts';
 import { DEFAULT_ACP_PARAMS, quorumOf, type AcpParams } from '../acp/params.ts';
 import { emptyId, writer } from '../sign-bytes.ts';
@@ -33,6 +35,40 @@ export interface AcpScenario {
   readonly partition?: { readonly startMs: number; readonly endMs: number };
   readonly params?: Partial<AcpParams>;
   readonly countEquivocations?: boolean;
+  /** The nodes' keep window (AcpNodeConfig.keepHeights). */
+  readonly keepHeights?: number;
+  /**
+   * One honest node is stopped at `stopMs` (it misses everything) and started again as a new AcpNode — from the
+   * anchor of its last final decision (what an application persists), or wiped (genesis) — once every other honest
+   * node has finalised `heights` heights above that anchor. The run then ends `runAfterMs` later (or at
+   * durationMs), and liveness is judged at that end.
+   */
+  readonly restart?: {
+    readonly stopMs: number;
+    readonly heights: number;
+    readonly from: 'anchor' | 'genesis';
+    readonly runAfterMs: number;
+  };
+}
+
+export interface RestartFigures {
+  readonly node: number;
+  readonly from: 'anchor' | 'genesis';
+  /** When it restarted (virtual ms); undefined: the ring never got far enough. */
+  readonly restartedAtMs: number | undefined;
+  /** The anchor it restarted from (0: genesis). */
+  readonly anchorHeight: number;
+  /** The highest height any honest node had finalised when it restarted. */
+  readonly ringFinalAtRestart: number;
+  /** The first checkpoint it adopted, if any. */
+  readonly checkpointHeight: number | undefined;
+  /** Final decisions it output after the checkpoint at heights between its anchor and the checkpoint (none). */
+  readonly decidedInGap: number;
+  /** Final decisions it output after restarting but before the checkpoint (from evidence that reached it). */
+  readonly decidedBefore: number;
+  /** Final decisions it output after restarting above the checkpoint (or its anchor). */
+  readonly finalsAfter: number;
+  readonly stats: CheckpointStats;
 }
 
 export interface CommitteeFigures {
@@ -64,6 +100,9 @@ export interface AcpReport {
   readonly excusedConflicts: number;
   readonly liveness: { readonly ok: boolean; readonly detail: string };
   readonly committees?: CommitteeFigures;
+  /** Checkpoint counters summed over the honest nodes (as they are at the end of the run). */
+  readonly checkpoints: CheckpointStats;
+  readonly restart?: RestartFigures;
   /** No violation and live. */
   readonly ok: boolean;
 }
@@ -88,18 +127,20 @@ export function runAcp(s: AcpScenario): AcpReport {
   s.byzantine.forEach((kind, i) => byzKind.set(order[i]!, kind));
   const honest = order.filter((i) => !byzKind.has(i));
 
-  const nodes = keys.map(
-    (k, index) =>
-      new AcpNode({
-        index,
-        members,
-        keys: k,
-        suite,
-        params,
-        genesis,
-        ...(s.countEquivocations === true ? { countEquivocations: true } : {}),
-      }),
-  );
+  const makeNode = (index: number, anchor?: Anchor): AcpNode =>
+    new AcpNode({
+      index,
+      members,
+      keys: keys[index]!,
+      suite,
+      params,
+      genesis,
+      ...(anchor !== undefined ? { anchor } : {}),
+      ...(s.keepHeights !== undefined ? { keepHeights: s.keepHeights } : {}),
+      ...(s.countEquivocations === true ? { countEquivocations: true } : {}),
+    });
+  const nodes = keys.map((_, index) => makeNode(index));
+  const quorum = quorumOf(params, s.n);
   const behaviours = new Map<number, ByzantineBehaviour>();
   for (const [index, kind] of byzKind) {
     behaviours.set(
@@ -112,12 +153,14 @@ export function runAcp(s: AcpScenario): AcpReport {
         random: random.fork(`byz/${index}`),
         emptyIdAt: (h) => emptyId(h, nodes[index]!.store.headFor(h).id, suite.hash),
         lateMs: params.sbrMs * 0.6,
+        checkpoint: () => buildCheckpoint(nodes[index]!.store, index),
+        finalHeight: () => nodes[index]!.store.bestFinal.height,
+        quorum,
       }),
     );
   }
 
   const loop = new SimLoop(random.fork('net'), withPartition({ ...DEFAULT_FAULTS, ...s.faults }, order, s.partition));
-  const quorum = quorumOf(params, s.n);
   const committeeBad = new Map<number, { third: boolean; noIntersection: boolean }>();
   const checker = new SafetyChecker(quorum, (h) => {
     const c = committeeBad.get(h);
@@ -133,7 +176,7 @@ export function runAcp(s: AcpScenario): AcpReport {
   const evaluateCommittee = (node: number, d: Decide): void => {
     if (committeeBad.has(d.height)) return;
     const block = nodes[node]!.store.get(toHex(d.id));
-    if (block === undefined) return;
+    if (block?.seed === undefined) return;
     const c = new Committee(members, block.seed, d.height, params, suite);
     let size = 0;
     let bad = 0;
@@ -159,8 +202,37 @@ export function runAcp(s: AcpScenario): AcpReport {
     dispatch(i, { kind: 'value', valueHash, size: 1 + valueRandom.int(5000) });
   };
 
+  // The restarted node: down while stopped; each incarnation's timers die with it.
+  const restarted = s.restart === undefined ? undefined : honest[honest.length - 1];
+  const down = new Set<number>();
+  const generation = Array.from({ length: s.n }, () => 0);
+  let persisted: Anchor | undefined;
+  const others = honest.filter((i) => i !== restarted);
+  const after = { anchorHeight: 0, ringFinal: 0, checkpoint: undefined as number | undefined, decided: [] as number[], before: 0, at: undefined as number | undefined };
+  let phase: 'running' | 'down' | 'restarting' | 'up' = 'running';
+  const restartNode = (): void => {
+    if (s.restart === undefined || restarted === undefined) return;
+    phase = 'up';
+    const anchor = s.restart.from === 'anchor' ? persisted : undefined;
+    Object.assign(after, { anchorHeight: anchor?.height ?? 0, at: loop.now });
+    after.ringFinal = Math.max(...others.map((i) => nodes[i]!.store.bestFinal.height));
+    down.delete(restarted);
+    nodes[restarted] = makeNode(restarted, anchor);
+    feedValue(restarted);
+    dispatch(restarted, { kind: 'start' });
+  };
+
   const onDecide = (i: number, d: Decide): void => {
     if (byzKind.has(i)) return;
+    if (i === restarted) {
+      const anchor = anchorOf(d);
+      if (anchor !== undefined && anchor.height > (persisted?.height ?? -1)) persisted = anchor;
+      if (phase === 'up' && d.decision === 'final') {
+        if (d.via === 'checkpoint') after.checkpoint ??= d.height;
+        else if (after.checkpoint === undefined) after.before += 1;
+        else after.decided.push(d.height);
+      }
+    }
     times.record(i, d.height, loop.now);
     if (d.decision === 'tentative') tentativeHeights.add(d.height);
     else {
@@ -168,6 +240,13 @@ export function runAcp(s: AcpScenario): AcpReport {
       evaluateCommittee(i, d);
     }
     checker.onDecide(i, d);
+    if (phase === 'down' && d.decision === 'final') {
+      const target = (persisted?.height ?? 0) + s.restart!.heights;
+      if (others.every((j) => nodes[j]!.store.bestFinal.height >= target)) {
+        phase = 'restarting';
+        loop.at(0, restartNode);
+      }
+    }
   };
 
   const transmit = (i: number, message: AcpMessage, to: readonly number[] | 'all'): void => {
@@ -186,15 +265,19 @@ export function runAcp(s: AcpScenario): AcpReport {
   };
 
   const deliver = (j: number, message: AcpMessage): void => {
-    if (byzKind.get(j) === 'silent') return;
+    if (byzKind.get(j) === 'silent' || down.has(j)) return;
     behaviours.get(j)?.observe(message);
     dispatch(j, { kind: 'message', message });
   };
 
   function dispatch(i: number, event: AcpEvent): void {
+    if (down.has(i)) return;
+    const g = generation[i];
     const sink = {
       transmit: (m: AcpMessage, to: readonly number[] | 'all') => transmit(i, m, to),
-      dispatch: (e: AcpEvent) => dispatch(i, e),
+      dispatch: (e: AcpEvent) => {
+        if (generation[i] === g) dispatch(i, e);
+      },
       decide: (d: Decide) => onDecide(i, d),
     };
     if (carryOut(loop, nodes[i]!.handle(event), sink)) feedValue(i);
@@ -204,7 +287,16 @@ export function runAcp(s: AcpScenario): AcpReport {
     feedValue(i);
     dispatch(i, { kind: 'start' });
   });
-  loop.run(s.durationMs);
+  if (s.restart !== undefined && restarted !== undefined) {
+    loop.at(s.restart.stopMs, () => {
+      down.add(restarted);
+      generation[restarted]! += 1;
+      phase = 'down';
+    });
+  }
+  const endAt = (): number => Math.min(s.durationMs, after.at === undefined ? Infinity : after.at + s.restart!.runAfterMs);
+  loop.run(s.durationMs, () => after.at !== undefined && loop.now >= endAt());
+  const endMs = endAt();
   checker.finish();
 
   // Figures.
@@ -217,7 +309,7 @@ export function runAcp(s: AcpScenario): AcpReport {
   const rounds = times.rounds();
   const healAt = s.partition?.endMs ?? 0;
   // Keeps finalising: a final block after the partition heals, and within the last four SBRs of the run.
-  const liveFrom = Math.max(s.partition === undefined ? 0 : healAt + params.sbrMs, s.durationMs - 4 * params.sbrMs);
+  const liveFrom = Math.max(s.partition === undefined ? 0 : healAt + params.sbrMs, endMs - 4 * params.sbrMs);
   const liveness = livenessOf(honest, lastFinalAt, liveFrom);
   let committees: CommitteeFigures | undefined;
   if (sampled) {
@@ -233,6 +325,22 @@ export function runAcp(s: AcpScenario): AcpReport {
     };
   }
   const heights = Math.max(0, ...honest.map((i) => nodes[i]!.height));
+  const checkpoints = sumStats(honest.map((i) => nodes[i]!.checkpointStats()));
+  const restart: RestartFigures | undefined =
+    s.restart === undefined || restarted === undefined
+      ? undefined
+      : {
+          node: restarted,
+          from: s.restart.from,
+          restartedAtMs: after.at,
+          anchorHeight: after.anchorHeight,
+          ringFinalAtRestart: after.ringFinal,
+          checkpointHeight: after.checkpoint,
+          decidedInGap: after.decided.filter((h) => h > after.anchorHeight && h < (after.checkpoint ?? 0)).length,
+          decidedBefore: after.before,
+          finalsAfter: after.decided.filter((h) => h > (after.checkpoint ?? after.anchorHeight)).length,
+          stats: nodes[restarted]!.checkpointStats(),
+        };
   return {
     seed: s.seed,
     n: s.n,
@@ -252,6 +360,14 @@ export function runAcp(s: AcpScenario): AcpReport {
     excusedConflicts: checker.excused.length,
     liveness,
     ...(committees !== undefined ? { committees } : {}),
+    checkpoints,
+    ...(restart !== undefined ? { restart } : {}),
     ok: checker.violations.length === 0 && liveness.ok,
   };
+}
+
+function sumStats(all: readonly CheckpointStats[]): CheckpointStats {
+  const sum = { served: 0, adopted: 0, stale: 0, unsolicited: 0, forged: 0, refused: 0 };
+  for (const st of all) for (const k of Object.keys(sum) as (keyof CheckpointStats)[]) sum[k] += st[k];
+  return sum;
 }
