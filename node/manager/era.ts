@@ -5,13 +5,14 @@
  * and the server starts the next one with the new members, anchored at the block that changed the set; the
  * ledger, its store, the chain store and the mempool outlive eras.
  */
-import type { Ed25519KeyPair } from '../crypto/index.ts';
+import { concatBytes, type Ed25519KeyPair, sha256, utf8 } from '../crypto/index.ts';
 import { AcpNode } from '../consensus/acp/node.ts';
 import { type AcpParams, DEFAULT_ACP_PARAMS } from '../consensus/acp/params.ts';
 import { realSuite, type VrfImplementation } from '../consensus/crypto-suite.ts';
 import { type AcpValue, createReactor, type Reactor } from '../consensus/reactor.ts';
 import type { Decide, Hash } from '../consensus/types.ts';
-import type { Block, Certificate } from '../ledger/index.ts';
+import { type Block, type Certificate, decodeBlock, decodeTx, LedgerError, txHash } from '../ledger/index.ts';
+import type { ChainStore } from './chain-store.ts';
 import type { Clock, Host, NetLogger, PeerRef } from '../net/index.ts';
 import { BlockPool } from './block-pool.ts';
 import { Certifier } from './certifier.ts';
@@ -141,4 +142,33 @@ export class ConsensusEra {
   pruneBodiesBelow(height: bigint): void {
     this.#pool.pruneBelow(height);
   }
+}
+
+/**
+ * The block that installed the current manager set — the last stored block holding a reconfigure that succeeded —
+ * or the chain id when the genesis set still rules. Every member derives the same, synced members included (their
+ * chain store holds the history).
+ */
+export function eraStartOf(chain: ChainStore): Uint8Array {
+  for (let h = chain.head().height; h > 0n; h--) {
+    const stored = chain.block(h);
+    if (stored === undefined) break;
+    for (const tx of decodeBlock(stored.bytes).txs) {
+      let kind: string;
+      try {
+        kind = decodeTx(tx).kind;
+      } catch (error) {
+        if (error instanceof LedgerError) continue;
+        throw error;
+      }
+      if (kind === 'reconfigure' && chain.tx(txHash(tx))?.code === null) return stored.hash;
+    }
+  }
+  return chain.chainId;
+}
+
+/** Where an era's ACP chain starts: the genesis (RS(0)) for the first set, else the block that installed the set. */
+export function eraGenesis(startId: Uint8Array, chainId: Uint8Array, rs0: Uint8Array): { id: Uint8Array; seed: Uint8Array } {
+  if (Buffer.compare(Buffer.from(startId), Buffer.from(chainId)) === 0) return { id: chainId, seed: rs0 };
+  return { id: startId, seed: sha256(concatBytes(utf8('AME-ACP-ERA-v1'), startId, rs0)) };
 }

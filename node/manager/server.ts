@@ -13,17 +13,17 @@
  * the mempool (`buildBlock`: kind 'final', leaders = [itself], the head's ledger certificate as parent
  * certificate), broadcasts the body and proposes its header hash; with an empty mempool it proposes NOTHING.
  */
-import { bytesEqual, concatBytes, type Ed25519KeyPair, peerIdOf, sha256, toHex, utf8 } from '../crypto/index.ts';
+import { bytesEqual, type Ed25519KeyPair, peerIdOf, toHex } from '../crypto/index.ts';
 import type { AcpParams } from '../consensus/acp/params.ts';
 import type { VrfImplementation } from '../consensus/crypto-suite.ts';
 import type { AcpValue } from '../consensus/reactor.ts';
-import { type Block, type BlockResult, type Certificate, decodeBlock, decodeTx, type GenesisConfig, genesisId, Ledger, LedgerError, txHash } from '../ledger/index.ts';
+import { type Block, type BlockResult, type Certificate, checkInvariants, decodeBlock, type GenesisConfig, genesisId, Ledger } from '../ledger/index.ts';
 import { type Clock, type ClockTimer, type Host, type NetLogger, type PeerRef, systemClock } from '../net/index.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { type ApplierStats, DecisionApplier, NOTHING } from './applier.ts';
 import { buildBlock } from './build.ts';
 import { ChainStore } from './chain-store.ts';
-import { ConsensusEra } from './era.ts';
+import { ConsensusEra, eraGenesis, eraStartOf } from './era.ts';
 import { ManagerError } from './errors.ts';
 import { TxIntake } from './intake.ts';
 import { Mempool, type MempoolOptions } from './mempool.ts';
@@ -69,6 +69,11 @@ export interface ManagerServerOptions {
   readonly mempool?: MempoolOptions;
   /** Heartbeats between members and the silence after which the standby takes a role over (roles.ts). */
   readonly roles?: { readonly heartbeatMs?: number; readonly downAfterMs?: number };
+  /**
+   * Check the supply invariants of SPEC §7 after every applied block (a full scan of the state: for tests and
+   * audits). A violation is logged (warn) and counted in `stats().invariantViolations`.
+   */
+  readonly checkInvariants?: boolean;
 }
 
 export interface ManagerStats extends ApplierStats {
@@ -76,6 +81,10 @@ export interface ManagerStats extends ApplierStats {
   readonly proposed: number;
   /** Eras this server has run (1 + manager-set changes it took part in). */
   readonly eras: number;
+  /** Blocks after which the invariants did not hold (with `checkInvariants`). */
+  readonly invariantViolations: number;
+  /** Blocks after which the invariants were checked. */
+  readonly invariantChecks: number;
 }
 
 export class ManagerServer {
@@ -95,6 +104,8 @@ export class ManagerServer {
   #last: { readonly key: string; readonly value: AcpValue } | undefined;
   #state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
   #proposed = 0;
+  #violations = 0;
+  #invariantChecks = 0;
   readonly #unserve: (() => void)[] = [];
 
   constructor(options: ManagerServerOptions) {
@@ -187,7 +198,7 @@ export class ManagerServer {
     }
     this.#state = 'running';
     this.#intake.start();
-    this.#startEra(this.#eraStart());
+    this.#startEra(eraStartOf(this.#chain));
     if (reopened || this.#o.sync === true) this.#applier.requestCatchUp();
   }
 
@@ -245,7 +256,13 @@ export class ManagerServer {
   }
 
   stats(): ManagerStats {
-    return { ...this.#applier.stats(), proposed: this.#proposed, eras: this.#eras };
+    return {
+      ...this.#applier.stats(),
+      proposed: this.#proposed,
+      eras: this.#eras,
+      invariantViolations: this.#violations,
+      invariantChecks: this.#invariantChecks,
+    };
   }
 
   /**
@@ -276,25 +293,6 @@ export class ManagerServer {
     return now > last ? now : last;
   }
 
-  /** The block that installed the current manager set: the last stored block with a successful reconfigure. */
-  #eraStart(): Uint8Array {
-    for (let h = this.#chain.head().height; h > 0n; h--) {
-      const stored = this.#chain.block(h);
-      if (stored === undefined) break;
-      for (const tx of decodeBlock(stored.bytes).txs) {
-        let kind: string;
-        try {
-          kind = decodeTx(tx).kind;
-        } catch (error) {
-          if (error instanceof LedgerError) continue;
-          throw error;
-        }
-        if (kind === 'reconfigure' && this.#chain.tx(txHash(tx))?.code === null) return stored.hash;
-      }
-    }
-    return this.#chainId;
-  }
-
   #startEra(startId: Uint8Array): void {
     this.#era?.stop();
     this.#era = undefined;
@@ -305,16 +303,13 @@ export class ManagerServer {
       return;
     }
     const peers = this.#managerPeers(keys);
-    const first = bytesEqual(startId, this.#chainId);
     this.#era = new ConsensusEra({
       host: this.#o.host,
       nodeKey: this.#o.nodeKey,
       seed: this.#o.seed,
       members: keys.map((key, i) => ({ peer: peers[i]!, key })),
       chainId: this.#chainId,
-      acpGenesis: first
-        ? { id: this.#chainId, seed: this.#o.genesis.rs0 }
-        : { id: startId, seed: sha256(concatBytes(utf8('AME-ACP-ERA-v1'), startId, this.#o.genesis.rs0)) },
+      acpGenesis: eraGenesis(startId, this.#chainId, this.#o.genesis.rs0),
       vrf: this.#o.vrf,
       acpParams: this.#o.acpParams,
       clock: this.#clock,
@@ -341,6 +336,7 @@ export class ManagerServer {
     const before = this.#era?.members.map((m) => toHex(m.key)).join();
     this.#chain.append(block, result);
     this.#appliedAt = this.#clock.now();
+    if (this.#o.checkInvariants === true) this.#checkInvariants(block);
     for (const outcome of result.outcomes) this.mempool.remove(outcome.hash);
     this.mempool.prune(this.ledger.finalView());
     const after = this.ledger.finalView().managers().keys.map(toHex).join();
@@ -357,6 +353,16 @@ export class ManagerServer {
     }
     this.#era?.applied(block.header.height, result.hash);
     this.#era?.pruneBodiesBelow(block.header.height - KEEP_HEIGHTS);
+  }
+
+  #checkInvariants(block: Block): void {
+    this.#invariantChecks += 1;
+    try {
+      checkInvariants(this.ledger.finalView());
+    } catch (err) {
+      this.#violations += 1;
+      this.#o.logger?.warn({ err, height: block.header.height }, 'supply invariants do not hold after a block');
+    }
   }
 
   /** The block this manager proposes: as many pooled transactions as apply at the head, within the limit. */

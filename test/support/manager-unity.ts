@@ -121,6 +121,7 @@ export class TestUnity {
     const index = k < this.genesis.managers.length ? { index: k } : {};
     const server = new ManagerServer({
       roles: { heartbeatMs: 250, downAfterMs: 2_500 },
+      checkInvariants: true,
       logger: this.logger(k),
       ...this.#extra,
       ...index,
@@ -201,7 +202,13 @@ export class TestUnity {
     });
     const heads = await Promise.all(ks.map((k) => getHead(this.client.rpc, this.host(k).peer)));
     if (new Set(heads.map(headKey)).size !== 1) throw new Error(`heads over the network differ: ${heads.map(headKey).join(' ')}`);
-    for (const k of ks) checkInvariants(this.server(k).ledger.finalView());
+    for (const k of ks) {
+      checkInvariants(this.server(k).ledger.finalView());
+      const { invariantViolations, invariantChecks, applied } = this.server(k).stats();
+      if (invariantViolations > 0 || invariantChecks < applied) {
+        throw new Error(`manager ${k}: invariants failed after ${invariantViolations} of ${invariantChecks} blocks (${applied} applied)`);
+      }
+    }
     return heads[0]!;
   }
 

@@ -63,6 +63,7 @@ async function startUnity(): Promise<Unity> {
   for (let i = 0; i < MANAGER_COUNT; i++) {
     const server = new ManagerServer({
       roles: { heartbeatMs: 250, downAfterMs: 2_500 },
+      checkInvariants: true,
       logger: logger(i),
       host: hosts[i]!,
       nodeKey: keys[i]!,
@@ -165,6 +166,9 @@ function expectBalances(unity: Unity, sent: readonly Transfer[]): void {
     const view = unity.servers[i]!.ledger.finalView();
     for (const t of sent) expect(view.account(t.to).abc, `manager ${i}, recipient of ${t.amount}`).toBe(t.amount);
     checkInvariants(view);
+    const stats = unity.servers[i]!.stats();
+    expect(stats.invariantViolations, `manager ${i}: blocks after which the invariants failed`).toBe(0);
+    expect(stats.invariantChecks, `manager ${i}: every applied block checked`).toBe(stats.applied);
     expect(unity.servers[i]!.mempool.size, `manager ${i} mempool`).toBe(0);
   }
 }
