@@ -349,6 +349,20 @@ export class ChainStore {
     return row === undefined ? undefined : toTx(row);
   }
 
+  /** A small named value kept with the chain (e.g. consensus state to restore after a restart). */
+  meta(key: string): Uint8Array | undefined {
+    this.#check();
+    if (key === 'chain') throw new ChainStoreError('BAD_BLOCK', 'the chain id is read with chainId');
+    const row = this.#db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: Buffer } | undefined;
+    return row === undefined ? undefined : new Uint8Array(row.value);
+  }
+
+  setMeta(key: string, value: Uint8Array): void {
+    this.#check();
+    if (key === 'chain') throw new ChainStoreError('BAD_BLOCK', 'the chain id is fixed');
+    this.#db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, Buffer.from(value));
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;

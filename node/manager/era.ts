@@ -40,6 +40,11 @@ export interface EraOptions {
   readonly clock: Clock;
   readonly logger?: NetLogger | undefined;
   readonly roles?: { readonly heartbeatMs?: number; readonly downAfterMs?: number } | undefined;
+  /**
+   * Rounds up to this height are followed without signing anything: this node may have voted in them before a
+   * restart or a wipe, and a second, different vote would be an equivocation (docs/manager.md "Restart").
+   */
+  readonly silentThrough?: number | undefined;
   readonly nextValue: (height: number) => AcpValue | undefined;
   readonly onDecide: (decide: Decide) => void;
   /** A block applied here gathered its ledger certificate. */
@@ -53,6 +58,7 @@ export class ConsensusEra {
   readonly #certifier: Certifier;
   readonly #roles: RoleBoard;
   readonly #reactor: Reactor;
+  readonly #node: AcpNode;
   #running = false;
 
   constructor(o: EraOptions) {
@@ -76,7 +82,9 @@ export class ConsensusEra {
       suite,
       params: o.acpParams ?? DEFAULT_ACP_PARAMS,
       genesis: o.acpGenesis,
+      ...(o.silentThrough === undefined ? {} : { silentThrough: o.silentThrough }),
     });
+    this.#node = node;
     this.#reactor = createReactor({
       node,
       rpc: o.host.rpc,
@@ -86,6 +94,11 @@ export class ConsensusEra {
       onDecide: o.onDecide,
       ...logger,
     });
+  }
+
+  /** The ACP round this node is in. */
+  get acpHeight(): number {
+    return this.#node.height;
   }
 
   get peers(): readonly PeerRef[] {

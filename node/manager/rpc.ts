@@ -4,7 +4,7 @@
  * - `manager/submit`: body = one encoded signed transaction (`encodeTx`); reply = {ok, hash, code, reason, message}
  *   — ok with the transaction hash, or a ManagerError code (REJECTED with the ledger's code as `reason`,
  *   DUPLICATE, MEMPOOL_FULL). Admission failures are replies, not transport errors, so they stay typed.
- * - `manager/head`: empty body; reply = {height, hash, stateRoot, mempool} of the last final block.
+ * - `manager/head`: empty body; reply = {height, hash, stateRoot, mempool, acpHeight} of the last final block.
  */
 import { decodeCbor, encodeCbor, s, type CborValue } from '../wire/index.ts';
 import type { PeerRef, Rpc } from '../net/index.ts';
@@ -27,6 +27,7 @@ const headSchema = s.struct({
   hash: s.bytes({ len: 32 }),
   stateRoot: s.bytes({ len: 32 }),
   mempool: s.u64(),
+  acpHeight: s.u64(),
 });
 
 export interface Head {
@@ -35,6 +36,8 @@ export interface Head {
   readonly stateRoot: Uint8Array;
   /** Transactions waiting in this manager's mempool. */
   readonly mempool: bigint;
+  /** The consensus round this manager is in (0 when it takes no part). */
+  readonly acpHeight: bigint;
 }
 
 export function encodeSubmitOk(hash: Uint8Array): Uint8Array {

@@ -29,6 +29,7 @@ import { TxIntake } from './intake.ts';
 import { Mempool, type MempoolOptions } from './mempool.ts';
 import { RECOVER_METHOD, serveRecovery } from './recover.ts';
 import type { RoleEntry } from './roles.ts';
+import { RoundGuard } from './round-guard.ts';
 import { encodeHead, type Head, HEAD_METHOD } from './rpc.ts';
 import { serveSnapshots } from './snapshot.ts';
 import { BLOCKS_METHOD, serveBlocks, stateSync } from './sync.ts';
@@ -105,6 +106,7 @@ export class ManagerServer {
   #state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
   #proposed = 0;
   #violations = 0;
+  readonly #rounds: RoundGuard;
   #invariantChecks = 0;
   readonly #unserve: (() => void)[] = [];
 
@@ -144,6 +146,7 @@ export class ManagerServer {
       members: () => this.#era?.peers ?? [],
       logger: options.logger,
     });
+    this.#rounds = new RoundGuard({ chain: this.#chain, rpc: host.rpc, logger: options.logger });
     this.#applier = new DecisionApplier({
       rpc: host.rpc,
       clock: this.#clock,
@@ -196,9 +199,13 @@ export class ManagerServer {
       if (this.#state !== 'starting') return;
       this.#ledger = Ledger.open(this.#store, synced.hash);
     }
+    const era = eraStartOf(this.#chain);
+    const others = this.#members().filter((p) => p.id !== rpc.self.id);
+    const silentThrough = reopened || this.#o.sync === true ? await this.#rounds.silentThrough(era, others) : 0;
+    if (this.#state !== 'starting') return;
     this.#state = 'running';
     this.#intake.start();
-    this.#startEra(eraStartOf(this.#chain));
+    this.#startEra(era, silentThrough);
     if (reopened || this.#o.sync === true) this.#applier.requestCatchUp();
   }
 
@@ -224,7 +231,13 @@ export class ManagerServer {
 
   head(): Head {
     const chain = this.ledger.finalView().chain();
-    return { height: chain.height, hash: this.ledger.headHash, stateRoot: this.#store.root(this.#store.head()), mempool: BigInt(this.mempool.size) };
+    return {
+      height: chain.height,
+      hash: this.ledger.headHash,
+      stateRoot: this.#store.root(this.#store.head()),
+      mempool: BigInt(this.mempool.size),
+      acpHeight: BigInt(this.#era?.acpHeight ?? 0),
+    };
   }
 
   /** The last final block (undefined at genesis). */
@@ -293,7 +306,8 @@ export class ManagerServer {
     return now > last ? now : last;
   }
 
-  #startEra(startId: Uint8Array): void {
+  #startEra(startId: Uint8Array, silentThrough = 0): void {
+    this.#rounds.enterEra(startId);
     this.#era?.stop();
     this.#era = undefined;
     this.#last = undefined;
@@ -315,7 +329,11 @@ export class ManagerServer {
       clock: this.#clock,
       logger: this.#o.logger,
       roles: this.#o.roles,
-      nextValue: () => this.#nextValue(),
+      silentThrough,
+      nextValue: (height) => {
+        this.#rounds.entered(height);
+        return this.#nextValue();
+      },
       onDecide: (d) => this.#applier.decided(d),
       onCertified: (height, hash, certificate) => this.#onCertified(height, hash, certificate),
     });
