@@ -47,6 +47,8 @@ export interface ApplierStats {
   readonly fetched: number;
   readonly finals: number;
   readonly caughtUp: number;
+  /** Checkpoints consensus adopted (each followed by a catch-up). */
+  readonly checkpoints: number;
 }
 
 export class DecisionApplier {
@@ -63,6 +65,7 @@ export class DecisionApplier {
   #fetched = 0;
   #finals = 0;
   #caughtUp = 0;
+  #checkpoints = 0;
 
   constructor(options: ApplierOptions) {
     this.#o = options;
@@ -74,7 +77,7 @@ export class DecisionApplier {
   }
 
   stats(): ApplierStats {
-    return { applied: this.#applied, skipped: this.#skipped, fetched: this.#fetched, finals: this.#finals, caughtUp: this.#caughtUp };
+    return { applied: this.#applied, skipped: this.#skipped, fetched: this.#fetched, finals: this.#finals, caughtUp: this.#caughtUp, checkpoints: this.#checkpoints };
   }
 
   stop(): void {
@@ -88,6 +91,7 @@ export class DecisionApplier {
     // 'checkpoint': ACP adopted a certified block far ahead (docs/consensus.md "Checkpoints").
     const via: string | undefined = d.via;
     if (via === 'checkpoint') {
+      this.#checkpoints += 1;
       this.#catchUp = true;
       const hash = d.valueHash;
       this.#target = hash === undefined || bytesEqual(hash, NOTHING) || this.#o.has(hash) ? undefined : hash;

@@ -37,6 +37,7 @@ export interface EraOptions {
   readonly acpGenesis: { readonly id: Hash; readonly seed: Hash };
   readonly vrf: VrfImplementation;
   readonly acpParams?: AcpParams | undefined;
+  readonly keepHeights?: number | undefined;
   readonly clock: Clock;
   readonly logger?: NetLogger | undefined;
   readonly roles?: { readonly heartbeatMs?: number; readonly downAfterMs?: number } | undefined;
@@ -83,6 +84,7 @@ export class ConsensusEra {
       params: o.acpParams ?? DEFAULT_ACP_PARAMS,
       genesis: o.acpGenesis,
       ...(o.silentThrough === undefined ? {} : { silentThrough: o.silentThrough }),
+      ...(o.keepHeights === undefined ? {} : { keepHeights: o.keepHeights }),
     });
     this.#node = node;
     this.#reactor = createReactor({

@@ -65,6 +65,8 @@ export interface ManagerServerOptions {
   readonly sync?: boolean;
   readonly vrf: VrfImplementation;
   readonly acpParams?: AcpParams;
+  /** ACP rounds kept below the final head (default 32; tests lower it to reach checkpoints quickly). */
+  readonly acpKeepHeights?: number;
   readonly clock?: Clock;
   readonly logger?: NetLogger;
   readonly mempool?: MempoolOptions;
@@ -326,6 +328,7 @@ export class ManagerServer {
       acpGenesis: eraGenesis(startId, this.#chainId, this.#o.genesis.rs0),
       vrf: this.#o.vrf,
       acpParams: this.#o.acpParams,
+      keepHeights: this.#o.acpKeepHeights,
       clock: this.#clock,
       logger: this.#o.logger,
       roles: this.#o.roles,

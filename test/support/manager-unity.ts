@@ -153,6 +153,14 @@ export class TestUnity {
     await m.host.stop();
   }
 
+  /** Stops a member and starts it again on its data (same key and port). */
+  async restart(k: number): Promise<ManagerServer> {
+    await this.stopMember(k);
+    await this.#startHost(k);
+    await this.connectAll();
+    return this.startServer(k);
+  }
+
   /** Stops a member, deletes its data, and starts it again (same key and port) with `sync`. */
   async wipeAndRestart(k: number): Promise<ManagerServer> {
     await this.stopMember(k);
