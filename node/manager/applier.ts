@@ -19,10 +19,9 @@ import { type Block, type BlockResult, headerHash, type Ledger, LedgerError } fr
 import { type Clock, type ClockTimer, NetError, type NetLogger, type PeerRef, type Rpc } from '../net/index.ts';
 import type { ConsensusEra } from './era.ts';
 import { ManagerError } from './errors.ts';
+import { NOTHING } from './build.ts';
 import { fetchBlocks } from './sync.ts';
 
-/** The value proposed with an empty mempool: decided, it changes nothing. */
-export const NOTHING = new Uint8Array(32);
 
 export interface ApplierOptions {
   readonly rpc: Rpc;

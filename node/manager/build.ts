@@ -1,6 +1,8 @@
-/** The block a manager proposes: as many pooled transactions as apply at its final head, within the size limit. */
+/** The block a manager proposes (as many pooled transactions as apply at its final head, within the size limit), and the proposer that builds it for each round. */
+import { toHex } from '../crypto/index.ts';
+import type { AcpValue } from '../consensus/reactor.ts';
 import { type Block, type Certificate, type Ledger, LedgerError } from '../ledger/index.ts';
-import type { NetLogger } from '../net/index.ts';
+import type { Clock, ClockTimer, NetLogger } from '../net/index.ts';
 import type { Mempool } from './mempool.ts';
 
 /**
@@ -40,4 +42,88 @@ export function buildBlock(
     }
   }
   return undefined;
+}
+
+/**
+ * How long after applying a block a proposer waits for that block's ledger certificate before building on it
+ * without one (the certificate pays the block's verifiers; on loopback it takes a few milliseconds).
+ */
+export const CERT_WAIT_MS = 100;
+
+/** The value proposed with an empty mempool: decided, it changes nothing. */
+export const NOTHING = new Uint8Array(32);
+
+export interface ProposerOptions {
+  readonly clock: Clock;
+  readonly mempool: Mempool;
+  /** This manager's node key (the header's proposer and only leader). */
+  readonly proposer: Uint8Array;
+  /** The ledger certificate of an applied block, once gathered. */
+  readonly certificate: (hash: Uint8Array) => Certificate | undefined;
+  /** Block time for the next block. */
+  readonly time: () => bigint;
+  /** Ask consensus for the value again (the head's certificate arrived, or the wait ran out). */
+  readonly refresh: () => void;
+  readonly logger?: NetLogger | undefined;
+}
+
+/** Builds the value this manager proposes for a round, and remembers it while nothing changed. */
+export class Proposer {
+  readonly #o: ProposerOptions;
+  #appliedAt = 0;
+  #timer: ClockTimer | undefined;
+  #last: { readonly key: string; readonly value: AcpValue } | undefined;
+  proposed = 0;
+
+  constructor(options: ProposerOptions) {
+    this.#o = options;
+  }
+
+  /** A block was applied: its certificate is awaited for CERT_WAIT_MS. */
+  applied(): void {
+    this.#appliedAt = this.#o.clock.now();
+  }
+
+  reset(): void {
+    this.#last = undefined;
+  }
+
+  stop(): void {
+    if (this.#timer !== undefined) this.#o.clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /**
+   * The block to propose at `ledger`'s head (`broadcast` stores and pushes it, giving its hash): as many pooled
+   * transactions as apply, within the limit; NOTHING with an empty pool; undefined while the head's certificate
+   * is still expected. `genesisHead`: the head is the genesis (it has no certificate to wait for).
+   */
+  value(ledger: Ledger, genesisHead: boolean, broadcast: (block: Block) => Uint8Array): AcpValue | undefined {
+    const { mempool, clock } = this.#o;
+    if (mempool.size === 0) return { valueHash: NOTHING, size: 0 };
+    const parentCertificate = this.#o.certificate(ledger.headHash);
+    if (parentCertificate === undefined && !genesisHead) {
+      const waited = clock.now() - this.#appliedAt;
+      if (waited < CERT_WAIT_MS) {
+        this.#timer ??= clock.setTimeout(() => {
+          this.#timer = undefined;
+          this.#o.refresh();
+        }, CERT_WAIT_MS - waited);
+        return undefined;
+      }
+    }
+    // Nothing changed since the last build (same head, certificate and pool): propose the same block again.
+    const key = `${toHex(ledger.headHash)}/${parentCertificate === undefined ? 0 : 1}/${mempool.version}`;
+    if (this.#last?.key !== key) {
+      const block = buildBlock(ledger, mempool, this.#o.proposer, this.#o.time(), parentCertificate ?? [], this.#o.logger);
+      if (block === undefined) {
+        this.#last = { key, value: { valueHash: NOTHING, size: 0 } };
+      } else {
+        this.proposed += 1;
+        const size = block.txs.reduce((n, tx) => n + tx.length, 0);
+        this.#last = { key, value: { valueHash: broadcast(block), size } };
+      }
+    }
+    return this.#last.value;
+  }
 }

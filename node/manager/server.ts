@@ -18,10 +18,10 @@ import type { AcpParams } from '../consensus/acp/params.ts';
 import type { VrfImplementation } from '../consensus/crypto-suite.ts';
 import type { AcpValue } from '../consensus/reactor.ts';
 import { type Block, type BlockResult, type Certificate, checkInvariants, decodeBlock, type GenesisConfig, genesisId, Ledger } from '../ledger/index.ts';
-import { type Clock, type ClockTimer, type Host, type NetLogger, type PeerRef, systemClock } from '../net/index.ts';
+import { type Clock, type Host, type NetLogger, type PeerRef, systemClock } from '../net/index.ts';
 import { openStore, type Store } from '../store/index.ts';
-import { type ApplierStats, DecisionApplier, NOTHING } from './applier.ts';
-import { buildBlock } from './build.ts';
+import { type ApplierStats, DecisionApplier } from './applier.ts';
+import { NOTHING, Proposer } from './build.ts';
 import { ChainStore } from './chain-store.ts';
 import { ConsensusEra, eraGenesis, eraStartOf } from './era.ts';
 import { ManagerError } from './errors.ts';
@@ -34,16 +34,10 @@ import { encodeHead, type Head, HEAD_METHOD } from './rpc.ts';
 import { serveSnapshots } from './snapshot.ts';
 import { BLOCKS_METHOD, serveBlocks, stateSync } from './sync.ts';
 
-export { NOTHING } from './applier.ts';
+export { NOTHING } from './build.ts';
 
 /** Heights of block bodies kept below the head: a stale proposal can still be decided a few rounds later. */
 const KEEP_HEIGHTS = 64n;
-
-/**
- * How long after applying a block a proposer waits for that block's ledger certificate before building on it
- * without one (the certificate pays the block's verifiers; on loopback it takes a few milliseconds).
- */
-const CERT_WAIT_MS = 100;
 
 export interface ManagerServerOptions {
   /** A host built with this manager's node key; started before the server. */
@@ -102,11 +96,8 @@ export class ManagerServer {
   readonly #applier: DecisionApplier;
   #era: ConsensusEra | undefined;
   #eras = 0;
-  #appliedAt = 0;
-  #certTimer: ClockTimer | undefined;
-  #last: { readonly key: string; readonly value: AcpValue } | undefined;
+  readonly #proposer: Proposer;
   #state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
-  #proposed = 0;
   #violations = 0;
   readonly #rounds: RoundGuard;
   #invariantChecks = 0;
@@ -146,6 +137,15 @@ export class ManagerServer {
       ledger: () => this.ledger,
       time: () => this.#time(),
       members: () => this.#era?.peers ?? [],
+      logger: options.logger,
+    });
+    this.#proposer = new Proposer({
+      clock: this.#clock,
+      mempool: this.mempool,
+      proposer: nodeKey.publicKey.bytes,
+      certificate: (hash) => this.certificate(hash),
+      time: () => this.#time(),
+      refresh: () => this.#era?.refreshValue(),
       logger: options.logger,
     });
     this.#rounds = new RoundGuard({ chain: this.#chain, rpc: host.rpc, logger: options.logger });
@@ -216,7 +216,7 @@ export class ManagerServer {
     if (this.#state === 'stopped') return;
     const was = this.#state;
     this.#state = 'stopped';
-    if (this.#certTimer !== undefined) this.#clock.clearTimeout(this.#certTimer);
+    this.#proposer.stop();
     this.#applier.stop();
     if (was !== 'new') {
       this.#era?.stop();
@@ -273,7 +273,7 @@ export class ManagerServer {
   stats(): ManagerStats {
     return {
       ...this.#applier.stats(),
-      proposed: this.#proposed,
+      proposed: this.#proposer.proposed,
       eras: this.#eras,
       invariantViolations: this.#violations,
       invariantChecks: this.#invariantChecks,
@@ -312,7 +312,7 @@ export class ManagerServer {
     this.#rounds.enterEra(startId);
     this.#era?.stop();
     this.#era = undefined;
-    this.#last = undefined;
+    this.#proposer.reset();
     const keys = this.ledger.finalView().managers().keys;
     if (!keys.some((k) => bytesEqual(k, this.#o.nodeKey.publicKey.bytes))) {
       this.#o.logger?.warn({ era: toHex(startId) }, 'not in the manager set: following the chain without consensus');
@@ -356,7 +356,7 @@ export class ManagerServer {
   #onApplied(block: Block, result: BlockResult): void {
     const before = this.#era?.members.map((m) => toHex(m.key)).join();
     this.#chain.append(block, result);
-    this.#appliedAt = this.#clock.now();
+    this.#proposer.applied();
     if (this.#o.checkInvariants === true) this.#checkInvariants(block);
     for (const outcome of result.outcomes) this.mempool.remove(outcome.hash);
     this.mempool.prune(this.ledger.finalView());
@@ -386,37 +386,11 @@ export class ManagerServer {
     }
   }
 
-  /** The block this manager proposes: as many pooled transactions as apply at the head, within the limit. */
   #nextValue(): AcpValue | undefined {
     if (this.#applier.busy) return undefined;
     const era = this.#era;
-    if (this.#state !== 'running' || era === undefined || this.mempool.size === 0) return { valueHash: NOTHING, size: 0 };
-    const ledger = this.ledger;
-    const parentCertificate = this.certificate(ledger.headHash);
-    if (parentCertificate === undefined && this.#chain.head().height > 0n) {
-      const waited = this.#clock.now() - this.#appliedAt;
-      if (waited < CERT_WAIT_MS) {
-        // The head's certificate is on its way: give it a moment so the block pays the head's verifiers.
-        this.#certTimer ??= this.#clock.setTimeout(() => {
-          this.#certTimer = undefined;
-          this.#era?.refreshValue();
-        }, CERT_WAIT_MS - waited);
-        return undefined;
-      }
-    }
-    // Nothing changed since the last build (same head, certificate and pool): propose the same block again.
-    const key = `${toHex(ledger.headHash)}/${parentCertificate === undefined ? 0 : 1}/${this.mempool.version}`;
-    if (this.#last?.key !== key) {
-      const block = buildBlock(ledger, this.mempool, this.#o.nodeKey.publicKey.bytes, this.#time(), parentCertificate ?? [], this.#o.logger);
-      if (block === undefined) {
-        this.#last = { key, value: { valueHash: NOTHING, size: 0 } };
-      } else {
-        this.#proposed += 1;
-        const size = block.txs.reduce((n, tx) => n + tx.length, 0);
-        this.#last = { key, value: { valueHash: era.broadcast(block), size } };
-      }
-    }
-    return this.#last.value;
+    if (this.#state !== 'running' || era === undefined) return { valueHash: NOTHING, size: 0 };
+    return this.#proposer.value(this.ledger, this.#chain.head().height === 0n, (block) => era.broadcast(block));
   }
 }
 
