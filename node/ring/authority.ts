@@ -1,6 +1,6 @@
 /**
- * The ring-authority key of the genesis configuration (SPEC.md §5): an Ed25519 key that, until the ledger
- * certifies ring maps, signs map updates and the bootstrap list. Every signature it makes is over a domain tag of
+ * The ring-authority key of the genesis configuration (SPEC.md §5): an Ed25519 key that signs the bootstrap list
+ * and, on nodes configured for it (before the Manager Ring certifies them, managers.ts), map updates and views. Every signature it makes is over a domain tag of
  * its own, so a map signature can never pass for a bootstrap list or for any other AME signature.
  */
 import { bytesEqual, domainSeparated, Ed25519PublicKey, sha256, u64be, type Ed25519KeyPair } from '../crypto/index.ts';

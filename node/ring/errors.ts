@@ -23,9 +23,12 @@ export type RingErrorCode =
   | 'BAD_SIGNATURE' // a record, map certificate or bootstrap list whose signature does not verify
   | 'CONFLICT' // two different owned records with the same sequence number (the owner signed both)
   | 'STALE_RECORD' // a put of an owned record older than the one the replicas hold
-  | 'WRONG_KEY' // a certificate or bootstrap list signed by a key other than the ring authority
-  | 'STALE_EPOCH' // a map update whose epoch is not greater than the current one
-  | 'UNSUPPORTED'; // a certificate kind this build cannot check yet (ledger)
+  | 'WRONG_KEY' // a certificate, entry or bootstrap list signed by a key other than the ring authority / a manager
+  | 'STALE_EPOCH' // a map update or view whose epoch is not greater than the current one
+  | 'UNSUPPORTED' // a certificate kind this node is not configured to accept
+  | 'NO_QUORUM' // a managers certificate signed by fewer than ⌊2n/3⌋ + 1 distinct managers of the set
+  | 'DUPLICATE_SIGNER' // a managers certificate naming one manager twice
+  | 'BAD_MANAGER_SET'; // a configured manager set that is empty, too large, repeats a key or holds a non-key
 
 export const RING_ERROR_CODES: readonly RingErrorCode[] = [
   'BAD_KEY',
@@ -49,6 +52,9 @@ export const RING_ERROR_CODES: readonly RingErrorCode[] = [
   'WRONG_KEY',
   'STALE_EPOCH',
   'UNSUPPORTED',
+  'NO_QUORUM',
+  'DUPLICATE_SIGNER',
+  'BAD_MANAGER_SET',
 ];
 
 export class RingError extends AmeError {

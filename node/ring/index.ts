@@ -93,16 +93,45 @@ export {
   type Transition,
 } from './maintenance.ts';
 export {
+  certifyMapUpdate,
   decodeMapUpdate,
   encodeMapUpdate,
   MAP_CERTIFICATE_TAG,
+  mapCertificateVerifier,
+  managersVerifier,
   ringAuthorityVerifier,
   signMapUpdate,
+  type ManagersVerifierOptions,
   type MapCertificate,
   type MapCertificateVerifier,
   type MapUpdate,
+  type MapVerifierOptions,
   type RingAuthorityVerifierOptions,
 } from './certificate.ts';
+export {
+  authorityCertify,
+  certifiersOf,
+  checkEpochCertificate,
+  MAX_CERTIFICATE_SIZE,
+  signAuthorityCertificate,
+  type AuthorityCertificate,
+  type Certifiers,
+  type CertifiersLike,
+  type Certify,
+  type EpochCertificate,
+  type EpochDocument,
+} from './epoch-certificate.ts';
+export {
+  assembleManagersCertificate,
+  checkManagerSet,
+  checkManagersCertificate,
+  checkManagerShare,
+  managerQuorum,
+  MAX_MANAGERS,
+  signManagerShare,
+  type ManagersCertificate,
+  type ManagerSignature,
+} from './managers.ts';
 export {
   BOOTSTRAP_TAG,
   decodeBootstrapList,

@@ -1,8 +1,9 @@
 /**
  * The ring authority as a service: it holds the whole map, decides its changes and publishes each new epoch as
- * signed views to every server (SPEC.md §5). Until the ledger exists it stands in for the Manager Ring (the
- * genesis ring-authority key signs); the servers' side of the interface — certified views pulled or pushed — is
- * the one the managers will keep.
+ * certified views to every server (SPEC.md §5). It stands in for the Manager Ring's ring duties. Who certifies
+ * is injected (`certify`): the genesis ring-authority key (`key`, the default) or a collector that gathers the
+ * shares of a manager quorum (epoch-certificate.ts, managers.ts); the servers' side of the interface — certified
+ * views pulled or pushed — stays the same either way.
  *
  * It admits new servers (ring/join, placing them in the smallest Unity and splitting a Unity that reaches the
  * server limit), takes down reports from index servers (a server is removed once `reportsNeeded` siblings saw it
@@ -11,20 +12,24 @@
  */
 import type { Logger } from 'pino';
 import type { Ed25519KeyPair } from '../../crypto/index.ts';
+import { authorityCertify, type Certify } from '../epoch-certificate.ts';
 import { NetError } from '../../net/errors.ts';
 import type { Clock, ClockTimer, PeerRef, RequestContext, Rpc } from '../../net/types.ts';
 import { RingError } from '../errors.ts';
 import { applyTransitions, planMaintenance, type Transition } from '../maintenance.ts';
 import { unityOfServer, validateMap, type RingMap } from '../map.ts';
-import { encodeMapUpdate, signMapUpdate } from '../certificate.ts';
+import { certifyMapUpdate, encodeMapUpdate, type MapUpdate } from '../certificate.ts';
 import { bodies, decodeBody, encodeBody, METHOD } from './protocol.ts';
 import { serving } from './remote-errors.ts';
-import { encodeSignedView, signView, viewOf, type SignedView } from './view.ts';
+import { certifyView, encodeSignedView, viewOf, type SignedView } from './view.ts';
 
 export interface RingAuthorityOptions {
   readonly rpc: Rpc;
   readonly clock: Clock;
-  readonly key: Ed25519KeyPair;
+  /** The ring-authority key; certifies views and map updates unless `certify` is given. */
+  readonly key?: Ed25519KeyPair;
+  /** Certifies each view and map update (e.g. by collecting a manager quorum's shares); takes precedence over key. */
+  readonly certify?: Certify;
   readonly genesis: RingMap;
   /** Distinct siblings that must report a server silent before it is removed (default 2). */
   readonly reportsNeeded?: number;
@@ -41,7 +46,9 @@ function sameAddrs(a: readonly string[], b: readonly string[]): boolean {
 export class RingAuthority {
   private readonly options: RingAuthorityOptions;
   private current: RingMap;
-  private signed = new Map<number, SignedView>();
+  private readonly certify: Certify;
+  private signed = new Map<number, Promise<SignedView>>();
+  private update: { readonly epoch: bigint; readonly certified: Promise<MapUpdate> } | undefined;
   private readonly reports = new Map<string, Set<string>>();
   private readonly down = new Set<string>();
   private readonly underSince = new Map<string, number>();
@@ -53,6 +60,9 @@ export class RingAuthority {
       // Requests name the epoch they route by, and 0 means "no map" (a client): a map never has it.
       throw new RingError('BAD_MAP', 'the genesis map must have epoch 1 or more');
     }
+    const certify = options.certify ?? (options.key === undefined ? undefined : authorityCertify(options.key));
+    if (certify === undefined) throw new RingError('UNSUPPORTED', 'the ring authority needs a key or a certify function');
+    this.certify = certify;
     this.options = options;
     this.current = options.genesis;
   }
@@ -75,8 +85,7 @@ export class RingAuthority {
         this.report(ctx.peer, peer);
         return encodeBody(bodies.empty, {});
       },
-      [METHOD.mapGet]: async () =>
-        encodeBody(bodies.mapReply, { update: encodeMapUpdate(signMapUpdate(this.current, this.options.key)) }),
+      [METHOD.mapGet]: async () => encodeBody(bodies.mapReply, { update: encodeMapUpdate(await this.mapUpdate()) }),
     };
     for (const [method, handler] of Object.entries(handlers)) this.options.rpc.handle(method, serving(handler));
     this.schedule();
@@ -95,13 +104,27 @@ export class RingAuthority {
     return this.current;
   }
 
-  /** The signed views a server holds: its own Unity's and those of the Unities it is a guest of. */
-  viewsFor(peer: string): SignedView[] {
-    const out: SignedView[] = [];
+  /** The certified views a server holds: its own Unity's and those of the Unities it is a guest of. */
+  viewsFor(peer: string): Promise<SignedView[]> {
+    const out: Promise<SignedView>[] = [];
     this.current.unities.forEach((unity, u) => {
       if (unity.servers.some((s) => s.id === peer) || unity.guests.some((s) => s.id === peer)) out.push(this.viewOf(u));
     });
-    return out;
+    return Promise.all(out);
+  }
+
+  /** The current map, certified (once per epoch). */
+  mapUpdate(): Promise<MapUpdate> {
+    const { epoch } = this.current;
+    if (this.update?.epoch !== epoch) {
+      const certified = certifyMapUpdate(this.current, this.certify);
+      const entry = { epoch, certified };
+      this.update = entry;
+      certified.catch(() => {
+        if (this.update === entry) this.update = undefined; // a failed certification is tried again next time
+      });
+    }
+    return this.update!.certified;
   }
 
   /** Pushes the current views to every server and guest; resolves when all answered or failed. */
@@ -112,7 +135,7 @@ export class RingAuthority {
       [...targets.values()].map(async (peer) => {
         if (this.down.has(peer.id)) return;
         try {
-          const body = encodeBody(bodies.views, { views: this.viewsFor(peer.id).map(encodeSignedView) });
+          const body = encodeBody(bodies.views, { views: (await this.viewsFor(peer.id)).map(encodeSignedView) });
           await this.options.rpc.request(peer, METHOD.view, body, { timeoutMs: this.options.timeoutMs ?? 5_000 });
         } catch (error) {
           this.options.logger?.debug({ peer: peer.id, err: error }, 'view push failed');
@@ -121,17 +144,21 @@ export class RingAuthority {
     );
   }
 
-  private viewOf(u: number): SignedView {
-    let signed = this.signed.get(u);
-    if (signed === undefined) {
-      signed = signView(viewOf(this.current, u), this.options.key);
-      this.signed.set(u, signed);
-    }
-    return signed;
+  /** The certified view of Unity u of the current map, certified once per epoch (a failure is retried later). */
+  private viewOf(u: number): Promise<SignedView> {
+    const cache = this.signed;
+    const held = cache.get(u);
+    if (held !== undefined) return held;
+    const certified = certifyView(viewOf(this.current, u), this.certify);
+    cache.set(u, certified);
+    certified.catch(() => {
+      if (cache.get(u) === certified) cache.delete(u);
+    });
+    return certified;
   }
 
-  private viewsReply(peer: string): Uint8Array {
-    const views = this.viewsFor(peer);
+  private async viewsReply(peer: string): Promise<Uint8Array> {
+    const views = await this.viewsFor(peer);
     if (views.length === 0) throw new NetError('UNAUTHORIZED', `${peer} is not a server of the ring; join first`);
     return encodeBody(bodies.views, { views: views.map(encodeSignedView) });
   }

@@ -21,6 +21,7 @@ import { decodeWith, peerIdText, peerRefSchema } from '../codec.ts';
 import { KEY_LENGTH } from '../keyspace.ts';
 import { MAX_ADDR_LENGTH, MAX_ADDRS, MAX_SERVER_LIMIT, MAX_UNITIES, MAX_UNITY_ID_LENGTH } from '../map.ts';
 import { MAX_RING_VALUE_SIZE } from './value.ts';
+import { MAX_SIGNED_VIEW_SIZE } from './view.ts';
 
 export const METHOD = {
   find: 'ring/find',
@@ -43,7 +44,7 @@ export const MAX_SYNC_PAGE = 256;
 const MAX_BODY = 4 * 1024 * 1024;
 const key = s.bytes({ len: KEY_LENGTH });
 const value = s.bytes({ max: MAX_RING_VALUE_SIZE });
-const signedView = s.bytes({ max: 2 * 1024 * 1024 + 256 });
+const signedView = s.bytes({ max: MAX_SIGNED_VIEW_SIZE });
 
 export const bodies = {
   keyRequest: s.struct({ epoch: s.u64(), key }),

@@ -3,10 +3,11 @@
  * forwards. A server starts from its own slice; a client without one starts from an entry server, which answers
  * from its slice. Each answer is either the owner or the counterpart to ask next, and a counterpart always knows
  * the owner (it lies in its own group). A server at a newer epoch answers WRONG_EPOCH with its signed view; the
- * router checks the authority's signature and routes on with that slice.
+ * router checks its certificate (ring authority or manager quorum, as configured) and routes on with that slice.
  */
 import { NetError } from '../../net/errors.ts';
 import type { PeerRef, Rpc } from '../../net/types.ts';
+import type { CertifiersLike } from '../epoch-certificate.ts';
 import { RingError } from '../errors.ts';
 import type { Key } from '../keyspace.ts';
 import { sliceRoute, type RoutingSlice, type SliceEntry } from '../slice.ts';
@@ -41,8 +42,11 @@ export interface Located {
 
 export interface RouterOptions {
   readonly rpc: Rpc;
-  /** The ring-authority key: fresh views in WRONG_EPOCH replies must carry its signature. */
-  readonly authority: Uint8Array;
+  /**
+   * Who certifies views: the ring-authority key (bare, or `{ authority }`) or `{ managers }`, the manager set.
+   * Fresh views in WRONG_EPOCH replies must carry their certificate.
+   */
+  readonly authority: CertifiersLike;
   /** A server's own view (undefined for a client). */
   readonly view?: () => UnityView | undefined;
   /** Where a client starts (ignored while a view is known). */
@@ -77,6 +81,7 @@ export class Router {
   freshView(error: unknown): UnityView | undefined {
     if (!(error instanceof NetError) || error.code !== 'WRONG_EPOCH' || error.data === undefined) return undefined;
     const signed = decodeSignedView(error.data);
+    if (signed.certificate.epoch <= this.epoch()) return undefined; // not newer: no signature check
     const view = verifyView(signed, this.options.authority);
     if (view.epoch <= this.epoch()) return undefined;
     this.hint = view.slice;

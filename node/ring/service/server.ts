@@ -8,6 +8,7 @@
 import type { Logger } from 'pino';
 import { NetError } from '../../net/errors.ts';
 import type { Clock, ClockTimer, Datagrams, PeerRef, Random, Rpc } from '../../net/types.ts';
+import type { CertifiersLike } from '../epoch-certificate.ts';
 import { RingError } from '../errors.ts';
 import type { Key } from '../keyspace.ts';
 import { Broadcaster } from './broadcast.ts';
@@ -31,8 +32,11 @@ export interface RingServerOptions {
   readonly clock: Clock;
   readonly random: Random;
   readonly store: ReplicaStore;
-  /** The ring-authority public key of the genesis configuration. */
-  readonly authority: Uint8Array;
+  /**
+   * Who certifies views: the ring-authority public key of the genesis configuration (bare, or `{ authority }`),
+   * or `{ managers: () => keys }`, the current manager set, whose quorum ⌊2n/3⌋ + 1 must sign each view.
+   */
+  readonly authority: CertifiersLike;
   /** Who decides the map (the ring authority now, the managers later): views come from them, reports go to them. */
   readonly managers: () => readonly PeerRef[];
   /** Ask the managers for a Unity at start (a new server) instead of only fetching the views it already has. */

@@ -1,8 +1,10 @@
 /**
  * The views a server holds: the one of its own Unity, those of Unities it is a guest of, and the previous own
  * view (whose members may still hold pairs of the current range after a split or merge). Views are installed only
- * with the authority's certificate, and an own view only at a higher epoch.
+ * with a certificate of the configured certifiers (the ring-authority key or a manager quorum), and an own view
+ * only at a higher epoch.
  */
+import { certifiersOf, type Certifiers, type CertifiersLike } from '../epoch-certificate.ts';
 import { RingError } from '../errors.ts';
 import type { Key } from '../keyspace.ts';
 import { ownsKey, verifyView, type SignedView, type UnityView } from './view.ts';
@@ -15,13 +17,13 @@ export interface Held {
 export type InstallResult = { readonly own?: Held; readonly hosted: readonly Held[]; readonly removed: boolean };
 
 export class ViewSet {
-  private readonly authority: Uint8Array;
+  private readonly certifiers: Certifiers;
   private current: Held | undefined;
   private before: UnityView | undefined;
   private guestOf = new Map<string, Held>();
 
-  constructor(authority: Uint8Array) {
-    this.authority = authority;
+  constructor(certifiers: CertifiersLike) {
+    this.certifiers = certifiersOf(certifiers);
   }
 
   own(): Held | undefined {
@@ -53,7 +55,11 @@ export class ViewSet {
    * when a newer push no longer lists this server as a server anywhere (it left the ring).
    */
   install(pushed: readonly SignedView[], self: string): InstallResult {
-    const views = pushed.map((signed) => ({ signed, view: verifyView(signed, this.authority) }));
+    // Staleness first, from the certificates' epochs: an old push costs no signature check.
+    const heldEpoch = this.current?.view.epoch;
+    const old = pushed.find((signed) => heldEpoch !== undefined && signed.certificate.epoch < heldEpoch);
+    if (old !== undefined) throw new RingError('STALE_EPOCH', `views of epoch ${old.certificate.epoch}; held ${heldEpoch}`);
+    const views = pushed.map((signed) => ({ signed, view: verifyView(signed, this.certifiers) }));
     const epoch = views.reduce((max, h) => (h.view.epoch > max ? h.view.epoch : max), 0n);
     const held = this.current?.view.epoch ?? -1n;
     if (epoch <= held) {

@@ -7,9 +7,11 @@ import {
   MAP_CERTIFICATE_TAG,
   ringAuthorityVerifier,
   RingError,
+  signManagerShare,
   signMapUpdate,
   type MapUpdate,
 } from '../../../../node/ring/index.ts';
+import { encodeCbor } from '../../../../node/wire/index.ts';
 import { codeOf } from '../../../support/error-code.ts';
 import { buildMap } from '../../../support/ring-arbitraries.ts';
 
@@ -66,9 +68,10 @@ describe('ring-authority map certificates', () => {
     expect(codeOf(() => verifierAt(1n).verify(signed(encodeRingMap(map), 6n)), RingError)).toBe('BAD_MAP');
   });
 
-  it('declares the ledger kind and refuses it as unsupported', () => {
-    const certificate = { kind: 'ledger', header: new Uint8Array(1), proof: new Uint8Array(1) } as const;
-    const update: MapUpdate = { map: encodeRingMap(map), certificate };
+  it('refuses a managers certificate as unsupported when it trusts the ring authority', () => {
+    const bytes = encodeRingMap(map);
+    const share = signManagerShare(authority, MAP_CERTIFICATE_TAG, bytes, 5n);
+    const update: MapUpdate = { map: bytes, certificate: { kind: 'managers', epoch: 5n, entries: [share] } };
     expect(codeOf(() => verifierAt(1n).verify(update), RingError)).toBe('UNSUPPORTED');
     expect(decodeMapUpdate(encodeMapUpdate(update))).toEqual(update);
   });
@@ -78,7 +81,7 @@ describe('ring-authority map certificates', () => {
     const back = decodeMapUpdate(encodeMapUpdate(update));
     expect(back).toEqual(update);
     expect(verifierAt(1n).verify(back)).toEqual(map);
-    const odd = encodeMapUpdate({ ...update, certificate: { kind: 'vote', n: 1 } } as unknown as MapUpdate);
+    const odd = encodeCbor({ map: update.map, certificate: { kind: 'vote', n: 1 } });
     expect(codeOf(() => decodeMapUpdate(odd), RingError)).toBe('MALFORMED');
     expect(codeOf(() => decodeMapUpdate(new Uint8Array([0xf6])), RingError)).toBe('MALFORMED');
   });
