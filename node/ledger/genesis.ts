@@ -6,6 +6,7 @@
  * "previous hash" of block 1.
  */
 import { addressFromPublicKey, domainSeparated, isScheme, parseAddress, sha256 } from '../crypto/index.ts';
+import { openStore } from '../store/index.ts';
 import { encodeCbor, s, type CborValue, type Infer } from '../wire/index.ts';
 import { fundRelease } from './economics.ts';
 import { LedgerError } from './errors.ts';
@@ -181,4 +182,14 @@ export function writeGenesis(line: StoreLine, config: GenesisConfig): GenesisRes
   });
   const version = state.commit();
   return { chainId, stateRoot: line.root(version), version };
+}
+
+/** The state root of a genesis (what a light client trusts with its id), computed on a throw-away memory store. */
+export function genesisStateRoot(config: GenesisConfig): Uint8Array {
+  const scratch = openStore(':memory:');
+  try {
+    return writeGenesis(scratch, config).stateRoot;
+  } finally {
+    scratch.close();
+  }
 }

@@ -17,6 +17,7 @@ export {
   encodeGenesis,
   type GenesisConfig,
   genesisId,
+  genesisStateRoot,
   validateGenesis,
   writeGenesis,
 } from './genesis.ts';

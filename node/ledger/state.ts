@@ -4,7 +4,7 @@
  * thrown away on failure) and write everything as one store commit at the end.
  */
 import { toHex } from '../crypto/index.ts';
-import type { Write } from '../store/index.ts';
+import type { ReadView, Write } from '../store/index.ts';
 import { LedgerError } from './errors.ts';
 import type { LedgerParams } from './params.ts';
 import {
@@ -59,6 +59,23 @@ export class StateView {
 
   static over(line: StoreLine): StateView {
     return new StateView(line, undefined);
+  }
+
+  /** The state as of one store version (a past final state: proofs and snapshots of it), read-only. */
+  static at(store: ReadView, version: number): StateView {
+    return new StateView(
+      {
+        get: (key) => store.get(key, version),
+        getEntry: (key) => store.getEntry(key, version),
+        scan: () => store.scan(undefined, undefined, version),
+        commit: () => {
+          throw new LedgerError('STATE', 'a past state is read-only');
+        },
+        root: (v) => store.root(v ?? version),
+        head: () => version,
+      },
+      undefined,
+    );
   }
 
   /** A layer whose changes reach this one only through apply(). */

@@ -8,7 +8,7 @@
  * store written so far must then be thrown away (the caller's job: it is a fresh file).
  */
 import { bytesEqual, toHex } from '../crypto/index.ts';
-import { StateView, type StoreLine } from '../ledger/index.ts';
+import { StateView } from '../ledger/index.ts';
 import { NetError, type PeerRef, type Rpc } from '../net/index.ts';
 import type { Store } from '../store/index.ts';
 import { decodeCbor, encodeCbor, s } from '../wire/index.ts';
@@ -35,20 +35,6 @@ export interface SnapshotInfo {
   readonly entries: number;
 }
 
-/** The state as of one store version, for StateView. */
-function lineAt(store: Store, version: number): StoreLine {
-  return {
-    get: (key) => store.get(key, version),
-    getEntry: (key) => store.getEntry(key, version),
-    scan: () => store.scan(undefined, undefined, version),
-    commit: () => {
-      throw new ManagerError('BAD_CONFIG', 'a snapshot line is read-only');
-    },
-    root: (v) => store.root(v ?? version),
-    head: () => version,
-  };
-}
-
 /** Serves chunks of `store`'s main line (the final state) on `manager/snapshot`. */
 export function serveSnapshots(
   rpc: Rpc,
@@ -67,7 +53,7 @@ export function serveSnapshots(
     }
     const version = req.version === undefined ? store.head() : Number(req.version);
     if (version > store.head()) throw new NetError('BAD_REQUEST', `no version ${version} here`);
-    const height = StateView.over(lineAt(store, version)).chain().height;
+    const height = StateView.at(store, version).chain().height;
     const entries: Uint8Array[][] = [];
     let bytes = 0;
     let done = true;

@@ -17,6 +17,7 @@ import {
   type Block,
   decodeBlock,
   type GenesisConfig,
+  genesisStateRoot,
   headerHash,
   LedgerError,
   LightClient,
@@ -24,10 +25,9 @@ import {
   stateKey,
   type TxOutcome,
   txHash,
-  writeGenesis,
 } from '../ledger/index.ts';
 import { NetError, type NetLogger, type PeerRef, type Rpc } from '../net/index.ts';
-import { encodeProof, openStore, type Store } from '../store/index.ts';
+import { encodeProof, type Store } from '../store/index.ts';
 import { decodeCbor, encodeCbor, s } from '../wire/index.ts';
 import type { ChainStore } from './chain-store.ts';
 import { ManagerError } from './errors.ts';
@@ -121,15 +121,6 @@ export async function fetchBlocks(
   return { head: parsed.head, blocks };
 }
 
-export function genesisStateRootOf(genesis: GenesisConfig): Uint8Array {
-  const scratch = openStore(':memory:');
-  try {
-    return writeGenesis(scratch, genesis).stateRoot;
-  } finally {
-    scratch.close();
-  }
-}
-
 export interface StateSyncOptions {
   readonly rpc: Rpc;
   /** Members to sync from, tried in turn. */
@@ -173,7 +164,7 @@ export async function stateSync(o: StateSyncOptions): Promise<SyncedState> {
 }
 
 async function syncFrom(o: StateSyncOptions, peer: PeerRef): Promise<SyncedState> {
-  const light = LightClient.fromGenesis(o.genesis, genesisStateRootOf(o.genesis));
+  const light = LightClient.fromGenesis(o.genesis, genesisStateRoot(o.genesis));
   const history: ServedBlock[] = [];
   const sleep = o.sleep ?? defaultSleep;
   const follow = async (target: bigint, root: Uint8Array): Promise<void> => {

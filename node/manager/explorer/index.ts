@@ -11,7 +11,7 @@ export type {
   TxEntry,
   UnityRole,
 } from './source.ts';
-export { explorerSource, type ExplorerSourceOptions, genesisStateRoot } from './ledger-source.ts';
+export { explorerSource, type ExplorerSourceOptions } from './ledger-source.ts';
 export { DEFAULT_EXPLORER_PORT, ExplorerServer, type ExplorerServerOptions, MAX_BODY_BYTES } from './http.ts';
 export {
   type AccountJson,

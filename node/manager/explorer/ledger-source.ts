@@ -11,16 +11,15 @@ import {
   encodeGenesis,
   type GenesisConfig,
   genesisId,
+  genesisStateRoot,
   type Ledger,
   META_PATHS,
   type NodeRecord,
   spendable,
   StateView,
   stateKey,
-  type StoreLine,
-  writeGenesis,
 } from '../../ledger/index.ts';
-import { encodeProof, openStore, type Store } from '../../store/index.ts';
+import { encodeProof, type Store } from '../../store/index.ts';
 import type { ChainStore, StoredBlock } from '../chain-store.ts';
 import { ExplorerError } from './errors.ts';
 import type {
@@ -50,30 +49,6 @@ export interface ExplorerSourceOptions {
 
 /** The version a genesis is written at on an empty store (its first commit). */
 const GENESIS_VERSION = 1;
-
-/** A read-only store line pinned at one version, so StateView reads a past state. */
-function lineAt(store: Store, version: number): StoreLine {
-  return {
-    get: (key) => store.get(key, version),
-    getEntry: (key) => store.getEntry(key, version),
-    scan: () => store.scan(undefined, undefined, version),
-    commit: () => {
-      throw new ExplorerError('NOT_AVAILABLE', 'a past state is read-only');
-    },
-    root: (v) => store.root(v ?? version),
-    head: () => version,
-  };
-}
-
-/** The genesis state root, computed on a throw-away in-memory store. */
-export function genesisStateRoot(genesis: GenesisConfig): Uint8Array {
-  const scratch = openStore(':memory:');
-  try {
-    return writeGenesis(scratch, genesis).stateRoot;
-  } finally {
-    scratch.close();
-  }
-}
 
 export function explorerSource(options: ExplorerSourceOptions): ExplorerSource {
   const { ledger, store, chain } = options;
@@ -175,7 +150,7 @@ export function explorerSource(options: ExplorerSourceOptions): ExplorerSource {
         throw new ExplorerError('BAD_ADDRESS', `not an address: ${(cause as Error).message}`, { cause });
       }
       const at = stateAt(height);
-      const view = StateView.over(lineAt(store, at.version));
+      const view = StateView.at(store, at.version);
       const proof = encodeProof(store.prove(stateKey(accountPath(address)), at.version));
       const record = view.hasAccount(address) ? view.account(address) : undefined;
       const free = record === undefined ? 0n : spendable(view.params(), record);

@@ -13,12 +13,12 @@ import {
   type FollowExtras,
   type GenesisConfig,
   genesisId,
+  genesisStateRoot,
   LedgerError,
   LightClient,
 } from '../../ledger/index.ts';
 import type { CertificateJson, ExplorerClient, HeaderEntryJson } from './client.ts';
 import { ExplorerError } from './errors.ts';
-import { genesisStateRoot } from './ledger-source.ts';
 
 /** Headers asked for per request (the API returns at most 256). */
 const PAGE = 256n;

@@ -7,12 +7,12 @@ import {
   encodeTx,
   genesisId,
   headerHash,
+  genesisStateRoot,
   LightClient,
   stateKey,
   txHash,
 } from '../../../../../node/ledger/index.ts';
 import { ManagerError } from '../../../../../node/manager/errors.ts';
-import { genesisStateRoot } from '../../../../../node/manager/explorer/index.ts';
 import { decodeProof, verifyProof } from '../../../../../node/store/index.ts';
 import { ABC, accountKey, INVESTORS, RESERVE } from '../../../../support/ledger-chain.ts';
 import { type ExplorerFixture, rejected, startExplorer } from './fixture.ts';
