@@ -1,11 +1,12 @@
 /**
- * The ACP reactor (CometBFT's term): carries one AcpNode's messages and timers over the network. The state machine
- * stays pure; the reactor feeds it `start`, `value`, `message` and `timer` events and carries out its outputs —
- * broadcast and send as RLDP requests on method `acp/msg` (fire-and-forget with a deadline: failures are logged,
- * never thrown; ACP copes with lost messages by SBR, status and sync), timers on the injected clock, decisions to
- * the caller. Incoming requests are accepted only from ring members, and a message that names its sender must
- * name the authenticated caller (the PeerId noise proved), so an unsigned `sync` or `status` cannot be sent in
- * another member's name.
+ * The consensus reactor (CometBFT's term): carries one consensus state machine's messages and timers over the
+ * network — ACP's `AcpNode` on method `acp/msg`, or any other `ConsensusNode` (the PBFT baseline on `pbft/msg`)
+ * given its message codec. The state machine stays pure; the reactor feeds it `start`, `value`, `message` and
+ * `timer` events and carries out its outputs — broadcast and send as RLDP requests on the protocol's method
+ * (fire-and-forget with a deadline: failures are logged, never thrown; the protocols cope with lost messages by
+ * their own recovery), timers on the injected clock, decisions to the caller. Incoming requests are accepted only
+ * from ring members, and a message that names its sender must name the authenticated caller (the PeerId noise
+ * proved), so an unsigned `sync` or `status` cannot be sent in another member's name.
  */
 import {
   NetError,
@@ -19,20 +20,42 @@ import {
 import type { AcpNode } from './acp/node.ts';
 import { decodeAcpMessage, encodeAcpMessage } from './codec.ts';
 import { ConsensusError } from './errors.ts';
-import type { AcpEvent, AcpMessage, AcpOutput, Decide, Hash } from './types.ts';
+import type { AcpMessage, ConsensusEvent, ConsensusNode, ConsensusOutput, Decide, Hash } from './types.ts';
 
 /** The RLDP method every ACP message travels on: the body is one `encodeAcpMessage`, the reply is empty. */
 export const ACP_METHOD = 'acp/msg';
 /** Default deadline of one transmission: a message later than the barrier SBR (2 s) is of no more use. */
 export const DEFAULT_ACP_SEND_TIMEOUT_MS = 2_000;
 
+/** The application's value for a round: an opaque hash and its transaction bytes. */
 export interface AcpValue {
   readonly valueHash: Hash;
   readonly size: number;
 }
 
-export interface ReactorOptions {
-  readonly node: AcpNode;
+/** How one protocol's messages travel: its RLDP method, its codec and the sender a message names. */
+export interface MessageCodec<M> {
+  readonly method: string;
+  encode(message: M): Uint8Array;
+  /** Decodes untrusted bytes; throws on anything malformed. */
+  decode(bytes: Uint8Array): M;
+  /** The member a message says it comes from (checked against the caller), undefined when it names none. */
+  sender(message: M): number | undefined;
+}
+
+export const ACP_CODEC: MessageCodec<AcpMessage> = {
+  method: ACP_METHOD,
+  encode: encodeAcpMessage,
+  decode: decodeAcpMessage,
+  sender: (m) => ('from' in m ? m.from : undefined),
+};
+
+/** A state machine the reactor can drive: it also tells the height of the round (or height) it is in. */
+export interface ReactorNode<M> extends ConsensusNode<M> {
+  readonly height: number;
+}
+
+interface ReactorCommon {
   readonly rpc: Rpc;
   readonly clock: Clock;
   /** Index → the member's peer (index `node.index` is this server). */
@@ -49,6 +72,23 @@ export interface ReactorOptions {
   readonly sendTimeoutMs?: number;
 }
 
+/** The ACP reactor's options (method `acp/msg`). */
+export interface ReactorOptions extends ReactorCommon {
+  readonly node: AcpNode;
+}
+
+/** Any protocol: its node and codec. */
+export interface ConsensusReactorOptions<M> extends ReactorCommon {
+  readonly node: ReactorNode<M>;
+  readonly codec: MessageCodec<M>;
+  /**
+   * The node uses one value per round, the first it is given (ACP proposes once per round, as soon as it has its
+   * round's value): once `nextValue` gave one for the current round, `refreshValue` does not ask again until the
+   * node enters another round — a value built then would be thrown away. Default false: every refresh asks.
+   */
+  readonly oneValuePerRound?: boolean;
+}
+
 export interface ReactorStats {
   /** Messages accepted and handed to the node. */
   readonly received: number;
@@ -61,7 +101,7 @@ export interface ReactorStats {
 }
 
 export interface Reactor {
-  /** Registers `acp/msg`, gives the node its first value and starts it. */
+  /** Registers the protocol's method, gives the node its first value and starts it. */
   start(): void;
   /** Unregisters the method and cancels every timer; outputs are no longer carried out. */
   stop(): void;
@@ -70,25 +110,33 @@ export interface Reactor {
   refreshValue(): void;
 }
 
+/** The ACP reactor: `createConsensusReactor` with ACP's codec on `acp/msg`, one value per round. */
 export function createReactor(options: ReactorOptions): Reactor {
-  return new AcpReactor(options);
+  return new ConsensusReactor<AcpMessage>({ ...options, codec: ACP_CODEC, oneValuePerRound: true });
+}
+
+export function createConsensusReactor<M>(options: ConsensusReactorOptions<M>): Reactor {
+  return new ConsensusReactor(options);
 }
 
 const EMPTY = new Uint8Array(0);
 
-class AcpReactor implements Reactor {
-  readonly #o: ReactorOptions;
+class ConsensusReactor<M> implements Reactor {
+  readonly #o: ConsensusReactorOptions<M>;
+  readonly #method: string;
   readonly #indexOf = new Map<string, number>();
   readonly #timers = new Map<string, ClockTimer>();
   /** Peers whose last transmission failed: logged once at warn when they start failing. */
   readonly #failing = new Set<number>();
   #state: 'new' | 'running' | 'stopped' = 'new';
+  /** The round the node was last given a value for (`oneValuePerRound`). */
+  #valued: number | undefined;
   #received = 0;
   #rejected = 0;
   #sent = 0;
   #failed = 0;
 
-  constructor(options: ReactorOptions) {
+  constructor(options: ConsensusReactorOptions<M>) {
     const self = options.peers[options.node.index];
     if (self === undefined) throw new ConsensusError('BAD_CONFIG', 'no peer for this node index');
     options.peers.forEach((p, i) => {
@@ -96,6 +144,7 @@ class AcpReactor implements Reactor {
       this.#indexOf.set(p.id, i);
     });
     this.#o = options;
+    this.#method = options.codec.method;
   }
 
   start(): void {
@@ -104,7 +153,7 @@ class AcpReactor implements Reactor {
       throw new ConsensusError('BAD_CONFIG', 'peers[node.index] is not this host');
     }
     this.#state = 'running';
-    this.#o.rpc.handle(ACP_METHOD, (body, ctx) => this.#onRequest(body, ctx));
+    this.#o.rpc.handle(this.#method, (body, ctx) => this.#onRequest(body, ctx));
     this.#offerValue(1);
     this.#dispatch({ kind: 'start' });
   }
@@ -115,7 +164,7 @@ class AcpReactor implements Reactor {
       return;
     }
     this.#state = 'stopped';
-    this.#o.rpc.unhandle(ACP_METHOD);
+    this.#o.rpc.unhandle(this.#method);
     for (const t of this.#timers.values()) this.#o.clock.clearTimeout(t);
     this.#timers.clear();
   }
@@ -125,9 +174,11 @@ class AcpReactor implements Reactor {
   }
 
   #offerValue(height: number): void {
-    if (this.#state !== 'running') return;
+    if (this.#state !== 'running' || (this.#o.oneValuePerRound === true && this.#valued === height)) return;
     const value = this.#o.nextValue(height);
-    if (value !== undefined) this.#dispatch({ kind: 'value', ...value, height });
+    if (value === undefined) return;
+    this.#valued = height;
+    this.#dispatch({ kind: 'value', ...value, height });
   }
 
   stats(): ReactorStats {
@@ -141,16 +192,17 @@ class AcpReactor implements Reactor {
       this.#rejected += 1;
       throw new NetError('UNAUTHORIZED', 'not a member of this ring');
     }
-    let message: AcpMessage;
+    let message: M;
     try {
-      message = decodeAcpMessage(body);
+      message = this.#o.codec.decode(body);
     } catch (cause) {
       this.#rejected += 1;
       throw new NetError('BAD_REQUEST', (cause as Error).message);
     }
-    if ('from' in message && message.from !== from) {
+    const named = this.#o.codec.sender(message);
+    if (named !== undefined && named !== from) {
       this.#rejected += 1;
-      throw new NetError('BAD_REQUEST', `message names member ${message.from}, the caller is member ${from}`);
+      throw new NetError('BAD_REQUEST', `message names member ${named}, the caller is member ${from}`);
     }
     this.#received += 1;
     this.#dispatch({ kind: 'message', message });
@@ -158,14 +210,14 @@ class AcpReactor implements Reactor {
   }
 
   /** One event into the node, then its outputs, in order; mirrors the simulator's carryOut. */
-  #dispatch(event: AcpEvent): void {
+  #dispatch(event: ConsensusEvent<M>): void {
     if (this.#state !== 'running') return;
     const before = this.#o.node.height;
-    let outputs: AcpOutput[];
+    let outputs: ConsensusOutput<M>[];
     try {
       outputs = this.#o.node.handle(event);
     } catch (err) {
-      this.#o.logger?.warn({ err, event: event.kind }, 'acp node failed to handle an event');
+      this.#o.logger?.warn({ err, event: event.kind, method: this.#method }, 'consensus node failed to handle an event');
       return;
     }
     for (const output of outputs) {
@@ -177,15 +229,15 @@ class AcpReactor implements Reactor {
     if (this.#o.node.height !== before) this.#offerValue(this.#o.node.height);
   }
 
-  #carryOut(output: AcpOutput): void {
+  #carryOut(output: ConsensusOutput<M>): void {
     switch (output.kind) {
       case 'broadcast': {
-        const bytes = encodeAcpMessage(output.message);
+        const bytes = this.#o.codec.encode(output.message);
         for (let i = 0; i < this.#o.peers.length; i++) if (i !== this.#o.node.index) this.#transmit(i, bytes);
         return;
       }
       case 'send':
-        if (output.to !== this.#o.node.index) this.#transmit(output.to, encodeAcpMessage(output.message));
+        if (output.to !== this.#o.node.index) this.#transmit(output.to, this.#o.codec.encode(output.message));
         return;
       case 'set-timer': {
         const { name, height, epoch } = output;
@@ -203,7 +255,7 @@ class AcpReactor implements Reactor {
         try {
           this.#o.onDecide(output);
         } catch (err) {
-          this.#o.logger?.warn({ err, height: output.height }, 'acp onDecide threw');
+          this.#o.logger?.warn({ err, height: output.height, method: this.#method }, 'consensus onDecide threw');
         }
         return;
     }
@@ -214,17 +266,19 @@ class AcpReactor implements Reactor {
     if (peer === undefined) return;
     this.#sent += 1;
     const timeoutMs = this.#o.sendTimeoutMs ?? DEFAULT_ACP_SEND_TIMEOUT_MS;
-    this.#o.rpc.request(peer, ACP_METHOD, bytes, { timeoutMs }).then(
+    this.#o.rpc.request(peer, this.#method, bytes, { timeoutMs }).then(
       () => {
-        if (this.#failing.delete(to)) this.#o.logger?.info({ member: to, peer: peer.id }, 'acp member reachable again');
+        if (this.#failing.delete(to)) {
+          this.#o.logger?.info({ member: to, peer: peer.id, method: this.#method }, 'consensus member reachable again');
+        }
       },
       (err: unknown) => {
         this.#failed += 1;
         if (this.#state !== 'running') return;
-        if (this.#failing.has(to)) this.#o.logger?.debug({ member: to, err }, 'acp message not delivered');
+        if (this.#failing.has(to)) this.#o.logger?.debug({ member: to, err, method: this.#method }, 'consensus message not delivered');
         else {
           this.#failing.add(to);
-          this.#o.logger?.warn({ member: to, peer: peer.id, err }, 'acp member unreachable');
+          this.#o.logger?.warn({ member: to, peer: peer.id, err, method: this.#method }, 'consensus member unreachable');
         }
       },
     );

@@ -75,7 +75,8 @@ export class ConsensusEra {
     this.#pool = new BlockPool({ rpc: o.host.rpc, peers, chainId: o.chainId, ...logger });
     this.#certifier = new Certifier({ rpc: o.host.rpc, nodeKey: o.nodeKey, members: o.members, onCertified: o.onCertified, ...logger });
     this.#roles = new RoleBoard({ rpc: o.host.rpc, clock: o.clock, peers, index: this.index, ...o.roles, ...logger });
-    const suite = realSuite(o.vrf);
+    // Memoised: a restarted or replayed round re-checks the same proofs and signatures (pure functions).
+    const suite = realSuite(o.vrf, { memoize: true });
     const node = new AcpNode({
       index: this.index,
       members: o.members.map((m) => ({ publicKey: m.key, reputation: 1 })),

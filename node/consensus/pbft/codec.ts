@@ -4,7 +4,11 @@
  */
 import { encodeCbor, s, type Schema } from '../../wire/index.ts';
 import { decodeBySchema, plain } from '../codec.ts';
+import type { MessageCodec } from '../reactor.ts';
 import type { PbftMessage } from './types.ts';
+
+/** The RLDP method of the baseline's messages over the consensus reactor: one `encodePbftMessage` per request. */
+export const PBFT_METHOD = 'pbft/msg';
 
 const MAX_MESSAGE = 512 * 1024;
 const MAX_MEMBERS = 4096;
@@ -40,3 +44,26 @@ export function encodePbftMessage(m: PbftMessage): Uint8Array {
 export function decodePbftMessage(bytes: Uint8Array): PbftMessage {
   return decodeBySchema<PbftMessage>(bytes, schemas, 'PBFT', MAX_MESSAGE);
 }
+
+/**
+ * The member a message says it comes from, for the reactor's caller check: the signer of a signed message, the
+ * leader of a new-view (only the leader sends its own), the asker of a sync; a decision names none (its commit
+ * certificate speaks for itself and any member may forward it).
+ */
+export function pbftSender(m: PbftMessage): number | undefined {
+  switch (m.kind) {
+    case 'new-view':
+      return m.prePrepare.from;
+    case 'decision':
+      return undefined;
+    default:
+      return m.from;
+  }
+}
+
+export const PBFT_CODEC: MessageCodec<PbftMessage> = {
+  method: PBFT_METHOD,
+  encode: encodePbftMessage,
+  decode: decodePbftMessage,
+  sender: pbftSender,
+};
