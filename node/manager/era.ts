@@ -11,7 +11,7 @@ import { type AcpParams, DEFAULT_ACP_PARAMS } from '../consensus/acp/params.ts';
 import { realSuite, type VrfImplementation } from '../consensus/crypto-suite.ts';
 import { type AcpValue, createReactor, type Reactor } from '../consensus/reactor.ts';
 import type { Decide, Hash } from '../consensus/types.ts';
-import { type Block, type Certificate, decodeBlock, decodeTx, LedgerError, txHash } from '../ledger/index.ts';
+import type { Block, Certificate, StateView } from '../ledger/index.ts';
 import type { ChainStore } from './chain-store.ts';
 import type { Clock, Host, NetLogger, PeerRef } from '../net/index.ts';
 import { BlockPool } from './block-pool.ts';
@@ -161,26 +161,16 @@ export class ConsensusEra {
 }
 
 /**
- * The block that installed the current manager set — the last stored block holding a reconfigure that succeeded —
- * or the chain id when the genesis set still rules. Every member derives the same, synced members included (their
- * chain store holds the history).
+ * The block that installed the current manager set — the ledger records its height (`meta/previous-managers`,
+ * written by every reconfigure that takes effect) — or the chain id while the genesis set rules. Every member
+ * derives the same, synced members included (their chain store holds the history).
  */
-export function eraStartOf(chain: ChainStore): Uint8Array {
-  for (let h = chain.head().height; h > 0n; h--) {
-    const stored = chain.block(h);
-    if (stored === undefined) break;
-    for (const tx of decodeBlock(stored.bytes).txs) {
-      let kind: string;
-      try {
-        kind = decodeTx(tx).kind;
-      } catch (error) {
-        if (error instanceof LedgerError) continue;
-        throw error;
-      }
-      if (kind === 'reconfigure' && chain.tx(txHash(tx))?.code === null) return stored.hash;
-    }
-  }
-  return chain.chainId;
+export function eraStartOf(chain: ChainStore, view: StateView): Uint8Array {
+  const height = view.previousManagers()?.height;
+  if (height === undefined) return chain.chainId;
+  const stored = chain.block(height);
+  if (stored === undefined) throw new ManagerError('BAD_CONFIG', `the chain store lacks block ${height}, which installed the manager set`);
+  return stored.hash;
 }
 
 /** Where an era's ACP chain starts: the genesis (RS(0)) for the first set, else the block that installed the set. */

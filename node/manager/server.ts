@@ -201,7 +201,7 @@ export class ManagerServer {
       if (this.#state !== 'starting') return;
       this.#ledger = Ledger.open(this.#store, synced.hash);
     }
-    const era = eraStartOf(this.#chain);
+    const era = eraStartOf(this.#chain, this.ledger.finalView());
     const others = this.#members().filter((p) => p.id !== rpc.self.id);
     const silentThrough = reopened || this.#o.sync === true ? await this.#rounds.silentThrough(era, others) : 0;
     if (this.#state !== 'starting') return;
@@ -354,22 +354,18 @@ export class ManagerServer {
   }
 
   #onApplied(block: Block, result: BlockResult): void {
-    const before = this.#era?.members.map((m) => toHex(m.key)).join();
     this.#chain.append(block, result);
     this.#proposer.applied();
     if (this.#o.checkInvariants === true) this.#checkInvariants(block);
     for (const outcome of result.outcomes) this.mempool.remove(outcome.hash);
-    this.mempool.prune(this.ledger.finalView());
-    const after = this.ledger.finalView().managers().keys.map(toHex).join();
-    if (this.#era !== undefined && before !== after) {
-      // The set changed: this block ends the era (its certificate was gathered by the old set, or the recovery keys).
+    const view = this.ledger.finalView();
+    this.mempool.prune(view);
+    if (view.previousManagers()?.height === block.header.height) {
+      // The block changed the manager set: it ends the era (its certificate was gathered by the old set, or the
+      // recovery keys) and starts the next, which a server outside the new set only follows.
       queueMicrotask(() => {
         if (this.#state === 'running') this.#startEra(result.hash);
       });
-      return;
-    }
-    if (this.#era === undefined && this.#state === 'running' && after.includes(toHex(this.#o.nodeKey.publicKey.bytes))) {
-      queueMicrotask(() => this.#startEra(result.hash));
       return;
     }
     this.#era?.applied(block.header.height, result.hash);
