@@ -107,6 +107,7 @@ export {
   type SessionFields,
   verifySessionAuthorization,
 } from './session.ts';
+export { SignatureCache, type SignatureCacheStats, type SigScheme, verifyAny, type VerifySig } from './sig-check.ts';
 export {
   createFileBundle,
   decodeFileBundle,

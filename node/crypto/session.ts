@@ -18,9 +18,10 @@
 import { addressFromHash160, parseAddress } from './address.ts';
 import { CryptoError } from './errors.ts';
 import { bytesEqual, concatBytes, domainSeparated, HASH160_LENGTH, hash160, type RandomSource, u64be } from './hash.ts';
-import { verifySignature, type AccountKey } from './keys.ts';
+import type { AccountKey } from './keys.ts';
 import { ED25519_PUBLIC_KEY_LENGTH, Ed25519KeyPair, Ed25519PublicKey } from './node-key.ts';
 import { ADDRESS_VERSION, schemeOfVersion, type Scheme } from './scheme.ts';
+import { verifyAny, type VerifySig } from './sig-check.ts';
 
 export const SESSION_DOMAIN_TAG = 'AME-SESSION-v1';
 const LAYOUT_VERSION = 1;
@@ -99,7 +100,11 @@ export function createSession(
  * account key does not hash to the account address (or the scheme disagrees), BAD_KEY for a malformed session key,
  * BAD_SIGNATURE if the account did not sign it, EXPIRED at or after `expiresAt`.
  */
-export function verifySessionAuthorization(auth: SessionAuthorization, nowMs: number): Ed25519PublicKey {
+export function verifySessionAuthorization(
+  auth: SessionAuthorization,
+  nowMs: number,
+  verify: VerifySig = verifyAny,
+): Ed25519PublicKey {
   const address = parseAddress(auth.account);
   if (address.scheme !== auth.scheme) {
     throw new CryptoError('BAD_ADDRESS', `account ${auth.account} is a ${address.scheme} address, not ${auth.scheme}`);
@@ -109,7 +114,7 @@ export function verifySessionAuthorization(auth: SessionAuthorization, nowMs: nu
   }
   const sessionKey = new Ed25519PublicKey(auth.sessionPublicKey);
   const message = sessionAuthorizationMessage(auth);
-  if (!verifySignature(auth.scheme, auth.accountPublicKey, message, auth.signature)) {
+  if (!verify(auth.scheme, auth.accountPublicKey, message, auth.signature)) {
     throw new CryptoError('BAD_SIGNATURE', `session authorisation is not signed by ${auth.account}`);
   }
   if (nowMs >= auth.expiresAt) {

@@ -8,8 +8,8 @@
  * The caller runs it on a branch it can drop (Ledger does): a block whose resulting root differs from its
  * header's stateRoot is BAD_BLOCK after the commit.
  */
-import { bytesEqual, toHex } from '../crypto/index.ts';
-import { type Block, type Certificate, certificateHash, ed25519Verify, headerHash, txRoot, verifyCertificate } from './block.ts';
+import { bytesEqual, toHex, verifyAny, type VerifySig } from '../crypto/index.ts';
+import { type Block, type Certificate, certificateHash, headerHash, txRoot, verifyCertificate } from './block.ts';
 import { blockReward, proRata, scaledReward, splitFees, splitReward } from './economics.ts';
 import { LedgerError, type LedgerErrorCode } from './errors.ts';
 import { creditAbc } from './exec-context.ts';
@@ -18,7 +18,8 @@ import { closePeriod } from './period.ts';
 import { type CertificateKind, isRecoveryCertificate, verifyRecoveryCertificate } from './recovery.ts';
 import type { LedgerParams } from './params.ts';
 import { StateView, type StoreLine } from './state.ts';
-import { decodeTx, txHash } from './tx.ts';
+import { txHash } from './tx.ts';
+import { decodeWith, type TxMemo } from './tx-memo.ts';
 
 export interface TxOutcome {
   readonly hash: Uint8Array;
@@ -38,6 +39,8 @@ export interface BlockResult {
   readonly fees: bigint;
   /** C_final: the bytes of the block's transactions. */
   readonly txBytes: bigint;
+  /** The transactions executed: the block's, or with `select` those of its draft that were admissible. */
+  readonly txs: readonly Uint8Array[];
 }
 
 export { ed25519Verify } from './block.ts';
@@ -75,6 +78,7 @@ function checkParentCertificate(
   parentHeight: bigint,
   parentHash: Uint8Array,
   certificate: Certificate,
+  verify: VerifySig,
 ): CertificateKind {
   const previous = state.previousManagers();
   const changed = previous !== undefined && previous.height === parentHeight ? previous : undefined;
@@ -89,7 +93,7 @@ function checkParentCertificate(
       verifyRecoveryCertificate(parentHash, certificate, governance);
       return 'recovery';
     }
-    verifyCertificate(parentHash, certificate, changed?.keys ?? state.managers().keys, ed25519Verify);
+    verifyCertificate(parentHash, certificate, changed?.keys ?? state.managers().keys, (k, m, s) => verify('ed25519', k, m, s));
     return 'managers';
   } catch (cause) {
     throw badBlock((cause as Error).message, 'parentCertificate', cause);
@@ -97,10 +101,19 @@ function checkParentCertificate(
 }
 
 export interface ApplyOptions {
-  /** false: do not compare the root with header.stateRoot (a proposer computing it). Default true. */
+  /** false: do not compare the roots with header.stateRoot and header.txRoot (a proposer computing them). Default true. */
   readonly checkRoot?: boolean;
   /** The hash of the head block (genesis: the chain id); header.prevHash must equal it. The state cannot hold it. */
   readonly parentHash?: Uint8Array;
+  /** Signature checks (default: verify every time; a manager passes its SignatureCache's). */
+  readonly verify?: VerifySig;
+  /** Decoded transactions remembered across admission, building and applying (a manager's). */
+  readonly memo?: TxMemo | undefined;
+  /**
+   * A proposer's draft: a transaction that is not admissible is left out (result.txs) instead of making the block
+   * BAD_BLOCK. Only with checkRoot false (the proposer computes both roots from the result).
+   */
+  readonly select?: boolean;
 }
 
 export function applyBlock(line: StoreLine, block: Block, options: ApplyOptions = {}): BlockResult {
@@ -109,6 +122,8 @@ export function applyBlock(line: StoreLine, block: Block, options: ApplyOptions 
   const chain = state.chain();
   const params = state.params();
   const time = header.time;
+  const verify = options.verify ?? verifyAny;
+  const select = options.select === true && options.checkRoot === false;
 
   if (!bytesEqual(header.chain, chain.chainId)) throw new LedgerError('WRONG_CHAIN', 'block of another chain', { field: 'header.chain' });
   if (header.height !== chain.height + 1n) throw badBlock(`expected height ${chain.height + 1n}`, 'header.height');
@@ -120,15 +135,17 @@ export function applyBlock(line: StoreLine, block: Block, options: ApplyOptions 
     throw badBlock('parent certificate does not match its hash', 'header.parentCertHash');
   }
   const hashes = block.txs.map(txHash);
-  if (!bytesEqual(header.txRoot, txRoot(hashes))) throw badBlock('transaction root mismatch', 'header.txRoot');
-  const txBytes = block.txs.reduce((sum, tx) => sum + BigInt(tx.length), 0n);
-  if (txBytes > params.blockLimitBytes) throw badBlock(`${txBytes} bytes over the limit`, 'txs');
+  if (options.checkRoot !== false && !bytesEqual(header.txRoot, txRoot(hashes))) {
+    throw badBlock('transaction root mismatch', 'header.txRoot');
+  }
+  const draftBytes = block.txs.reduce((sum, tx) => sum + BigInt(tx.length), 0n);
+  if (draftBytes > params.blockLimitBytes) throw badBlock(`${draftBytes} bytes over the limit`, 'txs');
   if (header.kind === 'empty' && block.txs.length > 0) throw badBlock('an empty block holds no transactions', 'txs');
 
   // The previous block's verifiers, from its certificate.
   if (block.parentCertificate.length > 0) {
     if (chain.height === 0n) throw badBlock('genesis has no certificate', 'parentCertificate');
-    if (checkParentCertificate(state, chain.height, header.prevHash, block.parentCertificate) === 'managers') {
+    if (checkParentCertificate(state, chain.height, header.prevHash, block.parentCertificate, verify) === 'managers') {
       const each = chain.verifierBudget / BigInt(block.parentCertificate.length);
       payFromRewardPool(
         state,
@@ -142,23 +159,28 @@ export function applyBlock(line: StoreLine, block: Block, options: ApplyOptions 
   // Transactions.
   const flags = { periodClose: false };
   const outcomes: TxOutcome[] = [];
+  const kept: Uint8Array[] = [];
   let fees = 0n;
+  let txBytes = 0n;
   for (const [i, bytes] of block.txs.entries()) {
     const hash = hashes[i]!;
     let admitted;
     let tx;
     try {
-      tx = decodeTx(bytes, Number(params.maxTxBytes));
-      admitted = checkTx(state, params, chain, time, tx, bytes.length);
+      tx = decodeWith(options.memo, bytes, Number(params.maxTxBytes), hash);
+      admitted = checkTx(state, params, chain, time, tx, bytes.length, verify, options.memo);
     } catch (cause) {
       if (!(cause instanceof LedgerError)) throw cause;
+      if (select) continue;
       throw badBlock(`transaction ${toHex(hash)} is not admissible: ${cause.message}`, `txs[${i}]`, cause);
     }
+    kept.push(bytes);
+    txBytes += BigInt(bytes.length);
     chargeTx(state, params, time, tx, admitted);
     fees += tx.fee;
     const layer = state.child();
     try {
-      runTx({ state: layer, params, time, chain: state.chain(), tx, signer: admitted.signer, block: flags });
+      runTx({ state: layer, params, time, chain: state.chain(), tx, signer: admitted.signer, verify, block: flags });
       layer.apply();
       outcomes.push({ hash, ok: true, fee: tx.fee });
     } catch (error) {
@@ -194,5 +216,5 @@ export function applyBlock(line: StoreLine, block: Block, options: ApplyOptions 
   if (options.checkRoot !== false && !bytesEqual(stateRoot, header.stateRoot)) {
     throw badBlock(`state root is ${toHex(stateRoot)}`, 'header.stateRoot');
   }
-  return { hash, stateRoot, version, outcomes, fees, txBytes };
+  return { hash, stateRoot, version, outcomes, fees, txBytes, txs: kept };
 }

@@ -75,7 +75,7 @@ export function execChannelSettle(ctx: TxContext, body: TxBody<'channel-settle'>
   if (node.account !== ctx.signer) {
     throw new LedgerError('NOT_AUTHORISED', "only the payee's payout account settles", { field: 'signer' });
   }
-  verifyReceipt(receipt, auth, channel.client, Number(ctx.time));
+  verifyReceipt(receipt, auth, channel.client, Number(ctx.time), ctx.verify);
   const already = channel.paid[index]!;
   const owed = receipt.fields.amount > already ? receipt.fields.amount - already : 0n;
   const pay = owed < channel.escrow ? owed : channel.escrow;

@@ -9,6 +9,7 @@ import type { LedgerParams } from './params.ts';
 import type { AccountRecord, ChainRecord, NodeRecord } from './records.ts';
 import type { StateView } from './state.ts';
 import type { Tx } from './tx.ts';
+import type { VerifySig } from '../crypto/index.ts';
 
 export interface TxContext {
   readonly state: StateView;
@@ -19,6 +20,8 @@ export interface TxContext {
   readonly tx: Tx;
   /** The signer's account address (account-signed kinds) or undefined. */
   readonly signer: string | undefined;
+  /** Checks signatures carried inside the body (receipts, session authorisations). */
+  readonly verify: VerifySig;
   /** Set by a period-close transaction: the close runs after the block's economics. */
   readonly block: { periodClose: boolean };
 }

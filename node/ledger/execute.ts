@@ -5,7 +5,7 @@
  * fee; its effects run in a child state layer and are kept only if they succeed — a failed transaction is
  * recorded in the block result with its error code and field.
  */
-import { bytesEqual } from '../crypto/index.ts';
+import { bytesEqual, verifyAny, type VerifySig } from '../crypto/index.ts';
 import { LedgerError } from './errors.ts';
 import { execConvert, execTransfer } from './exec-accounts.ts';
 import { execChannelClose, execChannelOpen, execChannelSettle } from './exec-channels.ts';
@@ -19,6 +19,7 @@ import type { ChainRecord } from './records.ts';
 import { checkSignatures, signerAddress, signerClassOf, txSignerClass } from './signers.ts';
 import type { StateView } from './state.ts';
 import { type Tx, txSigningBytes } from './tx.ts';
+import type { TxMemo } from './tx-memo.ts';
 
 export { type SignerClass, signerAddress, signerClassOf, txSignerClass } from './signers.ts';
 
@@ -28,14 +29,24 @@ export interface Admission {
 
 /**
  * Whether `tx` (with encoded size `size`) may enter a block on this state: throws WRONG_CHAIN, BAD_FIELD,
- * BAD_SIGNATURE, NOT_AUTHORISED, BAD_NONCE, FEE_TOO_LOW or INSUFFICIENT_FUNDS.
+ * BAD_SIGNATURE, NOT_AUTHORISED, BAD_NONCE, FEE_TOO_LOW or INSUFFICIENT_FUNDS. `verify` checks the signatures
+ * (a manager passes one that remembers those it already found valid); `memo` remembers the signing bytes.
  */
-export function checkTx(state: StateView, params: LedgerParams, chain: ChainRecord, time: bigint, tx: Tx, size: number): Admission {
+export function checkTx(
+  state: StateView,
+  params: LedgerParams,
+  chain: ChainRecord,
+  time: bigint,
+  tx: Tx,
+  size: number,
+  verify: VerifySig = verifyAny,
+  memo?: TxMemo,
+): Admission {
   if (!bytesEqual(tx.chain, chain.chainId)) throw new LedgerError('WRONG_CHAIN', 'made for another chain', { field: 'chain' });
   if (BigInt(size) > params.maxTxBytes) {
     throw new LedgerError('BAD_FIELD', `${size} bytes is over maxTxBytes ${params.maxTxBytes}`, { field: 'tx' });
   }
-  checkSignatures(state, tx, txSigningBytes(tx));
+  checkSignatures(state, tx, memo?.signingBytes(tx) ?? txSigningBytes(tx), verify);
   const cls = signerClassOf(tx.kind);
   if (cls === 'account') {
     const signer = signerAddress(tx);

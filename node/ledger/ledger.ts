@@ -5,6 +5,7 @@
  * Each application forks from main and replays the pending tentative blocks, so a refused block never leaves a
  * trace. The head block's hash is held here (a state cannot hold the hash of the block that commits to it).
  */
+import { verifyAny, type VerifySig } from '../crypto/index.ts';
 import type { Branch, Store } from '../store/index.ts';
 import { applyBlock, type BlockResult } from './apply-block.ts';
 import { type Block, type BlockKind, certificateHash, type Certificate, headerHash, txRoot } from './block.ts';
@@ -12,6 +13,7 @@ import { type GenesisConfig, writeGenesis } from './genesis.ts';
 import { type CertificateKind, checkRecoveryEffect, verifyBlockCertificate } from './recovery.ts';
 import { StateView } from './state.ts';
 import { txHash } from './tx.ts';
+import type { TxMemo } from './tx-memo.ts';
 
 export interface BlockDraft {
   readonly txs: readonly Uint8Array[];
@@ -23,6 +25,16 @@ export interface BlockDraft {
   readonly parentCertificate: Certificate;
 }
 
+export interface LedgerOptions {
+  /**
+   * Signature checks for every transaction, receipt and certificate the ledger executes. A manager passes its
+   * SignatureCache's, so what admission verified is not verified again when it builds and applies blocks.
+   */
+  readonly verify?: VerifySig;
+  /** Decoded transactions remembered by hash; a manager shares one with its mempool. */
+  readonly memo?: TxMemo;
+}
+
 interface Pending {
   readonly blocks: Block[];
   readonly branch: Branch;
@@ -31,26 +43,35 @@ interface Pending {
 
 export class Ledger {
   readonly #store: Store;
+  readonly #verify: VerifySig;
+  readonly #memo: TxMemo | undefined;
   #mainHash: Uint8Array;
   #pending: Pending | undefined;
 
-  private constructor(store: Store, headHash: Uint8Array) {
+  private constructor(store: Store, headHash: Uint8Array, options: LedgerOptions) {
     this.#store = store;
+    this.#verify = options.verify ?? verifyAny;
+    this.#memo = options.memo;
     this.#mainHash = headHash;
     this.#pending = undefined;
   }
 
   /** Writes the genesis on an empty store. */
-  static create(store: Store, genesis: GenesisConfig): Ledger {
+  static create(store: Store, genesis: GenesisConfig, options: LedgerOptions = {}): Ledger {
     const { chainId } = writeGenesis(store, genesis);
-    return new Ledger(store, chainId);
+    return new Ledger(store, chainId, options);
   }
 
   /** A ledger over a store that already holds a chain whose last final block has hash `headHash`. */
-  static open(store: Store, headHash: Uint8Array): Ledger {
+  static open(store: Store, headHash: Uint8Array, options: LedgerOptions = {}): Ledger {
     StateView.over(store).chain();
     for (const branch of store.branches()) branch.drop();
-    return new Ledger(store, headHash);
+    return new Ledger(store, headHash, options);
+  }
+
+  /** The signature check this ledger executes with (for admission against its states). */
+  get verify(): VerifySig {
+    return this.#verify;
   }
 
   /** Hash of the tip (the last tentative block, else the last final one). */
@@ -77,7 +98,7 @@ export class Ledger {
     try {
       let parent = this.#mainHash;
       for (const block of this.#pending?.blocks ?? []) {
-        applyBlock(branch, block, { parentHash: parent });
+        applyBlock(branch, block, { parentHash: parent, verify: this.#verify, memo: this.#memo });
         parent = headerHash(block.header);
       }
     } catch (error) {
@@ -87,8 +108,12 @@ export class Ledger {
     return branch;
   }
 
-  /** The block a proposer would make from `draft` at the tip, with its state root (no certificate yet). */
-  propose(draft: BlockDraft): Block {
+  /**
+   * The block a proposer would make from `draft` at the tip, with its state root (no certificate yet). A draft
+   * transaction that is not admissible in order — a nonce ahead of one not yet applied, a fee its signer can no
+   * longer pay — makes it BAD_BLOCK naming `txs[i]`, or with `select` is left out (one pass).
+   */
+  propose(draft: BlockDraft, options: { readonly select?: boolean } = {}): Block {
     const chain = this.view().chain();
     const header = {
       chain: chain.chainId,
@@ -96,7 +121,7 @@ export class Ledger {
       prevHash: this.headHash,
       round: draft.round,
       stateRoot: new Uint8Array(32),
-      txRoot: txRoot(draft.txs.map(txHash)),
+      txRoot: new Uint8Array(32),
       time: draft.time,
       kind: draft.kind,
       proposer: draft.proposer,
@@ -106,8 +131,15 @@ export class Ledger {
     const block: Block = { header, certificate: [], parentCertificate: draft.parentCertificate, txs: draft.txs };
     const branch = this.#forkAtTip();
     try {
-      const result = applyBlock(branch, block, { checkRoot: false, parentHash: this.headHash });
-      return { ...block, header: { ...header, stateRoot: result.stateRoot } };
+      const result = applyBlock(branch, block, {
+        select: options.select === true,
+        checkRoot: false,
+        parentHash: this.headHash,
+        verify: this.#verify,
+        memo: this.#memo,
+      });
+      const txs = result.txs;
+      return { ...block, txs, header: { ...header, txRoot: txRoot(txs.map(txHash)), stateRoot: result.stateRoot } };
     } finally {
       branch.drop();
     }
@@ -120,7 +152,14 @@ export class Ledger {
    */
   checkCertificate(block: Block): CertificateKind {
     const view = this.view();
-    return verifyBlockCertificate(headerHash(block.header), block.certificate, block.txs, view.managers().keys, view.governance());
+    return verifyBlockCertificate(
+      headerHash(block.header),
+      block.certificate,
+      block.txs,
+      view.managers().keys,
+      view.governance(),
+      this.#verify,
+    );
   }
 
   /**
@@ -134,7 +173,7 @@ export class Ledger {
     const branch = this.#forkAtTip();
     let result: BlockResult;
     try {
-      result = applyBlock(branch, block, { parentHash: this.headHash });
+      result = applyBlock(branch, block, { parentHash: this.headHash, verify: this.#verify, memo: this.#memo });
       if (kind === 'recovery') checkRecoveryEffect(block.txs, StateView.over(branch).managers().keys);
     } catch (error) {
       branch.drop();

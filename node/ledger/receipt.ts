@@ -11,7 +11,7 @@ import {
   type SessionAuthorization,
   verifySessionAuthorization,
 } from '../crypto/index.ts';
-import { CryptoError } from '../crypto/index.ts';
+import { CryptoError, verifyAny, type VerifySig } from '../crypto/index.ts';
 import { encodeCbor, s, type CborValue, type Infer } from '../wire/index.ts';
 import { LedgerError } from './errors.ts';
 import { decodeStrict } from './tx.ts';
@@ -67,7 +67,13 @@ export function decodeAuthorization(bytes: Uint8Array): SessionAuthorization {
  * Checks the authorisation (signed by `client`, not expired at block time `nowMs`) and the receipt's signature
  * by the session key it vouches for. BAD_RECEIPT / EXPIRED / BAD_SIGNATURE naming the field.
  */
-export function verifyReceipt(receipt: Receipt, auth: SessionAuthorization, client: string, nowMs: number): void {
+export function verifyReceipt(
+  receipt: Receipt,
+  auth: SessionAuthorization,
+  client: string,
+  nowMs: number,
+  verify: VerifySig = verifyAny,
+): void {
   if (auth.account !== client) {
     throw new LedgerError('BAD_RECEIPT', `session authorised by ${auth.account}, not the channel's client`, {
       field: 'body.authorization',
@@ -75,12 +81,12 @@ export function verifyReceipt(receipt: Receipt, auth: SessionAuthorization, clie
   }
   let sessionKey: Ed25519PublicKey;
   try {
-    sessionKey = verifySessionAuthorization(auth, nowMs);
+    sessionKey = verifySessionAuthorization(auth, nowMs, verify);
   } catch (error) {
     const code = error instanceof CryptoError && error.code === 'EXPIRED' ? 'EXPIRED' : 'BAD_RECEIPT';
     throw new LedgerError(code, (error as Error).message, { cause: error, field: 'body.authorization' });
   }
-  if (!sessionKey.verify(receiptSigningBytes(receipt.fields), receipt.sig)) {
+  if (!verify('ed25519', sessionKey.bytes, receiptSigningBytes(receipt.fields), receipt.sig)) {
     throw new LedgerError('BAD_SIGNATURE', 'receipt is not signed by the authorised session key', {
       field: 'body.receipt.sig',
     });

@@ -10,8 +10,8 @@
  * a new set, but cannot finalise arbitrary history on their own. Which kind a certificate is follows from its
  * first entry (a governance key ⇒ recovery; manager keys are 32-byte Ed25519 keys, governance keys never are).
  */
-import { type AccountKey, bytesEqual, isScheme, toHex, verifySignature } from '../crypto/index.ts';
-import { type Certificate, certificateMessage, ed25519Verify, verifyCertificate } from './block.ts';
+import { type AccountKey, bytesEqual, isScheme, toHex, verifyAny, verifySignature, type VerifySig } from '../crypto/index.ts';
+import { type Certificate, certificateMessage, verifyCertificate } from './block.ts';
 import { LedgerError } from './errors.ts';
 import type { GovernanceRecord } from './records.ts';
 import { decodeTx, type Tx, type TxBody } from './tx.ts';
@@ -110,12 +110,13 @@ export function verifyBlockCertificate(
   txs: readonly Uint8Array[],
   managers: readonly Uint8Array[],
   recovery: RecoveryKeys | undefined,
+  verify: VerifySig = verifyAny,
 ): CertificateKind {
   if (recovery !== undefined && isRecoveryCertificate(certificate, recovery)) {
     requireGovernanceReconfigure(txs);
     verifyRecoveryCertificate(hash, certificate, recovery);
     return 'recovery';
   }
-  verifyCertificate(hash, certificate, managers, ed25519Verify);
+  verifyCertificate(hash, certificate, managers, (k, m, s) => verify('ed25519', k, m, s));
   return 'managers';
 }

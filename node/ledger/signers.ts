@@ -10,8 +10,8 @@
  * `signerClassOf(kind)` names the class whose nonce and fee rules a kind follows: 'governance' for reconfigure
  * whichever way it is signed (both ways spend chain.govNonce, one counter for every manager-set change).
  */
-import { addressFromPublicKey, Ed25519PublicKey, isScheme, verifySignature } from '../crypto/index.ts';
-import { ed25519Verify, quorum } from './block.ts';
+import { addressFromPublicKey, Ed25519PublicKey, isScheme, verifyAny, type VerifySig } from '../crypto/index.ts';
+import { quorum } from './block.ts';
 import { LedgerError } from './errors.ts';
 import { isActiveManager } from './exec-context.ts';
 import type { GovernanceRecord } from './records.ts';
@@ -48,14 +48,14 @@ function sigOf(tx: Tx, i: number): Uint8Array {
   return found.sig;
 }
 
-function verifyNodeSig(key: Uint8Array, message: Uint8Array, sig: Uint8Array, field: string): void {
-  let verifier: Ed25519PublicKey;
+function verifyNodeSig(verify: VerifySig, key: Uint8Array, message: Uint8Array, sig: Uint8Array, field: string): void {
+  if (verify('ed25519', key, message, sig)) return;
   try {
-    verifier = new Ed25519PublicKey(key);
+    new Ed25519PublicKey(key);
   } catch (cause) {
     throw new LedgerError('BAD_FIELD', 'not an Ed25519 public key', { field, cause });
   }
-  if (!verifier.verify(message, sig)) throw new LedgerError('BAD_SIGNATURE', 'node key signature does not verify', { field });
+  throw new LedgerError('BAD_SIGNATURE', 'node key signature does not verify', { field });
 }
 
 /** The signer's account address for account-signed kinds. */
@@ -82,6 +82,7 @@ export function checkGovernanceSigs(
   gov: Pick<GovernanceRecord, 'keys' | 'threshold'>,
   message: Uint8Array,
   sigs: readonly TxSig[],
+  verify: VerifySig = verifyAny,
 ): void {
   const seen = new Set<number>();
   for (const [n, { i, sig }] of sigs.entries()) {
@@ -90,7 +91,7 @@ export function checkGovernanceSigs(
       throw new LedgerError('BAD_FIELD', `no governance key ${i}`, { field: `sigs[${n}].i` });
     }
     distinct(seen, i, n);
-    if (!verifySignature(key.scheme, key.key, message, sig)) {
+    if (!verify(key.scheme, key.key, message, sig)) {
       throw new LedgerError('BAD_SIGNATURE', `governance key ${i} did not sign`, { field: `sigs[${n}].sig` });
     }
   }
@@ -103,13 +104,18 @@ export function checkGovernanceSigs(
  * Two thirds of the manager set: every signature names a member by its index in `managers` and verifies
  * (BAD_FIELD / BAD_SIGNATURE naming it), and at least ⌊2n/3⌋ + 1 distinct members signed (NOT_AUTHORISED).
  */
-export function checkManagersSigs(managers: readonly Uint8Array[], message: Uint8Array, sigs: readonly TxSig[]): void {
+export function checkManagersSigs(
+  managers: readonly Uint8Array[],
+  message: Uint8Array,
+  sigs: readonly TxSig[],
+  verify: VerifySig = verifyAny,
+): void {
   const seen = new Set<number>();
   for (const [n, { i, sig }] of sigs.entries()) {
     const key = managers[i];
     if (key === undefined) throw new LedgerError('BAD_FIELD', `no manager ${i} in a set of ${managers.length}`, { field: `sigs[${n}].i` });
     distinct(seen, i, n);
-    if (!ed25519Verify(key, message, sig)) {
+    if (!verify('ed25519', key, message, sig)) {
       throw new LedgerError('BAD_SIGNATURE', `manager ${i} did not sign`, { field: `sigs[${n}].sig` });
     }
   }
@@ -121,21 +127,24 @@ export function checkManagersSigs(managers: readonly Uint8Array[], message: Uint
   }
 }
 
-/** Verifies every signature the transaction needs; BAD_SIGNATURE / BAD_FIELD / NOT_AUTHORISED. */
-export function checkSignatures(state: StateView, tx: Tx, message: Uint8Array): void {
+/**
+ * Verifies every signature the transaction needs (through `verify`, which may remember valid ones);
+ * BAD_SIGNATURE / BAD_FIELD / NOT_AUTHORISED.
+ */
+export function checkSignatures(state: StateView, tx: Tx, message: Uint8Array, verify: VerifySig = verifyAny): void {
   const cls = signerClassOf(tx.kind);
   if (tx.signer.scheme === 'managers' && tx.kind !== 'reconfigure') {
     throw new LedgerError('BAD_FIELD', `only reconfigure is signed by the manager set, not ${tx.kind}`, { field: 'signer.scheme' });
   }
   if (cls === 'account') {
     signerAddress(tx);
-    if (!verifySignature(tx.signer.scheme as 'falcon' | 'ecdsa', tx.signer.key, message, sigOf(tx, 0))) {
+    if (!verify(tx.signer.scheme as 'falcon' | 'ecdsa', tx.signer.key, message, sigOf(tx, 0))) {
       throw new LedgerError('BAD_SIGNATURE', 'account signature does not verify', { field: 'sigs[0]' });
     }
-    if (tx.kind === 'register') verifyNodeSig(tx.body.node, message, sigOf(tx, 1), 'sigs[1]');
+    if (tx.kind === 'register') verifyNodeSig(verify, tx.body.node, message, sigOf(tx, 1), 'sigs[1]');
     if (tx.kind === 'rebind') {
       const { scheme, key } = tx.body;
-      if (!isScheme(scheme) || !verifySignature(scheme, key, message, sigOf(tx, 1))) {
+      if (!isScheme(scheme) || !verify(scheme, key, message, sigOf(tx, 1))) {
         throw new LedgerError('BAD_SIGNATURE', 'the new account did not sign the re-bind', { field: 'sigs[1]' });
       }
     }
@@ -145,19 +154,19 @@ export function checkSignatures(state: StateView, tx: Tx, message: Uint8Array): 
     if (tx.signer.scheme !== 'ed25519') {
       throw new LedgerError('BAD_FIELD', `${tx.kind} is signed by a manager's node key`, { field: 'signer.scheme' });
     }
-    verifyNodeSig(tx.signer.key, message, sigOf(tx, 0), 'sigs[0]');
+    verifyNodeSig(verify, tx.signer.key, message, sigOf(tx, 0), 'sigs[0]');
     if (!isActiveManager({ state }, tx.signer.key)) {
       throw new LedgerError('NOT_AUTHORISED', 'signer is not a manager', { field: 'signer.key' });
     }
     return;
   }
   if (tx.signer.scheme === 'managers') {
-    checkManagersSigs(state.managers().keys, message, tx.sigs);
+    checkManagersSigs(state.managers().keys, message, tx.sigs, verify);
     return;
   }
   if (tx.signer.scheme !== 'governance') {
     const by = tx.kind === 'reconfigure' ? 'the governance keys or two thirds of the manager set' : 'the governance keys';
     throw new LedgerError('BAD_FIELD', `${tx.kind} is signed by ${by}`, { field: 'signer.scheme' });
   }
-  checkGovernanceSigs(state.governance(), message, tx.sigs);
+  checkGovernanceSigs(state.governance(), message, tx.sigs, verify);
 }

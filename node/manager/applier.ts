@@ -85,6 +85,10 @@ export class DecisionApplier {
   }
 
   decided(d: Decide): void {
+    this.#o.logger?.debug(
+      { acpHeight: d.height, decision: d.decision, via: d.via, value: d.valueHash === undefined ? undefined : toHex(d.valueHash).slice(0, 12) },
+      'decided',
+    );
     if (d.decision !== 'final') return;
     this.#finals += 1;
     // 'checkpoint': ACP adopted a certified block far ahead (docs/consensus.md "Checkpoints").

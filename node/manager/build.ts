@@ -1,7 +1,7 @@
 /** The block a manager proposes (as many pooled transactions as apply at its final head, within the size limit), and the proposer that builds it for each round. */
 import { toHex } from '../crypto/index.ts';
 import type { AcpValue } from '../consensus/reactor.ts';
-import { type Block, type Certificate, type Ledger, LedgerError } from '../ledger/index.ts';
+import type { Block, Certificate, Ledger } from '../ledger/index.ts';
 import type { Clock, ClockTimer, NetLogger } from '../net/index.ts';
 import type { Mempool } from './mempool.ts';
 
@@ -9,9 +9,8 @@ import type { Mempool } from './mempool.ts';
  * Builds a 'final' block at the ledger's head from the mempool, in its order (by nonce), within blockLimitBytes;
  * the proposer is also the only leader; `parentCertificate` is the head's ledger certificate when this manager has
  * gathered it (it pays the head's verifiers), else empty (docs/manager.md "Certificates").
- * A transaction that makes the draft invalid — the ledger names it `txs[i]`: a nonce ahead of a predecessor not yet
- * applied, a fee its signer can no longer pay — is left out of this block and stays pooled. Undefined when nothing
- * applies.
+ * Transactions that do not apply in order — a nonce ahead of a predecessor not yet applied, a fee its signer can
+ * no longer pay — are left out by the ledger (one pass) and stay pooled. Undefined when nothing applies.
  */
 export function buildBlock(
   ledger: Ledger,
@@ -29,19 +28,15 @@ export function buildBlock(
     bytes += BigInt(p.bytes.length);
     txs.push(p.bytes);
   }
-  while (txs.length > 0) {
-    try {
-      return ledger.propose({ txs, time, round: 0n, kind: 'final', proposer, leaders: [proposer], parentCertificate });
-    } catch (error) {
-      const at = error instanceof LedgerError ? /^txs\[(\d+)\]$/.exec(error.field ?? '') : null;
-      if (at === null) {
-        logger?.warn({ err: error }, 'could not build a block');
-        return undefined;
-      }
-      txs.splice(Number(at[1]), 1);
-    }
+  if (txs.length === 0) return undefined;
+  try {
+    const draft = { txs, time, round: 0n, kind: 'final' as const, proposer, leaders: [proposer], parentCertificate };
+    const block = ledger.propose(draft, { select: true });
+    return block.txs.length === 0 ? undefined : block;
+  } catch (error) {
+    logger?.warn({ err: error }, 'could not build a block');
+    return undefined;
   }
-  return undefined;
 }
 
 /**
@@ -105,6 +100,7 @@ export class Proposer {
     if (parentCertificate === undefined && !genesisHead) {
       const waited = clock.now() - this.#appliedAt;
       if (waited < CERT_WAIT_MS) {
+        this.#o.logger?.debug({ waited }, 'waiting for the head certificate');
         this.#timer ??= clock.setTimeout(() => {
           this.#timer = undefined;
           this.#o.refresh();

@@ -10,3 +10,18 @@ export { type RoleEntry, getRoles, ROLE_NAMES } from './roles.ts';
 export { buildRecoveryBlock, RECOVER_METHOD, sendRecovery } from './recover.ts';
 export { BLOCKS_METHOD, fetchBlocks, stateSync } from './sync.ts';
 export { fetchSnapshot, serveSnapshots, SNAPSHOT_METHOD } from './snapshot.ts';
+export {
+  decodeRingSignRequest,
+  DEFAULT_RING_SIGN_TIMEOUT_MS,
+  encodeRingSignRequest,
+  MAX_RING_DOCUMENT_BYTES,
+  memoryRecords,
+  RING_DOCUMENT_TAGS,
+  RING_SIGN_METHOD,
+  RingCertifier,
+  type RingCertifierOptions,
+  type RingSignRefusal,
+  type RingSignRequest,
+  requestRingShare,
+  type SignRecords,
+} from './ring-certifier.ts';

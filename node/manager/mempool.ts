@@ -6,7 +6,7 @@
  * another one for the same (signer, nonce) slot — are refused. Transactions leave when a block holding them is
  * applied, or when their nonce is spent (prune).
  */
-import { toHex } from '../crypto/index.ts';
+import { toHex, type VerifySig } from '../crypto/index.ts';
 import {
   checkTx,
   decodeTx,
@@ -17,6 +17,7 @@ import {
   type StateView,
   type Tx,
   txHash,
+  type TxMemo,
 } from '../ledger/index.ts';
 import { ManagerError } from './errors.ts';
 
@@ -33,6 +34,10 @@ export interface MempoolOptions {
   readonly maxTxs?: number;
   /** How far past its signer's nonce an account transaction may be (default 64). */
   readonly maxNonceAhead?: bigint;
+  /** Signature checks (default: the ledger's, verifying every time). */
+  readonly verify?: VerifySig;
+  /** Decoded transactions shared with the ledger (default: none). */
+  readonly memo?: TxMemo;
 }
 
 function slotOf(tx: Tx): string {
@@ -52,11 +57,15 @@ export class Mempool {
   readonly #slots = new Set<string>();
   readonly #maxTxs: number;
   readonly #maxAhead: bigint;
+  readonly #verify: VerifySig | undefined;
+  readonly #memo: TxMemo | undefined;
   #version = 0;
 
   constructor(options: MempoolOptions = {}) {
     this.#maxTxs = options.maxTxs ?? 10_000;
     this.#maxAhead = options.maxNonceAhead ?? 64n;
+    this.#verify = options.verify;
+    this.#memo = options.memo;
   }
 
   /** Changes whenever a transaction is added or removed. */
@@ -74,13 +83,13 @@ export class Mempool {
 
   /** Admits an encoded transaction against `view` (the last final state) at `time`; returns its hash. */
   submit(bytes: Uint8Array, view: StateView, params: LedgerParams, time: bigint): Uint8Array {
+    const hash = txHash(bytes);
     let tx: Tx;
     try {
-      tx = decodeTx(bytes, Number(params.maxTxBytes));
+      tx = this.#memo === undefined ? decodeTx(bytes, Number(params.maxTxBytes)) : this.#memo.decode(bytes, Number(params.maxTxBytes), hash);
     } catch (cause) {
       throw rejected(cause);
     }
-    const hash = txHash(bytes);
     const hex = toHex(hash);
     if (this.#byHash.has(hex)) throw new ManagerError('DUPLICATE', `transaction ${hex} is already pooled`);
     let slot: string;
@@ -94,7 +103,7 @@ export class Mempool {
     }
     if (this.#byHash.size >= this.#maxTxs) throw new ManagerError('MEMPOOL_FULL', `${this.#maxTxs} transactions pooled`);
     try {
-      checkTx(view, params, view.chain(), time, tx, bytes.length);
+      checkTx(view, params, view.chain(), time, tx, bytes.length, this.#verify, this.#memo);
     } catch (cause) {
       const ahead =
         cause instanceof LedgerError &&

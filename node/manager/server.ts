@@ -13,12 +13,13 @@
  * the mempool (`buildBlock`: kind 'final', leaders = [itself], the head's ledger certificate as parent
  * certificate), broadcasts the body and proposes its header hash; with an empty mempool it proposes NOTHING.
  */
-import { bytesEqual, type Ed25519KeyPair, peerIdOf, toHex } from '../crypto/index.ts';
+import { bytesEqual, type Ed25519KeyPair, peerIdOf, SignatureCache, toHex, type VerifySig } from '../crypto/index.ts';
 import type { AcpParams } from '../consensus/acp/params.ts';
 import type { VrfImplementation } from '../consensus/crypto-suite.ts';
 import type { AcpValue } from '../consensus/reactor.ts';
-import { type Block, type BlockResult, type Certificate, checkInvariants, decodeBlock, type GenesisConfig, genesisId, Ledger } from '../ledger/index.ts';
+import { type Block, type BlockResult, type Certificate, checkInvariants, decodeBlock, type GenesisConfig, genesisId, Ledger, TxMemo } from '../ledger/index.ts';
 import { type Clock, type Host, type NetLogger, type PeerRef, systemClock } from '../net/index.ts';
+import type { Certify } from '../ring/index.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { type ApplierStats, DecisionApplier } from './applier.ts';
 import { NOTHING, Proposer } from './build.ts';
@@ -28,6 +29,7 @@ import { ManagerError } from './errors.ts';
 import { TxIntake } from './intake.ts';
 import { Mempool, type MempoolOptions } from './mempool.ts';
 import { RECOVER_METHOD, serveRecovery } from './recover.ts';
+import { RingCertifier } from './ring-certifier.ts';
 import type { RoleEntry } from './roles.ts';
 import { RoundGuard } from './round-guard.ts';
 import { encodeHead, type Head, HEAD_METHOD } from './rpc.ts';
@@ -82,6 +84,9 @@ export interface ManagerStats extends ApplierStats {
   readonly invariantViolations: number;
   /** Blocks after which the invariants were checked. */
   readonly invariantChecks: number;
+  /** Signature checks answered from the cache / verified. */
+  readonly signatureHits: number;
+  readonly signatureMisses: number;
 }
 
 export class ManagerServer {
@@ -100,8 +105,13 @@ export class ManagerServer {
   #state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
   #violations = 0;
   readonly #rounds: RoundGuard;
+  readonly #ring: RingCertifier;
   #invariantChecks = 0;
   readonly #unserve: (() => void)[] = [];
+  /** Signatures verified once here: at admission, not again when building or applying (docs/manager.md). */
+  readonly #signatures = new SignatureCache();
+  /** Transactions decoded once here, shared by the mempool and the ledger. */
+  readonly #memo = new TxMemo();
 
   constructor(options: ManagerServerOptions) {
     const { genesis, index, nodeKey, host } = options;
@@ -124,13 +134,13 @@ export class ManagerServer {
     }
     const empty = this.#store.head() === 0 && this.#chain.head().height === 0n;
     try {
-      if (!empty) this.#ledger = Ledger.open(this.#store, this.#chain.head().hash);
-      else if (options.sync !== true) this.#ledger = Ledger.create(this.#store, genesis);
+      if (!empty) this.#ledger = Ledger.open(this.#store, this.#chain.head().hash, this.#ledgerOptions());
+      else if (options.sync !== true) this.#ledger = Ledger.create(this.#store, genesis, this.#ledgerOptions());
     } catch (error) {
       this.close();
       throw error;
     }
-    this.mempool = new Mempool(options.mempool);
+    this.mempool = new Mempool({ ...options.mempool, ...this.#ledgerOptions() });
     this.#intake = new TxIntake({
       rpc: host.rpc,
       mempool: this.mempool,
@@ -149,6 +159,15 @@ export class ManagerServer {
       logger: options.logger,
     });
     this.#rounds = new RoundGuard({ chain: this.#chain, rpc: host.rpc, logger: options.logger });
+    this.#ring = new RingCertifier({
+      rpc: host.rpc,
+      clock: this.#clock,
+      nodeKey,
+      managers: () => this.#ledger?.finalView().managers().keys,
+      peerOf: (key) => this.#managerPeers([key])[0]!,
+      records: this.#chain,
+      logger: options.logger,
+    });
     this.#applier = new DecisionApplier({
       rpc: host.rpc,
       clock: this.#clock,
@@ -186,6 +205,7 @@ export class ManagerServer {
     this.#unserve.push(serveSnapshots(rpc, this.#store, isMember));
     this.#unserve.push(serveBlocks(rpc, () => this.#chain, () => this.#store, isMember));
     this.#unserve.push(serveRecovery(rpc, (block) => this.recover(block)));
+    this.#unserve.push(this.#ring.serve());
     rpc.handle(HEAD_METHOD, async () => encodeHead(this.head()));
     this.#unserve.push(() => rpc.unhandle(HEAD_METHOD));
     const reopened = this.#chain.head().height > 0n;
@@ -199,7 +219,7 @@ export class ManagerServer {
         logger: this.#o.logger,
       });
       if (this.#state !== 'starting') return;
-      this.#ledger = Ledger.open(this.#store, synced.hash);
+      this.#ledger = Ledger.open(this.#store, synced.hash, this.#ledgerOptions());
     }
     const era = eraStartOf(this.#chain, this.ledger.finalView());
     const others = this.#members().filter((p) => p.id !== rpc.self.id);
@@ -260,6 +280,19 @@ export class ManagerServer {
     return this.#era?.certificate(hash);
   }
 
+  /**
+   * Certifies ring maps and Unity views by a quorum of the current manager set (`manager/ring-sign`,
+   * ring-certifier.ts): QUORUM_TIMEOUT without one by the deadline (default 5 s), SIGN_REFUSED when refused.
+   */
+  ringCertify(options: { readonly timeoutMs?: number } = {}): Certify {
+    return (document) => this.#ring.certify(document, options);
+  }
+
+  /** What the ledger and the mempool share: the signature cache and the decoded transactions. */
+  #ledgerOptions(): { verify: VerifySig; memo: TxMemo } {
+    return { verify: this.#signatures.verify, memo: this.#memo };
+  }
+
   /** The members of the current manager set (empty while not synced). */
   members(): readonly PeerRef[] {
     return this.#members();
@@ -277,6 +310,8 @@ export class ManagerServer {
       eras: this.#eras,
       invariantViolations: this.#violations,
       invariantChecks: this.#invariantChecks,
+      signatureHits: this.#signatures.stats().hits,
+      signatureMisses: this.#signatures.stats().misses,
     };
   }
 

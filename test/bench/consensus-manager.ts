@@ -174,6 +174,13 @@ function counted<A extends unknown[], R>(f: (...args: A) => R, work: Work, calls
   };
 }
 
+/** With AME_BENCH_TRACE: the server's log lines (debug included) on the trace. */
+const traceLogger = {
+  debug: (obj: object, msg?: string) => trace(`${msg ?? ''} ${JSON.stringify(obj, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`),
+  info: (obj: object, msg?: string) => trace(`${msg ?? ''} ${JSON.stringify(obj, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`),
+  warn: (obj: object, msg?: string) => trace(`WARN ${msg ?? ''} ${JSON.stringify(obj, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`),
+};
+
 export function managerHandlers(data: ManagerWorkerData, host: Host) {
   tracing = process.env['AME_BENCH_TRACE'] === String(data.index);
   const clock = new RoundClock();
@@ -224,6 +231,7 @@ export function managerHandlers(data: ManagerWorkerData, host: Host) {
         storePath: join(data.storeDir, `manager-${data.index}.sqlite`),
         vrf: { prove: counted(vrfProve, work, 'vrfProves', 'vrfProveMs'), verify: counted(verifier(), work, 'vrfVerifies', 'vrfVerifyMs') },
         clock,
+        ...(tracing ? { logger: traceLogger } : {}),
       });
       const { ledger, mempool } = server;
       ledger.propose = counted(ledger.propose.bind(ledger), work, 'builds', 'buildMs', 'buildErrors');

@@ -24,6 +24,7 @@ import {
   genesisId,
   headerHash,
   Ledger,
+  type LedgerOptions,
   type LedgerParams,
   signAccountTx,
   signGovernanceTx,
@@ -120,11 +121,11 @@ export class TestChain {
   /** The node keys `certify` signs with (the six genesis managers until a test changes the manager set). */
   certifiers: Ed25519KeyPair[] = Array.from({ length: MANAGER_COUNT }, (_, i) => managerNode(i));
 
-  constructor(genesis: GenesisConfig = testGenesis()) {
+  constructor(genesis: GenesisConfig = testGenesis(), options: LedgerOptions = {}) {
     this.dir = mkdtempSync(join(tmpdir(), 'ame-ledger-'));
     this.store = openStore(join(this.dir, 'ledger.sqlite'));
     this.genesis = genesis;
-    this.ledger = Ledger.create(this.store, genesis);
+    this.ledger = Ledger.create(this.store, genesis, options);
     this.chainId = genesisId(genesis);
     checkInvariants(this.store);
   }

@@ -73,14 +73,18 @@ export class RoundStages {
   /** The proposal wait and the two reduction-step timeouts (SBR is the node's). */
   onTimer(name: TimerName, round: RoundState): void {
     if (name === 'proposal' && round.phase === 'proposing') {
-      round.phase = 'step1';
-      this.#vote(round, 1, round.candidate());
-      this.#timer('step1', round, this.#host.params.stepTimeoutMs);
+      this.#endProposalWait(round);
     } else if (name === 'step1' && round.phase === 'step1') {
       this.#enterStep2(round, round.step1.withQuorum(round.committee.quorum) ?? round.emptyIdHex);
     } else if (name === 'step2' && round.phase === 'step2') {
       this.#output(round, round.step2.withQuorum(round.committee.quorum) ?? round.emptyIdHex);
     }
+  }
+
+  #endProposalWait(round: RoundState): void {
+    round.phase = 'step1';
+    this.#vote(round, 1, round.candidate());
+    this.#timer('step1', round, this.#host.params.stepTimeoutMs);
   }
 
   #vote(round: RoundState, step: 1 | 2, idHex: string): void {
@@ -213,6 +217,17 @@ export class RoundStages {
     }
     if (!round.vrfOf.has(p.from)) round.vrfOf.set(p.from, checked.vrfOutput);
     round.proposals.set(checked.idHex, checked);
+    // While the committee is the whole ring, a proposal on this head from every member leaves nothing to wait
+    // for: the vote the timer would cast is cast now, on the same proposals — when one of them carries something;
+    // rounds with nothing to order keep their pace (docs/consensus.md "Proposal wait").
+    if (
+      round.phase === 'proposing' &&
+      round.committee.full &&
+      round.vrfOf.size === round.committee.potential.size &&
+      [...round.proposals.values()].some((q) => q.proposal.size > 0)
+    ) {
+      this.#endProposalWait(round);
+    }
   }
 
   onVote(v: Vote, round: RoundState): void {

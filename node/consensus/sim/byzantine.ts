@@ -23,7 +23,11 @@ export const BYZANTINE_KINDS = [
  * behaves honestly, and with every status or checkpoint it sends also sends forged checkpoints (section
  * "Checkpoints" of docs/consensus.md) to the same recipients.
  */
-export type ByzantineKind = (typeof BYZANTINE_KINDS)[number] | 'checkpoint-forger';
+/**
+ * `silent-leader` (not in the random mix either): the Byzantine leader of SPEC §7's comparison — honest until it
+ * leads one of a round's parallel PBFT instances (it is about to send a pre-prepare), then silent at that height.
+ */
+export type ByzantineKind = (typeof BYZANTINE_KINDS)[number] | 'checkpoint-forger' | 'silent-leader';
 
 /** What a node puts on the wire: a message to some recipients, after an extra delay. */
 export interface Transmission {
@@ -63,6 +67,8 @@ export class ByzantineBehaviour {
   readonly #ctx: ByzantineContext;
   readonly #seenIds = new Map<number, Hash[]>();
   readonly #history: AcpMessage[] = [];
+  /** Heights at which a silent leader led (and went quiet). */
+  readonly #led = new Set<number>();
 
   constructor(kind: ByzantineKind, ctx: ByzantineContext) {
     this.kind = kind;
@@ -91,6 +97,11 @@ export class ByzantineBehaviour {
     switch (this.kind) {
       case 'silent':
         return [];
+      case 'silent-leader': {
+        if (!('height' in message)) return [plain(message)];
+        if (message.kind === 'preprepare') this.#led.add(message.height);
+        return this.#led.has(message.height) ? [] : [plain(message)];
+      }
       case 'late':
         return [plain(message, targets, ctx.lateMs)];
       case 'equivocating-proposer': {

@@ -2,8 +2,9 @@
  * The Byzantine-leader comparison of SPEC §7: one node of the ring is Byzantine and silent whenever it leads; the
  * figure is the mean virtual latency of the rounds in which it was a leader, next to the fault-free mean. For ACP
  * a round counts when the node is one of the parallel leaders with a valid output it would have had (the lowest
- * VRF outputs of the final committee); ACP's `silent` node never proposes, so it never leads in others' views,
- * which is exactly what silence when leading means there. For the baseline the node leads the heights where
+ * VRF outputs of the final committee); ACP's `silent-leader` node takes part honestly — it proposes, so the
+ * proposal wait can end early as in a fault-free round — and goes quiet at a height once it is about to send the
+ * pre-prepare of an instance it leads. For the baseline the node leads the heights where
  * (height + 0) mod n is its index, and the view-change timeout is twice the measured fault-free p99 round.
  */
 import { leaderOf } from '../pbft/types.ts';
@@ -53,7 +54,7 @@ export function byzantineLeaderComparison(options: ComparisonOptions): LeaderCom
   const acpLed: number[] = [];
   for (const seed of options.seeds) {
     acpFree.push(...runAcp({ ...base, seed, byzantine: [] }).latencyByHeight.values());
-    const r = runAcp({ ...base, seed, byzantine: ['silent'] });
+    const r = runAcp({ ...base, seed, byzantine: ['silent-leader'] });
     const silent = r.byzantineNodes[0]!;
     for (const [h, ms] of r.latencyByHeight) if (r.leadersByHeight.get(h)?.includes(silent) === true) acpLed.push(ms);
   }
