@@ -1,7 +1,7 @@
 /** The block a manager proposes (as many pooled transactions as apply at its final head, within the size limit), and the proposer that builds it for each round. */
 import { toHex } from '../crypto/index.ts';
 import type { AcpValue } from '../consensus/reactor.ts';
-import type { Block, Certificate, Ledger } from '../ledger/index.ts';
+import { type Block, type Certificate, type Ledger, txHash } from '../ledger/index.ts';
 import type { Clock, ClockTimer, NetLogger } from '../net/index.ts';
 import type { Mempool } from './mempool.ts';
 
@@ -39,6 +39,13 @@ export function buildBlock(
   }
 }
 
+/** Whether a pooled transaction had to be left out for want of room: then a bigger pool builds the same block. */
+function isFull(block: Block, mempool: Mempool, limit: bigint): boolean {
+  const inBlock = new Set(block.txs.map((tx) => toHex(txHash(tx))));
+  const size = block.txs.reduce((n, tx) => n + BigInt(tx.length), 0n);
+  return mempool.candidates().some((p) => !inBlock.has(toHex(p.hash)) && size + BigInt(p.bytes.length) > limit);
+}
+
 /**
  * How long after applying a block a proposer waits for that block's ledger certificate before building on it
  * without one (the certificate pays the block's verifiers; on loopback it takes a few milliseconds).
@@ -67,7 +74,7 @@ export class Proposer {
   readonly #o: ProposerOptions;
   #appliedAt = 0;
   #timer: ClockTimer | undefined;
-  #last: { readonly key: string; readonly value: AcpValue } | undefined;
+  #last: { readonly key: string; readonly head: string; readonly full: boolean; readonly value: AcpValue } | undefined;
   proposed = 0;
 
   constructor(options: ProposerOptions) {
@@ -108,16 +115,20 @@ export class Proposer {
         return undefined;
       }
     }
-    // Nothing changed since the last build (same head, certificate and pool): propose the same block again.
-    const key = `${toHex(ledger.headHash)}/${parentCertificate === undefined ? 0 : 1}/${mempool.version}`;
-    if (this.#last?.key !== key) {
+    // Nothing changed since the last build (same head, certificate and pool): propose the same block again. The
+    // same when only the pool changed but the last block was full: more transactions would not fit in it (and it
+    // keeps its transactions: they leave the pool only when a block holding them is applied, a new head).
+    const head = `${toHex(ledger.headHash)}/${parentCertificate === undefined ? 0 : 1}`;
+    const key = `${head}/${mempool.version}`;
+    if (this.#last?.key !== key && !(this.#last?.full === true && this.#last.head === head)) {
       const block = buildBlock(ledger, mempool, this.#o.proposer, this.#o.time(), parentCertificate ?? [], this.#o.logger);
       if (block === undefined) {
-        this.#last = { key, value: { valueHash: NOTHING, size: 0 } };
+        this.#last = { key, head, full: false, value: { valueHash: NOTHING, size: 0 } };
       } else {
         this.proposed += 1;
         const size = block.txs.reduce((n, tx) => n + tx.length, 0);
-        this.#last = { key, value: { valueHash: broadcast(block), size } };
+        const full = isFull(block, mempool, ledger.finalView().params().blockLimitBytes);
+        this.#last = { key, head, full, value: { valueHash: broadcast(block), size } };
       }
     }
     return this.#last.value;
