@@ -62,6 +62,8 @@ export class RoundState {
   phase: Phase = 'proposing';
   /** This node's proposal of this round (epoch) is out. */
   proposed = false;
+  /** The proposal wait ended early (every member proposed): the step-1 timeout still counts from its end. */
+  votedEarly = false;
   /** This node's VRF proof (its credential) and whether it selects this node into the final committee. */
   cred: Uint8Array | undefined;
   inFinal = false;

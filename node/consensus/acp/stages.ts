@@ -74,6 +74,8 @@ export class RoundStages {
   onTimer(name: TimerName, round: RoundState): void {
     if (name === 'proposal' && round.phase === 'proposing') {
       this.#endProposalWait(round);
+    } else if (name === 'proposal' && round.phase === 'step1' && round.votedEarly) {
+      this.#timer('step1', round, this.#host.params.stepTimeoutMs);
     } else if (name === 'step1' && round.phase === 'step1') {
       this.#enterStep2(round, round.step1.withQuorum(round.committee.quorum) ?? round.emptyIdHex);
     } else if (name === 'step2' && round.phase === 'step2') {
@@ -81,10 +83,16 @@ export class RoundStages {
     }
   }
 
-  #endProposalWait(round: RoundState): void {
+  /**
+   * Ends the proposal wait with this node's step-1 vote. Ended early, the step-1 timeout is armed when the wait
+   * would have ended: a member whose copy of a proposal was lost votes only then, and a node that voted early
+   * must still be waiting for that vote (a quorum ends the step sooner either way).
+   */
+  #endProposalWait(round: RoundState, early = false): void {
     round.phase = 'step1';
+    round.votedEarly = early;
     this.#vote(round, 1, round.candidate());
-    this.#timer('step1', round, this.#host.params.stepTimeoutMs);
+    if (!early) this.#timer('step1', round, this.#host.params.stepTimeoutMs);
   }
 
   #vote(round: RoundState, step: 1 | 2, idHex: string): void {
@@ -226,7 +234,7 @@ export class RoundStages {
       round.vrfOf.size === round.committee.potential.size &&
       [...round.proposals.values()].some((q) => q.proposal.size > 0)
     ) {
-      this.#endProposalWait(round);
+      this.#endProposalWait(round, true);
     }
   }
 
