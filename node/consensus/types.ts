@@ -116,7 +116,8 @@ export interface Checkpoint {
 export type AcpMessage = Proposal | Vote | PrePrepare | Prepare | Commit | Decision | Status | SyncRequest | Checkpoint;
 export type SignedAcpMessage = Proposal | Vote | PrePrepare | Prepare | Commit;
 
-export type TimerName = 'proposal' | 'step1' | 'step2' | 'sbr' | 'view';
+/** ACP: 'value' bounds how long a round's proposal wait may be deferred for the node's own value. */
+export type TimerName = 'proposal' | 'value' | 'step1' | 'step2' | 'sbr' | 'view';
 
 export type ConsensusEvent<M> =
   | { readonly kind: 'start' }

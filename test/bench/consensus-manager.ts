@@ -17,7 +17,7 @@ import { Session } from 'node:inspector';
 import { join } from 'node:path';
 import { decodeAcpMessage } from '../../node/consensus/codec.ts';
 import { ACP_METHOD } from '../../node/consensus/reactor.ts';
-import { DEFAULT_ACP_PARAMS } from '../../node/consensus/acp/params.ts';
+import { DEFAULT_ACP_PARAMS, DEFAULT_VALUE_WAIT_MS } from '../../node/consensus/acp/params.ts';
 import { Ed25519KeyPair, toHex, vrfProve, vrfVerify } from '../../node/crypto/index.ts';
 import type { GenesisConfig } from '../../node/ledger/index.ts';
 import { ManagerServer } from '../../node/manager/index.ts';
@@ -80,7 +80,10 @@ class RoundClock implements Clock {
   }
 
   setTimeout(fn: () => void, ms: number): ClockTimer {
-    if (ms === DEFAULT_ACP_PARAMS.sbrMs && this.#previousDelay === DEFAULT_ACP_PARAMS.proposalWaitMs) {
+    // A round arms its proposal wait (or, without a value yet, the bound on waiting for it), then SBR.
+    const { proposalWaitMs, sbrMs } = DEFAULT_ACP_PARAMS;
+    const wait = this.#previousDelay;
+    if (ms === sbrMs && (wait === proposalWaitMs || wait === proposalWaitMs + DEFAULT_VALUE_WAIT_MS)) {
       this.starts.push(performance.now());
       trace('round start');
     }

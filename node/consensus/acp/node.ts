@@ -19,7 +19,7 @@ import { Checkpoints, type CheckpointStats } from './checkpoint.ts';
 import { Committee, type Member } from './committee.ts';
 import { evidenceOf } from './evidence.ts';
 import { ChainSync, STATUS_LIMIT } from './finality.ts';
-import { checkParams, type AcpParams } from './params.ts';
+import { checkParams, DEFAULT_VALUE_WAIT_MS, type AcpParams } from './params.ts';
 import { RoundState, type SentMemo } from './round.ts';
 import { RoundStages } from './stages.ts';
 
@@ -148,6 +148,7 @@ export class AcpNode implements ConsensusNode<AcpMessage> {
         break;
       case 'value':
         this.#value = { valueHash: event.valueHash, size: event.size, ...(event.height === undefined ? {} : { height: event.height }) };
+        if (event.height === undefined || event.height === this.#height) this.#valueCame(this.#rounds.get(this.#height));
         if (event.height === this.#height) this.#stages.propose(this.#rounds.get(this.#height));
         break;
       case 'timer':
@@ -197,13 +198,26 @@ export class AcpNode implements ConsensusNode<AcpMessage> {
     const { proof, output } = this.#cfg.keys.vrfProve(committee.alpha);
     round.cred = proof;
     round.inFinal = committee.potential.has(this.index) && committee.selects(output) && height > this.#silentThrough;
-    this.#timer('proposal', round, this.#cfg.params.proposalWaitMs);
+    // Without its value yet, the node's wait starts when the value comes (#valueCame), at the latest when the
+    // 'value' timer fires: both end the wait the same way, whichever first.
+    const v = this.#value;
+    round.awaitingValue = v === undefined || (v.height !== undefined && v.height !== height);
+    const { proposalWaitMs, valueWaitMs = DEFAULT_VALUE_WAIT_MS } = this.#cfg.params;
+    if (round.awaitingValue) this.#timer('value', round, proposalWaitMs + valueWaitMs);
+    else this.#timer('proposal', round, proposalWaitMs);
     this.#timer('sbr', round, this.#cfg.params.sbrMs);
     this.#stages.propose(round);
     const replay = [...(previous?.raw ?? []), ...(this.#future.get(height) ?? [])];
     this.#future.delete(height);
     for (const m of replay) this.#onMessage(m);
     this.#prune();
+  }
+
+  /** The round's value came: a wait deferred for it starts now. */
+  #valueCame(round: RoundState | undefined): void {
+    if (round === undefined || !round.awaitingValue || round.phase !== 'proposing') return;
+    round.awaitingValue = false;
+    this.#timer('proposal', round, this.#cfg.params.proposalWaitMs);
   }
 
   #onTimer(name: TimerName, height: number, epoch: number): void {

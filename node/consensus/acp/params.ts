@@ -12,12 +12,20 @@ export interface AcpParams {
   readonly validLeaders: number;
   readonly emptyLeaders: number;
   readonly proposalWaitMs: number;
+  /**
+   * A node without its own value for the round when it starts (its application is still applying the block just
+   * decided, or building the next) starts its proposal wait when the value comes, but no later than this past the
+   * round's start (default 500).
+   */
+  readonly valueWaitMs?: number;
   readonly stepTimeoutMs: number;
   /** The tentative-consensus barrier SBR, measured from the start of the round. */
   readonly sbrMs: number;
   /** Overrides ⌊2E/3⌋ + 1. Only the tests' deliberately broken variants set it. */
   readonly quorumOverride?: number;
 }
+
+export const DEFAULT_VALUE_WAIT_MS = 500;
 
 export const DEFAULT_ACP_PARAMS: AcpParams = {
   fullCommitteeUpTo: 16,
@@ -49,7 +57,8 @@ export function checkParams(params: AcpParams, ringSize: number): void {
   for (const ms of [params.proposalWaitMs, params.stepTimeoutMs, params.sbrMs]) {
     if (!(ms > 0)) throw new ConsensusError('BAD_CONFIG', 'timeouts must be positive');
   }
-  if (params.proposalWaitMs + 2 * params.stepTimeoutMs >= params.sbrMs) {
+  if ((params.valueWaitMs ?? DEFAULT_VALUE_WAIT_MS) < 0) throw new ConsensusError('BAD_CONFIG', 'timeouts must be positive');
+  if (params.proposalWaitMs + (params.valueWaitMs ?? DEFAULT_VALUE_WAIT_MS) + 2 * params.stepTimeoutMs >= params.sbrMs) {
     throw new ConsensusError('BAD_CONFIG', 'SBR must outlast the proposal wait and both reduction steps');
   }
 }

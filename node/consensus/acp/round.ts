@@ -62,6 +62,8 @@ export class RoundState {
   phase: Phase = 'proposing';
   /** This node's proposal of this round (epoch) is out. */
   proposed = false;
+  /** The round started before this node had its value: its proposal wait starts when the value comes. */
+  awaitingValue = false;
   /** The proposal wait ended early (every member proposed): the step-1 timeout still counts from its end. */
   votedEarly = false;
   /** This node's VRF proof (its credential) and whether it selects this node into the final committee. */

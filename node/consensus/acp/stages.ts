@@ -72,9 +72,11 @@ export class RoundStages {
 
   /** The proposal wait and the two reduction-step timeouts (SBR is the node's). */
   onTimer(name: TimerName, round: RoundState): void {
-    if (name === 'proposal' && round.phase === 'proposing') {
+    const waitOver = name === 'proposal' || name === 'value';
+    if (waitOver && round.phase === 'proposing') {
       this.#endProposalWait(round);
-    } else if (name === 'proposal' && round.phase === 'step1' && round.votedEarly) {
+    } else if (waitOver && round.phase === 'step1' && round.votedEarly) {
+      round.votedEarly = false;
       this.#timer('step1', round, this.#host.params.stepTimeoutMs);
     } else if (name === 'step1' && round.phase === 'step1') {
       this.#enterStep2(round, round.step1.withQuorum(round.committee.quorum) ?? round.emptyIdHex);

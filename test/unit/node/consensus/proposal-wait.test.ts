@@ -3,8 +3,10 @@
  * (docs/consensus.md "Proposal wait"); with a member silent, or with a sampled committee, it runs its full length.
  */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_ACP_PARAMS } from '../../../../node/consensus/acp/params.ts';
+import { AcpNode } from '../../../../node/consensus/acp/node.ts';
+import { DEFAULT_ACP_PARAMS, DEFAULT_VALUE_WAIT_MS } from '../../../../node/consensus/acp/params.ts';
 import { runAcp } from '../../../../node/consensus/sim/run-acp.ts';
+import { acpRing } from './acp-ring.ts';
 
 const CLEAN = { minDelayMs: 2, maxDelayMs: 40, dropRate: 0, duplicateRate: 0 };
 const WAIT = DEFAULT_ACP_PARAMS.proposalWaitMs;
@@ -28,5 +30,46 @@ describe('ACP proposal wait', () => {
     const r = runAcp({ seed: 11, n: 24, byzantine: [], durationMs: 6000, faults: CLEAN });
     expect(r.ok).toBe(true);
     expect(r.roundMeanMs).toBeGreaterThan(WAIT);
+  });
+});
+
+describe('ACP proposal wait deferred for the node’s own value', () => {
+  const timersOf = (outputs: readonly { kind: string }[]) =>
+    outputs.filter((o): o is { kind: 'set-timer'; name: string; delayMs: number; height: number } => o.kind === 'set-timer');
+
+  it('a node without its value when the round starts waits for it, bounded by valueWaitMs, then for proposals', () => {
+    const ring = acpRing(4);
+    const node = new AcpNode(ring.config(0));
+    // Its last value was for an earlier round: the round arms only the bound on waiting for one, and SBR.
+    node.handle({ kind: 'value', valueHash: new Uint8Array(32).fill(9), size: 10, height: 0 });
+    const start = timersOf(node.handle({ kind: 'start' }));
+    expect(start.map((t) => [t.name, t.delayMs])).toEqual([
+      ['value', WAIT + DEFAULT_VALUE_WAIT_MS],
+      ['sbr', DEFAULT_ACP_PARAMS.sbrMs],
+    ]);
+    // The value for this round comes: the proposal wait starts now, and the node proposes.
+    const out = node.handle({ kind: 'value', valueHash: new Uint8Array(32).fill(1), size: 10, height: node.height });
+    expect(timersOf(out).map((t) => [t.name, t.delayMs])).toEqual([['proposal', WAIT]]);
+    expect(out.some((o) => o.kind === 'broadcast' && o.message.kind === 'proposal')).toBe(true);
+  });
+
+  it('a value tagged with another round does not start the wait, and the bound ends it', () => {
+    const ring = acpRing(4);
+    const node = new AcpNode(ring.config(0));
+    node.handle({ kind: 'value', valueHash: new Uint8Array(32).fill(9), size: 10, height: 0 });
+    node.handle({ kind: 'start' });
+    const stale = node.handle({ kind: 'value', valueHash: new Uint8Array(32).fill(1), size: 10, height: node.height + 5 });
+    expect(timersOf(stale)).toEqual([]);
+    const epoch = 1;
+    const ended = node.handle({ kind: 'timer', name: 'value', height: node.height, epoch });
+    expect(ended.some((o) => o.kind === 'broadcast' && o.message.kind === 'vote')).toBe(true);
+  });
+
+  it('a node whose value is ready at the round start arms the plain proposal wait', () => {
+    const ring = acpRing(4);
+    const node = new AcpNode(ring.config(0));
+    node.handle({ kind: 'value', valueHash: new Uint8Array(32).fill(1), size: 10 });
+    const start = timersOf(node.handle({ kind: 'start' }));
+    expect(start.map((t) => t.name)).toEqual(['proposal', 'sbr']);
   });
 });
