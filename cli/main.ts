@@ -24,7 +24,7 @@ const commands: Record<string, Entry> = {
   chain: { run: chain, summary: 'read the final chain from a manager\'s explorer API: head, blocks, transactions' },
   manager: { run: manager, summary: 'run one Manager Ring server with its explorer API' },
   ring: { run: ring, summary: 'look up keys, read and write values and show routing slices of the Worker Ring' },
-  up: { run: up, summary: 'run the local network on this machine (today: the Worker Ring)' },
+  up: { run: up, summary: 'run the local network on this machine: the Manager Ring, its explorer and the Worker Ring' },
   store: { run: store, summary: 'statistics, verification and garbage collection of a node\'s storage' },
   wallet: { run: wallet, summary: 'create, show, back up and restore wallets; sign and verify files; verified balance, transfers' },
 };

@@ -6,13 +6,13 @@
  * A data folder that already holds a chain is reopened (restart); `"sync": true` on an empty one copies a member's
  * state first (a new or replaced server, docs/manager.md "State sync").
  */
-import { mkdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { pino } from 'pino';
-import { bytesEqual, Ed25519KeyPair, fromHex, peerIdOf, toHex, vrfProve, vrfVerify } from '../../node/crypto/index.ts';
+import { bytesEqual, Ed25519KeyPair, fromHex, peerIdOf, toHex } from '../../node/crypto/index.ts';
 import { decodeGenesis, type GenesisConfig, genesisId } from '../../node/ledger/index.ts';
-import { DEFAULT_EXPLORER_PORT, ExplorerServer, explorerSource } from '../../node/manager/explorer/index.ts';
-import { ManagerError, ManagerServer } from '../../node/manager/index.ts';
+import { ManagerError } from '../../node/manager/index.ts';
+import { managerServer, startExplorer } from '../../node/manager/manager-node.ts';
 import { createHost, type PeerRef } from '../../node/net/index.ts';
 import { parse } from '../args.ts';
 import { CliError } from '../errors.ts';
@@ -82,7 +82,7 @@ function fileBytes(path: string, what: string): Uint8Array {
   return /^([0-9a-fA-F]{2})+$/.test(text) ? fromHex(text.toLowerCase()) : new Uint8Array(bytes);
 }
 
-function loadGenesis(path: string): GenesisConfig {
+export function loadGenesis(path: string): GenesisConfig {
   try {
     return decodeGenesis(fileBytes(path, 'genesis'));
   } catch (cause) {
@@ -114,9 +114,6 @@ export async function manager(args: string[], io: CliIO): Promise<number> {
       throw bad(configPath, `the node key is not genesis manager ${config.index}'s (its PeerId is ${peerIdOf(nodeKey)})`);
     }
   }
-  const dataDir = at(config.dataDir);
-  const statePath = join(dataDir, 'ledger.sqlite');
-  mkdirSync(dataDir, { recursive: true });
   const logger = pino({ level: values['log-level'] ?? config.logLevel ?? 'info' }, io.stderr);
 
   const host = createHost({ nodeKey, listen: config.listen ?? ['/ip4/127.0.0.1/tcp/0'], logger: logger.child({ mod: 'net' }) });
@@ -127,37 +124,24 @@ export async function manager(args: string[], io: CliIO): Promise<number> {
   };
   try {
     // Closed in reverse: the API first, then the server (which closes its stores).
-    const server = new ManagerServer({
+    const server = managerServer({
       host,
       nodeKey,
       seed,
       ...(config.index === undefined ? {} : { index: config.index }),
       peers: config.peers,
       genesis,
-      storePath: statePath,
-      chainPath: join(dataDir, 'chain.sqlite'),
+      dataDir: at(config.dataDir),
       sync: config.sync === true,
-      vrf: { prove: vrfProve, verify: vrfVerify },
-      logger: logger.child({ mod: 'manager' }),
+      logger,
     });
     closers.push(() => server.stop());
     await server.start();
-    const source = explorerSource({
-      ledger: server.ledger,
-      store: server.store,
-      chain: server.chain,
-      genesis,
-      submit: (tx) => server.submit(tx),
-      pending: (hash) => server.mempool.has(hash),
-      roles: () => server.roles(),
+    const explorer = await startExplorer(server, genesis, {
+      ...(config.http?.host === undefined ? {} : { host: config.http.host }),
+      ...(config.http?.port === undefined ? {} : { port: config.http.port }),
+      logger,
     });
-    const explorer = new ExplorerServer({
-      source,
-      host: config.http?.host ?? '127.0.0.1',
-      port: config.http?.port ?? DEFAULT_EXPLORER_PORT,
-      logger: logger.child({ mod: 'explorer' }),
-    });
-    await explorer.listen();
     closers.push(() => explorer.close());
     io.stdout.write(
       [

@@ -1,12 +1,14 @@
 /**
  * `ame ring slice|lookup|put|get`: an operator's view of the Worker Ring through one of its servers. The command
  * runs a short-lived libp2p host with a fresh key, reaches the entry server named by --data (the node's contact
- * file) or --peer/--authority, and checks every view it is shown against the ring-authority key.
+ * file) or --peer/--authority, and checks every view it is shown against whom the contact names: the manager set
+ * (a quorum certifies) or the ring-authority key.
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Ed25519KeyPair, sha256, utf8 } from '../../node/crypto/index.ts';
 import { createHost, type Host, type PeerRef } from '../../node/net/index.ts';
+import type { Certifiers } from '../../node/ring/epoch-certificate.ts';
 import { keyFromHex, keyToHex, type Key } from '../../node/ring/keyspace.ts';
 import { contentKey, ownedKey, signOwnedRecord } from '../../node/ring/records.ts';
 import { RingClient } from '../../node/ring/service/client.ts';
@@ -47,7 +49,8 @@ export function parseKey(text: string): Key {
   return /^[0-9a-fA-F]{64}$/.test(text) ? keyFromHex(text.toLowerCase()) : sha256(utf8(text));
 }
 
-function contact(values: Values, io: CliIO): RingContact {
+/** The entry server and whom to trust: a contact file (either form), or --peer with --authority. */
+function contact(values: Values, io: CliIO): { peer: PeerRef; trust: Certifiers } {
   if (values.data !== undefined) {
     const path = join(resolve(io.cwd, values.data), CONTACT_FILE);
     let text: string;
@@ -56,18 +59,36 @@ function contact(values: Values, io: CliIO): RingContact {
     } catch (cause) {
       throw new CliError('NOT_FOUND', `no ring node in ${values.data} (expected ${path}; is the node running?)`, { cause });
     }
-    return JSON.parse(text) as RingContact;
+    return fromContactFile(path, text);
   }
   if (values.peer === undefined || values.authority === undefined) {
     throw new CliError('USAGE', `name the entry server: --data DIR, or --peer MULTIADDR and --authority HEX\nusage: ${USAGE}`);
   }
   const id = /\/p2p\/([1-9A-HJ-NP-Za-km-z]+)$/.exec(values.peer)?.[1];
   if (id === undefined) throw new CliError('USAGE', `--peer must end in /p2p/<PeerId>, got ${values.peer}`);
-  return { peer: { id, addrs: [values.peer] }, authority: values.authority };
+  return { peer: { id, addrs: [values.peer] }, trust: { authority: keyBytes(values.authority, 'the ring-authority key') } };
 }
 
-function authorityBytes(hex: string): Uint8Array {
-  if (!/^[0-9a-fA-F]{64}$/.test(hex)) throw new CliError('USAGE', 'the ring-authority key is 64 hex digits');
+/** A contact file naming the ring-authority key (`authority`) or the manager set (`managers`). */
+function fromContactFile(path: string, text: string): { peer: PeerRef; trust: Certifiers } {
+  let c: Partial<RingContact> | null;
+  try {
+    c = JSON.parse(text) as Partial<RingContact> | null;
+  } catch (cause) {
+    throw new CliError('NOT_FOUND', `${path} is not a contact file: ${(cause as Error).message}`, { cause });
+  }
+  const peer = c?.peer;
+  if (typeof peer?.id !== 'string' || !Array.isArray(peer.addrs)) throw new CliError('NOT_FOUND', `${path} names no peer`);
+  if (Array.isArray(c!.managers)) {
+    const keys = c!.managers.map((hex, i) => keyBytes(String(hex), `${path}: managers[${i}]`, 'NOT_FOUND'));
+    return { peer, trust: { managers: () => keys } };
+  }
+  if (typeof c!.authority === 'string') return { peer, trust: { authority: keyBytes(c!.authority, `${path}: authority`, 'NOT_FOUND') } };
+  throw new CliError('NOT_FOUND', `${path} names neither the ring-authority key nor the manager set`);
+}
+
+function keyBytes(hex: string, what: string, code: 'USAGE' | 'NOT_FOUND' = 'USAGE'): Uint8Array {
+  if (!/^[0-9a-fA-F]{64}$/.test(hex)) throw new CliError(code, `${what} is 64 hex digits`);
   return Uint8Array.from(Buffer.from(hex, 'hex'));
 }
 
@@ -79,19 +100,18 @@ export async function ring(args: string[], io: CliIO): Promise<number> {
   }
   if (!['slice', 'lookup', 'put', 'get'].includes(sub)) throw new CliError('USAGE', `unknown ring command "${sub}"\nusage: ${USAGE}`);
   const { values, positionals } = parse(rest, OPTIONS, USAGE);
-  const entry = contact(values, io);
-  const authority = authorityBytes(entry.authority);
+  const { peer, trust } = contact(values, io);
   const timeoutMs = values.timeout === undefined ? 10_000 : Number(values.timeout) * 1000;
   if (!(timeoutMs > 0)) throw new CliError('USAGE', '--timeout is a number of seconds');
   const host = createHost({ nodeKey: Ed25519KeyPair.generate(), listen: [] });
   await host.start();
   try {
-    const router = new Router({ rpc: host.rpc, authority, entry: () => [entry.peer], timeoutMs });
+    const router = new Router({ rpc: host.rpc, authority: trust, entry: () => [peer], timeoutMs });
     const client = new RingClient({ rpc: host.rpc, router, timeoutMs });
     const json = values.json === true;
     switch (sub) {
       case 'slice':
-        return await slice(host, entry.peer, authority, json, io, timeoutMs);
+        return await slice(host, peer, trust, json, io, timeoutMs);
       case 'lookup': {
         const key = parseKey(one(positionals, 'lookup KEY'));
         printLocated(io, key, await router.locate(key), json);
@@ -112,10 +132,10 @@ function one(positionals: string[], what: string): string {
   return positionals[0]!;
 }
 
-async function slice(host: Host, peer: PeerRef, authority: Uint8Array, json: boolean, io: CliIO, timeoutMs: number) {
+async function slice(host: Host, peer: PeerRef, trust: Certifiers, json: boolean, io: CliIO, timeoutMs: number) {
   const reply = await host.rpc.request(peer, METHOD.slice, encodeBody(bodies.empty, {}), { timeoutMs });
   const signed = decodeSignedView(decodeBody(bodies.viewPush, reply, METHOD.slice).view);
-  printSlice(io, verifyView(signed, authority), json);
+  printSlice(io, verifyView(signed, trust), json);
   return 0;
 }
 

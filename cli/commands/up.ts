@@ -1,61 +1,48 @@
 /**
- * `ame up`: the local network on this machine — today the Worker Ring: the ring authority and U Unities of S
- * servers, each a libp2p host on 127.0.0.1 with its replicas in DIR/sN/ring/values.sqlite. Identities live in
- * DIR/local.json, so a restart keeps every PeerId and every stored value. Runs until SIGINT or SIGTERM.
- * The Manager Ring, devices and the explorer join this command as their issues land (issue 9).
+ * `ame up`: the local network on this machine, in one process — a Manager Ring Unity of M servers (consensus,
+ * ledger, mempool; the explorer API over manager 0's chain), the ring authority, and U Unities of S Worker Ring
+ * servers whose maps and views the managers certify. Every node is a libp2p host on 127.0.0.1; identities and the
+ * genesis live in DIR (up-config.ts), each manager's chain in DIR/mI/, each ring server's replicas in DIR/sN/ring/,
+ * so a restart keeps every PeerId, the chain and every stored value. Runs until SIGINT or SIGTERM, then stops the
+ * ring servers, the authority, the explorer, the managers and their hosts, in that order.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
-import { Ed25519KeyPair } from '../../node/crypto/index.ts';
+import { fromHex, toHex } from '../../node/crypto/index.ts';
+import { genesisId } from '../../node/ledger/index.ts';
+import { startExplorer, startManagerUnity } from '../../node/manager/manager-node.ts';
+import type { Certifiers } from '../../node/ring/epoch-certificate.ts';
 import { genesisMap } from '../../node/ring/genesis.ts';
+import { recordedEpoch } from '../../node/ring/service/epoch-record.ts';
 import { startHost, startRingAuthorityNode, startRingServerNode } from '../../node/ring/service/ring-host.ts';
 import { parse } from '../args.ts';
 import { CliError } from '../errors.ts';
 import type { CliIO } from '../io.ts';
+import { keyOf, loadLocal, loadOrCreateGenesis, WALLET_FILE } from './up-config.ts';
 
-const USAGE = `ame up [--data DIR] [--unities N] [--servers-per-unity S] [--log-level LEVEL]
-  runs the local network (today: the ring authority and N × S Worker Ring servers on 127.0.0.1)
+const USAGE = `ame up [--data DIR] [--unities N] [--servers-per-unity S] [--managers M] [--http-port P] [--log-level LEVEL]
+  runs the local network on 127.0.0.1: a Manager Ring of M servers with its explorer API, the ring authority and
+  N × S Worker Ring servers whose maps the managers certify
   --data DIR              where identities and data live (default .ame/local)
   --unities N             Unities at first start (default 3)
-  --servers-per-unity S   servers per Unity at first start (default 6, the minimum of SPEC §5)`;
+  --servers-per-unity S   servers per Unity at first start (default 6, the minimum of SPEC §5)
+  --managers M            Manager Ring servers at first start (default 6)
+  --http-port P           the explorer API's port (default 0: a free one, printed)`;
 
 const OPTIONS = {
   data: { type: 'string' },
   unities: { type: 'string' },
   'servers-per-unity': { type: 'string' },
+  managers: { type: 'string' },
+  'http-port': { type: 'string' },
   'log-level': { type: 'string' },
 } as const;
-
-interface LocalConfig {
-  readonly authority: string;
-  readonly authorityNode: string;
-  readonly servers: readonly string[];
-  readonly unities: number;
-}
 
 function count(text: string | undefined, fallback: number, name: string, min: number, max: number): number {
   if (text === undefined) return fallback;
   const n = Number(text);
   if (!Number.isInteger(n) || n < min || n > max) throw new CliError('USAGE', `--${name} must be an integer ${min}…${max}`);
   return n;
-}
-
-const seedHex = () => Buffer.from(Ed25519KeyPair.generate().seed()).toString('hex');
-const keyOf = (hex: string) => Ed25519KeyPair.fromSeed(Uint8Array.from(Buffer.from(hex, 'hex')));
-
-function loadOrCreate(dir: string, unities: number, perUnity: number): LocalConfig {
-  const path = join(dir, 'local.json');
-  if (existsSync(path)) return JSON.parse(readFileSync(path, 'utf8')) as LocalConfig;
-  const config: LocalConfig = {
-    authority: seedHex(),
-    authorityNode: seedHex(),
-    servers: Array.from({ length: unities * perUnity }, seedHex),
-    unities,
-  };
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(path, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
-  return config;
 }
 
 export async function up(args: string[], io: CliIO): Promise<number> {
@@ -66,57 +53,91 @@ export async function up(args: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parse(args, OPTIONS, USAGE);
   if (positionals.length > 0) throw new CliError('USAGE', `unexpected "${positionals[0]}"\nusage: ${USAGE}`);
   const dir = resolve(io.cwd, values.data ?? '.ame/local');
-  const unities = count(values.unities, 3, 'unities', 1, 64);
-  const perUnity = count(values['servers-per-unity'], 6, 'servers-per-unity', 1, 32);
-  const config = loadOrCreate(dir, unities, perUnity);
+  const layout = {
+    unities: count(values.unities, 3, 'unities', 1, 64),
+    perUnity: count(values['servers-per-unity'], 6, 'servers-per-unity', 1, 32),
+    managers: count(values.managers, 6, 'managers', 1, 32),
+  };
+  const httpPort = count(values['http-port'], 0, 'http-port', 0, 65535);
+  const config = loadLocal(dir, layout);
+  const genesis = await loadOrCreateGenesis(dir, config, io.now());
   const logger = pino({ level: values['log-level'] ?? 'warn' }, io.stderr);
   const listen = ['/ip4/127.0.0.1/tcp/0'];
   // Every node here dials from 127.0.0.1: lift the per-address inbound limit meant for the open internet.
   const connections = { inboundConnectionThreshold: 10_000, maxIncomingPendingConnections: 512 };
 
-  const hosts = await Promise.all(config.servers.map((seed) => startHost(keyOf(seed), listen, logger, connections)));
-  const authorityKey = keyOf(config.authority);
-  const genesis = genesisMap({ unities: config.unities, servers: hosts.map((h) => h.peer), epoch: 1n });
-  const authority = await startRingAuthorityNode({
-    key: authorityKey,
-    nodeKey: keyOf(config.authorityNode),
-    genesis,
-    dataDir: join(dir, 'authority'),
-    listen,
-    connections,
-    logger,
-  });
-  const managers = () => [authority.host.peer];
-  const nodes = await Promise.all(
-    hosts.map((host, i) =>
-      startRingServerNode({
-        nodeKey: keyOf(config.servers[i]!),
-        host,
-        dataDir: join(dir, `s${i}`),
-        authority: authorityKey.publicKey.bytes,
-        managers,
-        connections,
-        logger,
-      }),
-    ),
-  );
-  await Promise.all(nodes.map((n) => n.server.ready()));
-  io.stdout.write(
-    [
-      `Worker Ring up: ${config.unities} Unities, ${nodes.length} servers, epoch ${genesis.epoch} (data in ${dir})`,
+  // Closed in reverse order of starting: ring servers, authority, explorer, managers, their hosts.
+  const closers: (() => Promise<void> | void)[] = [];
+  const stopAll = async () => {
+    for (const close of closers.splice(0).reverse()) await close();
+  };
+  const lines: string[] = [];
+  try {
+    const unity = await startManagerUnity({
+      seeds: config.managers.map((hex) => fromHex(hex, 'seed', 32)),
+      genesis,
+      dataDir: (i) => join(dir, `m${i}`),
+      listen,
+      connections,
+      logger,
+    });
+    closers.push(() => unity.stop());
+    const lead = unity.servers[0]!;
+    const explorer = await startExplorer(lead, genesis, { port: httpPort, logger });
+    closers.push(() => explorer.close());
+    // The servers trust the current manager set of the ledger (a reconfiguration applies at once).
+    const certifiers: Certifiers = { managers: () => lead.ledger.finalView().managers().keys };
+
+    const hosts = await Promise.all(config.servers.map((seed) => startHost(keyOf(seed), listen, logger, connections)));
+    closers.push(() => Promise.all(hosts.map((h) => h.stop())).then(() => undefined));
+    // A new genesis map each start (the servers' ports are new), above every epoch the managers signed before.
+    const authorityDir = join(dir, 'authority');
+    const epoch = recordedEpoch(authorityDir) + 1n;
+    const ringGenesis = genesisMap({ unities: config.unities, servers: hosts.map((h) => h.peer), epoch });
+    const authority = await startRingAuthorityNode({
+      certify: lead.ringCertify(),
+      certifiers,
+      nodeKey: keyOf(config.authorityNode),
+      genesis: ringGenesis,
+      dataDir: authorityDir,
+      listen,
+      connections,
+      logger,
+    });
+    closers.push(() => authority.stop());
+    const managers = () => [authority.host.peer];
+    const nodes = await Promise.all(
+      hosts.map((host, i) =>
+        startRingServerNode({ nodeKey: keyOf(config.servers[i]!), host, dataDir: join(dir, `s${i}`), authority: certifiers, managers, connections, logger }),
+      ),
+    );
+    closers.push(() => Promise.all(nodes.map((n) => n.stop())).then(() => undefined));
+    await Promise.all(nodes.map((n) => n.server.ready()));
+
+    const head = lead.head();
+    lines.push(
+      `Manager Ring up: ${unity.servers.length} managers, chain ${toHex(genesisId(genesis))} (${genesis.chainName}), height ${head.height} (data in ${join(dir, 'm*')})`,
+      `explorer ${explorer.url}`,
+      `Worker Ring up: ${config.unities} Unities, ${nodes.length} servers, epoch ${ringGenesis.epoch}, certified by the managers (data in ${dir})`,
       `ring authority ${authority.host.id}`,
-      `try: npx ame ring put - hello --data ${join(dir, 's0')}`,
+      `try: npx ame chain head --manager ${explorer.url}`,
+      `     npx ame wallet balance ${join(dir, WALLET_FILE)} --manager ${explorer.url}`,
+      `     npx ame ring put - hello --data ${join(dir, 's0')}`,
       `     npx ame ring lookup hello --data ${join(dir, 's1')}`,
       'ready',
       '',
-    ].join('\n'),
-  );
+    );
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+  io.stdout.write(lines.join('\n'));
   await new Promise<void>((done) => {
     process.once('SIGINT', done);
     process.once('SIGTERM', done);
   });
   io.stdout.write('stopping\n');
-  await Promise.all(nodes.map((n) => n.stop()));
-  await authority.stop();
+  await stopAll();
+  io.stdout.write('stopped\n');
   return 0;
 }

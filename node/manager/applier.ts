@@ -37,6 +37,8 @@ export interface ApplierOptions {
   readonly onApplied: (block: Block, result: BlockResult) => void;
   /** The queue drained: the next value can be built on the new head. */
   readonly onIdle: () => void;
+  /** A final decision is done with: its block applied (or skipped), or it held nothing. */
+  readonly onSettled?: (d: Decide) => void;
   readonly logger?: NetLogger | undefined;
 }
 
@@ -142,6 +144,7 @@ export class DecisionApplier {
           this.#apply(block, false, d.height);
         }
         this.#queue.shift();
+        this.#o.onSettled?.(d);
         if (this.#queue.length === 0) this.#o.onIdle();
       }
     } finally {

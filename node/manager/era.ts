@@ -6,6 +6,7 @@
  * ledger, its store, the chain store and the mempool outlive eras.
  */
 import { concatBytes, type Ed25519KeyPair, sha256, utf8 } from '../crypto/index.ts';
+import type { Anchor } from '../consensus/acp/chain.ts';
 import { AcpNode } from '../consensus/acp/node.ts';
 import { type AcpParams, DEFAULT_ACP_PARAMS } from '../consensus/acp/params.ts';
 import { realSuite, type VrfImplementation } from '../consensus/crypto-suite.ts';
@@ -46,6 +47,8 @@ export interface EraOptions {
    * restart or a wipe, and a second, different vote would be an equivocation (docs/manager.md "Restart").
    */
   readonly silentThrough?: number | undefined;
+  /** The last final ACP block of this era whose value the ledger applied (persisted): resume after it. */
+  readonly anchor?: Anchor | undefined;
   readonly nextValue: (height: number) => AcpValue | undefined;
   readonly onDecide: (decide: Decide) => void;
   /** A block applied here gathered its ledger certificate. */
@@ -85,6 +88,7 @@ export class ConsensusEra {
       params: o.acpParams ?? DEFAULT_ACP_PARAMS,
       genesis: o.acpGenesis,
       ...(o.silentThrough === undefined ? {} : { silentThrough: o.silentThrough }),
+      ...(o.anchor === undefined ? {} : { anchor: o.anchor }),
       ...(o.keepHeights === undefined ? {} : { keepHeights: o.keepHeights }),
     });
     this.#node = node;

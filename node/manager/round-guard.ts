@@ -9,6 +9,7 @@
 import { bytesEqual } from '../crypto/index.ts';
 import type { NetLogger, PeerRef, Rpc } from '../net/index.ts';
 import { decodeCbor, encodeCbor, s } from '../wire/index.ts';
+import type { Anchor } from '../consensus/acp/chain.ts';
 import type { ChainStore } from './chain-store.ts';
 import { ManagerError } from './errors.ts';
 import { getHead } from './rpc.ts';
@@ -16,6 +17,13 @@ import { getHead } from './rpc.ts';
 /** Chain-store meta key of the last consensus round this node entered: CBOR {era, height}. */
 const ROUND_META = 'acp-round';
 const roundSchema = s.struct({ era: s.bytes({ len: 32 }), height: s.u64() });
+/**
+ * Chain-store meta key of the consensus anchor: the last final ACP block whose value this ledger has applied, CBOR
+ * {era, height, id, seed}. A restart resumes the era's ACP chain after it instead of at the era's start, so a ring
+ * whose members all restart does not sit through every round since then without signing.
+ */
+const ANCHOR_META = 'acp-anchor';
+const anchorSchema = s.struct({ era: s.bytes({ len: 32 }), height: s.u64(), id: s.bytes({ len: 32 }), seed: s.bytes({ len: 32 }) });
 
 function decodeRound(bytes: Uint8Array): { era: Uint8Array; height: bigint } {
   try {
@@ -52,6 +60,27 @@ export class RoundGuard {
     for (const h of heads) if (h !== undefined && Number(h.acpHeight) > through) through = Number(h.acpHeight);
     this.#o.logger?.info({ silentThrough: through }, 'consensus rounds this node will not sign in');
     return through;
+  }
+
+  /** The anchor recorded in `era`, if any (undefined for another era). */
+  anchor(era: Uint8Array): Anchor | undefined {
+    const saved = this.#o.chain.meta(ANCHOR_META);
+    if (saved === undefined) return undefined;
+    let record: { era: Uint8Array; height: bigint; id: Uint8Array; seed: Uint8Array };
+    try {
+      record = anchorSchema.parse(decodeCbor(saved, { maxSize: 256 }), 'acp-anchor');
+    } catch (cause) {
+      throw new ManagerError('BAD_CONFIG', `the chain store's consensus anchor is damaged: ${(cause as Error).message}`, { cause });
+    }
+    if (!bytesEqual(record.era, era)) return undefined;
+    return { height: Number(record.height), id: record.id, seed: record.seed };
+  }
+
+  /** Records the last final ACP block of the current era whose value the ledger has applied. */
+  anchored(anchor: Anchor): void {
+    if (this.#era === undefined) return;
+    const { height, id, seed } = anchor;
+    this.#o.chain.setMeta(ANCHOR_META, encodeCbor({ era: this.#era, height: BigInt(height), id, seed }));
   }
 
   enterEra(era: Uint8Array): void {

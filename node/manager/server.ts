@@ -14,6 +14,7 @@
  * certificate), broadcasts the body and proposes its header hash; with an empty mempool it proposes NOTHING.
  */
 import { bytesEqual, type Ed25519KeyPair, peerIdOf, SignatureCache, toHex, type VerifySig } from '../crypto/index.ts';
+import { anchorOf } from '../consensus/acp/node.ts';
 import type { AcpParams } from '../consensus/acp/params.ts';
 import type { VrfImplementation } from '../consensus/crypto-suite.ts';
 import type { AcpValue } from '../consensus/reactor.ts';
@@ -178,6 +179,10 @@ export class ManagerServer {
       has: (hash) => this.#chain.blockByHash(hash) !== undefined || bytesEqual(hash, this.#chainId),
       onApplied: (block, result) => this.#onApplied(block, result),
       onIdle: () => this.#era?.refreshValue(),
+      onSettled: (d) => {
+        const anchor = anchorOf(d);
+        if (anchor !== undefined) this.#rounds.anchored(anchor);
+      },
       logger: options.logger,
     });
   }
@@ -354,6 +359,7 @@ export class ManagerServer {
       return;
     }
     const peers = this.#managerPeers(keys);
+    const anchor = this.#rounds.anchor(startId);
     this.#era = new ConsensusEra({
       host: this.#o.host,
       nodeKey: this.#o.nodeKey,
@@ -368,6 +374,7 @@ export class ManagerServer {
       logger: this.#o.logger,
       roles: this.#o.roles,
       silentThrough,
+      anchor,
       nextValue: (height) => {
         this.#rounds.entered(height);
         return this.#nextValue();
@@ -377,7 +384,7 @@ export class ManagerServer {
     });
     this.#eras += 1;
     this.#era.start();
-    this.#o.logger?.info({ era: toHex(startId), members: keys.length }, 'consensus era started');
+    this.#o.logger?.info({ era: toHex(startId), members: keys.length, anchor: anchor?.height }, 'consensus era started');
   }
 
   #onCertified(height: bigint, hash: Uint8Array, certificate: Certificate): void {

@@ -1,26 +1,41 @@
 /**
  * Composition roots of the ring roles on a real libp2p host: a Worker Ring server (host + replicas in the
  * authenticated store on disk + RingServer) and the ring authority (host + RingAuthority). Each writes a contact
- * file in its data folder so operators' commands (`ame ring … --data DIR`) find the node and the ring-authority
- * key without flags.
+ * file in its data folder so operators' commands (`ame ring … --data DIR`) find the node and whom it trusts —
+ * the ring-authority key or the manager set — without flags.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { Ed25519KeyPair } from '../../crypto/index.ts';
+import { type Ed25519KeyPair, toHex } from '../../crypto/index.ts';
 import { createHost, systemClock, systemRandom, type ConnectionOptions, type Host, type PeerRef } from '../../net/index.ts';
 import { openStore } from '../../store/index.ts';
+import { authorityCertify, certifiersOf, type CertifiersLike, type Certify } from '../epoch-certificate.ts';
+import { RingError } from '../errors.ts';
 import type { RingMap } from '../map.ts';
 import { RingAuthority } from './authority-service.ts';
+import { recordingEpochs } from './epoch-record.ts';
 import { AbnsReplicaStore } from './replica-store.ts';
 import { RingServer } from './server.ts';
 
 export const CONTACT_FILE = 'ring-contact.json';
 
-/** What `ame ring` needs to reach a node: its PeerId and addresses, and the key that certifies ring maps. */
+/**
+ * What `ame ring` needs to reach a node: its PeerId and addresses, and who certifies ring maps and views — the
+ * ring-authority key (`authority`, hex) or the manager set (`managers`, hex keys in set order). A file has one.
+ */
 export interface RingContact {
   readonly peer: PeerRef;
-  readonly authority: string;
+  readonly authority?: string;
+  readonly managers?: readonly string[];
+}
+
+/** The trust part of a contact file: the manager set as it is now, or the ring-authority key. */
+export function contactTrust(trust: CertifiersLike): Pick<RingContact, 'authority' | 'managers'> {
+  const certifiers = certifiersOf(trust);
+  if ('managers' in certifiers) return { managers: certifiers.managers().map(toHex) };
+  const key = certifiers.authority;
+  return { authority: toHex(key instanceof Uint8Array ? key : key.bytes) };
 }
 
 export interface RingServerNodeOptions {
@@ -28,7 +43,8 @@ export interface RingServerNodeOptions {
   /** A host already started with nodeKey (a genesis ceremony needs the addresses before the servers run). */
   readonly host?: Host;
   readonly dataDir: string;
-  readonly authority: Uint8Array;
+  /** Who certifies views: the ring-authority key (bare or `{authority}`) or `{managers: () => keys}`. */
+  readonly authority: CertifiersLike;
   readonly managers: () => readonly PeerRef[];
   readonly join?: boolean;
   readonly listen?: readonly string[];
@@ -92,7 +108,7 @@ export async function startRingServerNode(options: RingServerNodeOptions): Promi
     store.close();
     throw error;
   }
-  writeContact(options.dataDir, { peer: host.peer, authority: Buffer.from(options.authority).toString('hex') });
+  writeContact(options.dataDir, { peer: host.peer, ...contactTrust(options.authority) });
   return {
     host,
     server,
@@ -105,10 +121,16 @@ export async function startRingServerNode(options: RingServerNodeOptions): Promi
 }
 
 export interface RingAuthorityNodeOptions {
-  readonly key: Ed25519KeyPair;
+  /** The ring-authority key: certifies views and map updates unless `certify` is given. */
+  readonly key?: Ed25519KeyPair;
+  /** Certifies instead of the key, e.g. `ManagerServer.ringCertify()` (a manager quorum). */
+  readonly certify?: Certify;
+  /** Whom the servers trust, for the contact file (default: the key). */
+  readonly certifiers?: CertifiersLike;
   readonly nodeKey: Ed25519KeyPair;
   readonly host?: Host;
   readonly genesis: RingMap | ((self: PeerRef) => RingMap);
+  /** The contact file, and the record of the highest epoch certified (epoch-record.ts). */
   readonly dataDir?: string;
   readonly listen?: readonly string[];
   readonly connections?: ConnectionOptions;
@@ -124,21 +146,23 @@ export interface RingAuthorityNode {
 }
 
 export async function startRingAuthorityNode(options: RingAuthorityNodeOptions): Promise<RingAuthorityNode> {
+  const certify = options.certify ?? (options.key === undefined ? undefined : authorityCertify(options.key));
+  if (certify === undefined) throw new RingError('UNSUPPORTED', 'the ring authority needs a key or a certify function');
+  if (options.dataDir !== undefined) mkdirSync(options.dataDir, { recursive: true });
   const host = options.host ?? (await startHost(options.nodeKey, options.listen, options.logger, options.connections));
   const genesis = typeof options.genesis === 'function' ? options.genesis(host.peer) : options.genesis;
   const authority = new RingAuthority({
     rpc: host.rpc,
     clock: systemClock,
-    key: options.key,
+    certify: options.dataDir === undefined ? certify : recordingEpochs(certify, options.dataDir),
     genesis,
     ...(options.reportsNeeded === undefined ? {} : { reportsNeeded: options.reportsNeeded }),
     ...(options.mergeAfterMs === undefined ? {} : { mergeAfterMs: options.mergeAfterMs }),
     ...(options.logger === undefined ? {} : { logger: options.logger.child({ mod: 'ring-authority' }) }),
   });
   await authority.start();
-  if (options.dataDir !== undefined) {
-    writeContact(options.dataDir, { peer: host.peer, authority: Buffer.from(options.key.publicKey.bytes).toString('hex') });
-  }
+  const trust = options.certifiers ?? options.key?.publicKey;
+  if (options.dataDir !== undefined && trust !== undefined) writeContact(options.dataDir, { peer: host.peer, ...contactTrust(trust) });
   return {
     host,
     authority,

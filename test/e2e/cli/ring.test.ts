@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -77,6 +77,12 @@ describe('ame ring against a running ring', () => {
     const missing = await runAme(['ring', 'slice', '--data', join(home, 'nothing')]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('no ring node in');
+    const trustless = join(home, 'trustless');
+    mkdirSync(trustless);
+    writeFileSync(join(trustless, 'ring-contact.json'), JSON.stringify({ peer: { id: 'x', addrs: [] } }));
+    const untrusted = await runAme(['ring', 'slice', '--data', trustless]);
+    expect(untrusted.code).toBe(1);
+    expect(untrusted.stderr).toContain('names neither the ring-authority key nor the manager set');
     const absent = await runAme(['ring', 'get', 'never stored', '--data', data]);
     expect(absent.code).toBe(1);
     expect(absent.stderr).toContain('no value under');

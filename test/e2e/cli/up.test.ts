@@ -1,10 +1,18 @@
+/**
+ * `ame up` (npm start) as a real process: the Manager Ring (six managers, the explorer on a free port) and a Worker
+ * Ring whose views the managers certify; `ame chain`, `ame wallet transfer` and `ame ring` against it; a clean stop
+ * on SIGTERM; and a second start on the same folder that resumes the chain, the PeerIds and the stored values.
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { toHex } from '../../../node/crypto/index.ts';
+import { decodeGenesis, genesisId } from '../../../node/ledger/index.ts';
 import { repoRoot, runAme } from '../../support/cli.ts';
+import { accountKey } from '../../support/ledger-chain.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ame-up-'));
 const children: ChildProcess[] = [];
@@ -13,10 +21,21 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+interface Up {
+  readonly child: ChildProcess;
+  readonly output: () => string;
+  readonly exit: Promise<number | null>;
+  /** The explorer API's URL, as printed. */
+  readonly url: string;
+}
+
 /** Starts `ame up` and resolves once it printed "ready". */
-function startUp(): Promise<{ child: ChildProcess; output: () => string; exit: Promise<number | null> }> {
+function startUp(): Promise<Up> {
   const main = fileURLToPath(new URL('../../../cli/main.ts', import.meta.url));
-  const child = spawn(process.execPath, [main, 'up', '--data', dir, '--unities', '2'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [main, 'up', '--data', dir, '--unities', '2', '--http-port', '0'], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -27,28 +46,100 @@ function startUp(): Promise<{ child: ChildProcess; output: () => string; exit: P
     child.stdout!.on('data', () => {
       if (/^ready$/m.test(out)) {
         clearTimeout(timer);
-        resolve({ child, output: () => out, exit });
+        const url = /^explorer (http:\S+)$/m.exec(out)?.[1];
+        if (url === undefined) reject(new Error(`no explorer URL in:\n${out}`));
+        else resolve({ child, output: () => out, exit, url });
       }
     });
     void exit.then((code) => reject(new Error(`ame up exited with ${code}:\n${out}`)));
   });
 }
 
+async function stop(up: Up): Promise<void> {
+  up.child.kill('SIGTERM');
+  expect(await up.exit).toBe(0);
+  expect(up.output()).toMatch(/stopping\nstopped\n$/);
+}
+
+interface HeadJson {
+  chainId: string;
+  height: string;
+  kind: string;
+}
+
+const headOf = async (url: string) => (await (await fetch(`${url}/api/head`)).json()) as HeadJson;
+
+interface Contact {
+  peer: { id: string; addrs: string[] };
+  managers?: string[];
+  authority?: string;
+}
+
+const contactOf = (server: string) => JSON.parse(readFileSync(join(dir, server, 'ring-contact.json'), 'utf8')) as Contact;
+const authorityLine = (out: string) => /^ring authority (\S+)$/m.exec(out)?.[1];
+
 describe('ame up (npm start)', () => {
-  it('runs a local Worker Ring that serves ame ring, stops on SIGTERM, and keeps its data across a restart', async () => {
+  it('runs the Manager Ring and a Worker Ring certified by it, stops on SIGTERM, and resumes on the same folder', async () => {
     const first = await startUp();
-    expect(first.output()).toContain('Worker Ring up: 2 Unities, 12 servers');
-    const put = await runAme(['ring', 'put', '-', 'kept across restarts', '--data', join(dir, 's0'), '--json']);
+    expect(first.output()).toContain('Manager Ring up: 6 managers');
+    expect(first.output()).toContain('Worker Ring up: 2 Unities, 12 servers, epoch 1, certified by the managers');
+    const genesis = decodeGenesis(readFileSync(join(dir, 'genesis.cbor')));
+    const chainId = toHex(genesisId(genesis));
+    expect(first.output()).toContain(`chain ${chainId} (ame-local)`);
+
+    // The explorer serves the chain of the genesis in DIR, from its genesis on.
+    const genesisHead = await headOf(first.url);
+    expect(genesisHead).toMatchObject({ chainId });
+    expect(genesisHead.kind === 'genesis' || BigInt(genesisHead.height) > 0n).toBe(true);
+
+    // Ring servers trust the manager set: their contact files name it, and the ring-authority key is refused. The
+    // CLI commands run together (each is a process of its own): `ame chain` reads the explorer, `ame ring` stores a
+    // value through the managers' views, a transfer from the investors' wallet becomes final.
+    const contact = contactOf('s0');
+    expect(contact.managers).toEqual(genesis.managers.map((m) => toHex(m.key)));
+    expect(contact.authority).toBeUndefined();
+    const [head, put, sent, refused] = await Promise.all([
+      runAme(['chain', 'head', '--json', '--manager', first.url]),
+      runAme(['ring', 'put', '-', 'kept across restarts', '--data', join(dir, 's0'), '--json']),
+      runAme(['wallet', 'transfer', accountKey(840).address, '2.5', '--wallet', join(dir, 'investors-wallet.json'), '--manager', first.url, '--json', '--wait', '60']),
+      runAme(['ring', 'slice', '--peer', contact.peer.addrs[0]!, '--authority', toHex(genesis.ringAuthority)]),
+    ]);
+    expect(head.code, head.stderr).toBe(0);
+    expect(JSON.parse(head.stdout)).toMatchObject({ chainId });
     expect(put.code, put.stderr).toBe(0);
     const key = (JSON.parse(put.stdout) as { key: string }).key;
-    first.child.kill('SIGTERM');
-    expect(await first.exit).toBe(0);
+    expect(sent.code, sent.stderr).toBe(0);
+    const transfer = JSON.parse(sent.stdout) as { hash: string; height: string; ok: boolean };
+    expect(transfer.ok).toBe(true);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('managers certificates are not accepted');
+    expect(BigInt((await headOf(first.url)).height)).toBeGreaterThanOrEqual(BigInt(transfer.height));
+    await stop(first);
 
+    // Same folder: same chain (the transfer is still final), same PeerIds, the value still stored.
     const second = await startUp();
-    const get = await runAme(['ring', 'get', key, '--data', join(dir, 's7')]);
+    expect(second.output()).toContain('Worker Ring up: 2 Unities, 12 servers, epoch 2, certified by the managers');
+    expect(authorityLine(second.output())).toBe(authorityLine(first.output()));
+    expect(contactOf('s0').peer.id).toBe(contact.peer.id);
+    const resumed = await headOf(second.url);
+    expect(resumed.chainId).toBe(chainId);
+    expect(BigInt(resumed.height)).toBeGreaterThanOrEqual(BigInt(transfer.height));
+    const [tx, get, lookup, again] = await Promise.all([
+      runAme(['chain', 'tx', transfer.hash, '--json', '--manager', second.url]),
+      runAme(['ring', 'get', key, '--data', join(dir, 's7')]),
+      runAme(['ring', 'lookup', key, '--data', join(dir, 's1'), '--json']),
+      // The restarted managers resume consensus from their anchors: a new transfer is final within the wait.
+      runAme(['wallet', 'transfer', accountKey(841).address, '1', '--wallet', join(dir, 'investors-wallet.json'), '--manager', second.url, '--json', '--wait', '60']),
+    ]);
+    expect(JSON.parse(tx.stdout)).toMatchObject({ status: 'final', height: transfer.height, ok: true });
+    expect(again.code, again.stderr).toBe(0);
+    expect((JSON.parse(again.stdout) as { ok: boolean; height: string })).toMatchObject({ ok: true });
+    expect(BigInt((JSON.parse(again.stdout) as { height: string }).height)).toBeGreaterThan(BigInt(transfer.height));
+    expect(lookup.code, lookup.stderr).toBe(0);
+    expect((JSON.parse(lookup.stdout) as { hops: number }).hops).toBeLessThanOrEqual(3);
     expect(get.code, get.stderr).toBe(0);
     expect(get.stdout).toBe('kept across restarts\n');
-    second.child.kill('SIGTERM');
-    expect(await second.exit).toBe(0);
+    await stop(second);
   });
 });
+

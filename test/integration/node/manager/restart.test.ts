@@ -39,3 +39,29 @@ describe('Manager Ring: restart past the consensus keep window', () => {
     expect(Number(silent?.fields['silentThrough'])).toBeGreaterThan(away);
   }, 150_000);
 });
+
+describe('Manager Ring: every member restarts', () => {
+  it('resumes after the consensus anchor each recorded, not through every round since the era began', async () => {
+    const unity = await TestUnity.start();
+    running.push(unity);
+    const first = unity.transfers(4);
+    for (const [i, t] of first.entries()) await submitTx(unity.client.rpc, unity.host(i).peer, t.bytes);
+    await unity.settle(first, 'the first transfers');
+    // Idle rounds decide too (the empty value): every one moves the anchor.
+    const before = Number(unity.server(0).head().acpHeight);
+    await until(() => Number(unity.server(0).head().acpHeight) > before + 25, 30_000, 'the ring to run idle rounds');
+    const stoppedAt = Number(unity.server(0).head().acpHeight);
+
+    for (const k of unity.live) await unity.stopMember(k);
+    for (let k = 0; k < 6; k++) await unity.restart(k);
+
+    for (let k = 0; k < 6; k++) {
+      const started = unity.logs.filter((l) => l.member === k && l.msg === 'consensus era started').at(-1);
+      expect(Number(started?.fields['anchor']), `manager ${k} resumed from its anchor`).toBeGreaterThan(stoppedAt - 5);
+    }
+    // Without the anchor each would sit silent through ~30 rounds of 2 s (SBR) before signing again.
+    const next = unity.transfers(2);
+    for (const [i, t] of next.entries()) await submitTx(unity.client.rpc, unity.host([0, 3][i]!).peer, t.bytes);
+    await unity.settle([...first, ...next], 'the restarted ring to agree on the next block', [0, 1, 2, 3, 4, 5], 30_000);
+  }, 150_000);
+});
