@@ -17,6 +17,8 @@ export interface IntakeOptions {
   readonly time: () => bigint;
   /** The current members' peers (the era's). */
   readonly members: () => readonly PeerRef[];
+  /** After a transaction entered the pool (a client's or a member's). */
+  readonly admitted?: () => void;
   readonly logger?: NetLogger | undefined;
 }
 
@@ -46,6 +48,7 @@ export class TxIntake {
     const view = this.#o.ledger().finalView();
     const hash = this.#o.mempool.submit(tx, view, view.params(), this.#o.time());
     this.#gossip(tx);
+    this.#o.admitted?.();
     return hash;
   }
 
@@ -75,6 +78,7 @@ export class TxIntake {
     try {
       const view = this.#o.ledger().finalView();
       this.#o.mempool.submit(tx, view, view.params(), this.#o.time());
+      this.#o.admitted?.();
     } catch (error) {
       // Already pooled, or already applied here: nothing to do. Other refusals are the sender's problem.
       if (!(error instanceof ManagerError)) throw error;

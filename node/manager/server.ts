@@ -27,6 +27,7 @@ import { NOTHING, Proposer } from './build.ts';
 import { ChainStore } from './chain-store.ts';
 import { ConsensusEra, eraGenesis, eraStartOf } from './era.ts';
 import { ManagerError } from './errors.ts';
+import { IdlePacer } from './idle.ts';
 import { TxIntake } from './intake.ts';
 import { Mempool, type MempoolOptions } from './mempool.ts';
 import { RECOVER_METHOD, serveRecovery } from './recover.ts';
@@ -88,6 +89,8 @@ export interface ManagerStats extends ApplierStats {
   /** Signature checks answered from the cache / verified. */
   readonly signatureHits: number;
   readonly signatureMisses: number;
+  /** Idle rounds whose value this manager held back (idle.ts). */
+  readonly idleHeld: number;
 }
 
 export class ManagerServer {
@@ -113,6 +116,7 @@ export class ManagerServer {
   readonly #signatures = new SignatureCache();
   /** Transactions decoded once here, shared by the mempool and the ledger. */
   readonly #memo = new TxMemo();
+  readonly #pacer: IdlePacer;
 
   constructor(options: ManagerServerOptions) {
     const { genesis, index, nodeKey, host } = options;
@@ -142,12 +146,17 @@ export class ManagerServer {
       throw error;
     }
     this.mempool = new Mempool({ ...options.mempool, ...this.#ledgerOptions() });
+    this.#pacer = new IdlePacer({ clock: this.#clock, refresh: () => this.#era?.refreshValue() });
     this.#intake = new TxIntake({
       rpc: host.rpc,
       mempool: this.mempool,
       ledger: () => this.ledger,
       time: () => this.#time(),
       members: () => this.#era?.peers ?? [],
+      // A paced idle round waits for a value: the first transaction is one.
+      admitted: () => {
+        if (this.#pacer.idle) this.#era?.refreshValue();
+      },
       logger: options.logger,
     });
     this.#proposer = new Proposer({
@@ -180,6 +189,7 @@ export class ManagerServer {
       onApplied: (block, result) => this.#onApplied(block, result),
       onIdle: () => this.#era?.refreshValue(),
       onSettled: (d) => {
+        this.#pacer.settled(d);
         const anchor = anchorOf(d);
         if (anchor !== undefined) this.#rounds.anchored(anchor);
       },
@@ -242,6 +252,7 @@ export class ManagerServer {
     const was = this.#state;
     this.#state = 'stopped';
     this.#proposer.stop();
+    this.#pacer.stop();
     this.#applier.stop();
     if (was !== 'new') {
       this.#era?.stop();
@@ -317,6 +328,7 @@ export class ManagerServer {
       invariantChecks: this.#invariantChecks,
       signatureHits: this.#signatures.stats().hits,
       signatureMisses: this.#signatures.stats().misses,
+      idleHeld: this.#pacer.held,
     };
   }
 
@@ -377,7 +389,7 @@ export class ManagerServer {
       anchor,
       nextValue: (height) => {
         this.#rounds.entered(height);
-        return this.#nextValue();
+        return this.#nextValue(height);
       },
       onDecide: (d) => this.#applier.decided(d),
       onCertified: (height, hash, certificate) => this.#onCertified(height, hash, certificate),
@@ -424,8 +436,8 @@ export class ManagerServer {
     }
   }
 
-  #nextValue(): AcpValue | undefined {
-    if (this.#applier.busy) return undefined;
+  #nextValue(height: number): AcpValue | undefined {
+    if (this.#applier.busy || this.#pacer.hold(height, this.mempool.size)) return undefined;
     const era = this.#era;
     if (this.#state !== 'running' || era === undefined) return { valueHash: NOTHING, size: 0 };
     return this.#proposer.value(this.ledger, this.#chain.head().height === 0n, (block) => era.broadcast(block));
