@@ -78,7 +78,7 @@ export {
 } from './block.ts';
 export { applyBlock, type BlockResult, ed25519Verify, type TxOutcome } from './apply-block.ts';
 export { type BlockDraft, Ledger, type LedgerOptions } from './ledger.ts';
-export { TxMemo } from './tx-memo.ts';
+export { decodeWith, TxMemo } from './tx-memo.ts';
 export { type FollowExtras, LightClient } from './light.ts';
 export { checkInvariants, supplyReport, type SupplyReport } from './invariants.ts';
 export { StateView, type StoreLine } from './state.ts';

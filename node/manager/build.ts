@@ -1,7 +1,7 @@
 /** The block a manager proposes (as many pooled transactions as apply at its final head, within the size limit), and the proposer that builds it for each round. */
 import { toHex } from '../crypto/index.ts';
 import type { AcpValue } from '../consensus/reactor.ts';
-import { type Block, type Certificate, type Ledger, txHash } from '../ledger/index.ts';
+import type { Block, Certificate, Ledger } from '../ledger/index.ts';
 import type { Clock, ClockTimer, NetLogger } from '../net/index.ts';
 import type { Mempool } from './mempool.ts';
 
@@ -41,9 +41,10 @@ export function buildBlock(
 
 /** Whether a pooled transaction had to be left out for want of room: then a bigger pool builds the same block. */
 function isFull(block: Block, mempool: Mempool, limit: bigint): boolean {
-  const inBlock = new Set(block.txs.map((tx) => toHex(txHash(tx))));
+  // The ledger keeps the draft's byte arrays: the pooled ones, so identity tells what is in the block.
+  const inBlock = new Set(block.txs);
   const size = block.txs.reduce((n, tx) => n + BigInt(tx.length), 0n);
-  return mempool.candidates().some((p) => !inBlock.has(toHex(p.hash)) && size + BigInt(p.bytes.length) > limit);
+  return mempool.candidates().some((p) => !inBlock.has(p.bytes) && size + BigInt(p.bytes.length) > limit);
 }
 
 /**

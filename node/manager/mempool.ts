@@ -9,7 +9,7 @@
 import { toHex, type VerifySig } from '../crypto/index.ts';
 import {
   checkTx,
-  decodeTx,
+  decodeWith,
   LedgerError,
   type LedgerParams,
   signerAddress,
@@ -86,7 +86,7 @@ export class Mempool {
     const hash = txHash(bytes);
     let tx: Tx;
     try {
-      tx = this.#memo === undefined ? decodeTx(bytes, Number(params.maxTxBytes)) : this.#memo.decode(bytes, Number(params.maxTxBytes), hash);
+      tx = decodeWith(this.#memo, bytes, Number(params.maxTxBytes), hash);
     } catch (cause) {
       throw rejected(cause);
     }

@@ -79,7 +79,7 @@ describe('a ledger with a signature cache', () => {
   });
 
   it('refuses a forged receipt every time it is shown, without remembering it', () => {
-    const { cache, calls } = counted();
+    const { cache } = counted();
     const { c, settle } = channelChain(cache.verify);
     const forger = Ed25519KeyPair.fromSeed(sha256(utf8('not the session')));
     const forged = settle(1n * ABC, 1n, forger);
@@ -100,7 +100,6 @@ describe('a ledger with a signature cache', () => {
     expect(replay.txs).toHaveLength(1);
     expect(cache.stats().misses).toBeGreaterThan(misses);
     expect(cache.stats().size).toBe(size + 1); // the new transaction's own (valid) signature only
-    expect(calls()).toBeGreaterThan(0);
   });
 });
 
