@@ -22,6 +22,8 @@ module.exports = {
     layer('node/consensus', ['node/crypto', 'node/wire', 'node/net', 'node/store', 'node/ring', 'node/ledger']),
     layer('node/update', ['node/crypto', 'node/wire']),
     layer('node/fleetproto', ['node/crypto', 'node/wire']),
+    layer('node/services', ['node/crypto', 'node/wire', 'node/net', 'node/store', 'node/ring', 'node/ledger']),
+    layer('node/worker', ['node/crypto', 'node/wire', 'node/net', 'node/store', 'node/ring', 'node/ledger', 'node/services']),
     layer('hal', []),
     layer('device', ['hal', 'node']),
     layer('fleet', ['node']),

@@ -17,6 +17,7 @@ import { chargeTx, checkTx, runTx } from './execute.ts';
 import { closePeriod } from './period.ts';
 import { type CertificateKind, isRecoveryCertificate, verifyRecoveryCertificate } from './recovery.ts';
 import type { LedgerParams } from './params.ts';
+import type { RecordCache } from './record-cache.ts';
 import { StateView, type StoreLine } from './state.ts';
 import { txHash } from './tx.ts';
 import { decodeWith, type TxMemo } from './tx-memo.ts';
@@ -109,6 +110,8 @@ export interface ApplyOptions {
   readonly verify?: VerifySig;
   /** Decoded transactions remembered across admission, building and applying (a manager's). */
   readonly memo?: TxMemo | undefined;
+  /** Decoded records by version, shared by the ledger's views (none: every read decodes). */
+  readonly records?: RecordCache | undefined;
   /**
    * A proposer's draft: a transaction that is not admissible is left out (result.txs) instead of making the block
    * BAD_BLOCK. Only with checkRoot false (the proposer computes both roots from the result).
@@ -118,7 +121,7 @@ export interface ApplyOptions {
 
 export function applyBlock(line: StoreLine, block: Block, options: ApplyOptions = {}): BlockResult {
   const { header } = block;
-  const state = StateView.over(line);
+  const state = StateView.over(line, options.records);
   const chain = state.chain();
   const params = state.params();
   const time = header.time;

@@ -16,10 +16,10 @@ import { execReconfigure } from './exec-reconfigure.ts';
 import type { LedgerParams } from './params.ts';
 import { execPeriodClose } from './period.ts';
 import type { ChainRecord } from './records.ts';
-import { checkSignatures, signerAddress, signerClassOf, txSignerClass } from './signers.ts';
+import { checkSignatures, signerClassOf, txSignerClass } from './signers.ts';
 import type { StateView } from './state.ts';
 import { type Tx, txSigningBytes } from './tx.ts';
-import type { TxMemo } from './tx-memo.ts';
+import { signerWith, type TxMemo } from './tx-memo.ts';
 
 export { type SignerClass, signerAddress, signerClassOf, txSignerClass } from './signers.ts';
 
@@ -49,7 +49,7 @@ export function checkTx(
   checkSignatures(state, tx, memo?.signingBytes(tx) ?? txSigningBytes(tx), verify);
   const cls = signerClassOf(tx.kind);
   if (cls === 'account') {
-    const signer = signerAddress(tx);
+    const signer = signerWith(memo, tx);
     const expected = state.account(signer).nonce;
     if (tx.nonce !== expected) throw new LedgerError('BAD_NONCE', `expected nonce ${expected}`, { field: 'nonce' });
     if (tx.fee < params.minFee) throw new LedgerError('FEE_TOO_LOW', `minimum fee is ${params.minFee} a`, { field: 'fee' });

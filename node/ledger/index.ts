@@ -78,9 +78,10 @@ export {
 } from './block.ts';
 export { applyBlock, type BlockResult, ed25519Verify, type TxOutcome } from './apply-block.ts';
 export { type BlockDraft, Ledger, type LedgerOptions } from './ledger.ts';
-export { decodeWith, TxMemo } from './tx-memo.ts';
+export { decodeWith, signerWith, TxMemo } from './tx-memo.ts';
 export { type FollowExtras, LightClient } from './light.ts';
 export { checkInvariants, supplyReport, type SupplyReport } from './invariants.ts';
 export { StateView, type StoreLine } from './state.ts';
+export { RecordCache } from './record-cache.ts';
 export { stateKey, accountPath, nodePath, channelPath, META_PATHS } from './state-keys.ts';
 export type { AccountRecord, ChannelRecord, NodeRecord, PreviousManagersRecord, Role } from './records.ts';

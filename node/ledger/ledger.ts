@@ -10,6 +10,7 @@ import type { Branch, Store } from '../store/index.ts';
 import { applyBlock, type BlockResult } from './apply-block.ts';
 import { type Block, type BlockKind, certificateHash, type Certificate, headerHash, txRoot } from './block.ts';
 import { type GenesisConfig, writeGenesis } from './genesis.ts';
+import { RecordCache } from './record-cache.ts';
 import { type CertificateKind, checkRecoveryEffect, verifyBlockCertificate } from './recovery.ts';
 import { StateView } from './state.ts';
 import { txHash } from './tx.ts';
@@ -45,6 +46,8 @@ export class Ledger {
   readonly #store: Store;
   readonly #verify: VerifySig;
   readonly #memo: TxMemo | undefined;
+  /** Records decoded once per version for every view, proposal and application of this ledger. */
+  readonly #records = new RecordCache();
   #mainHash: Uint8Array;
   #pending: Pending | undefined;
 
@@ -81,12 +84,12 @@ export class Ledger {
 
   /** The state at the tip (tentative blocks included) — read-only use. */
   view(): StateView {
-    return StateView.over(this.#pending?.branch ?? this.#store);
+    return StateView.over(this.#pending?.branch ?? this.#store, this.#records);
   }
 
   /** The state of the last final block. */
   finalView(): StateView {
-    return StateView.over(this.#store);
+    return StateView.over(this.#store, this.#records);
   }
 
   get pendingTentative(): number {
@@ -98,7 +101,7 @@ export class Ledger {
     try {
       let parent = this.#mainHash;
       for (const block of this.#pending?.blocks ?? []) {
-        applyBlock(branch, block, { parentHash: parent, verify: this.#verify, memo: this.#memo });
+        applyBlock(branch, block, { parentHash: parent, verify: this.#verify, memo: this.#memo, records: this.#records });
         parent = headerHash(block.header);
       }
     } catch (error) {
@@ -137,6 +140,7 @@ export class Ledger {
         parentHash: this.headHash,
         verify: this.#verify,
         memo: this.#memo,
+        records: this.#records,
       });
       const txs = result.txs;
       return { ...block, txs, header: { ...header, txRoot: txRoot(txs.map(txHash)), stateRoot: result.stateRoot } };
@@ -173,8 +177,8 @@ export class Ledger {
     const branch = this.#forkAtTip();
     let result: BlockResult;
     try {
-      result = applyBlock(branch, block, { parentHash: this.headHash, verify: this.#verify, memo: this.#memo });
-      if (kind === 'recovery') checkRecoveryEffect(block.txs, StateView.over(branch).managers().keys);
+      result = applyBlock(branch, block, { parentHash: this.headHash, verify: this.#verify, memo: this.#memo, records: this.#records });
+      if (kind === 'recovery') checkRecoveryEffect(block.txs, StateView.over(branch, this.#records).managers().keys);
     } catch (error) {
       branch.drop();
       throw error;

@@ -7,6 +7,7 @@ import { toHex } from '../crypto/index.ts';
 import type { ReadView, Write } from '../store/index.ts';
 import { LedgerError } from './errors.ts';
 import type { LedgerParams } from './params.ts';
+import type { CachedEntry, RecordCache, StateKey } from './record-cache.ts';
 import {
   type AccountRecord,
   type AnyRecord,
@@ -47,18 +48,24 @@ function strip<T extends AnyRecord>(record: T): Omit<T, 't'> {
   return rest;
 }
 
+const ABSENT: CachedEntry = { record: null, valueVersion: 0 };
+const baseOf = (entry: CachedEntry): number => (entry.record === null ? 0 : entry.valueVersion);
+
 export class StateView {
   readonly #line: StoreLine;
   readonly #parent: StateView | undefined;
+  readonly #cache: RecordCache | undefined;
   readonly #changes = new Map<string, Change>();
 
-  private constructor(line: StoreLine, parent: StateView | undefined) {
+  private constructor(line: StoreLine, parent: StateView | undefined, cache: RecordCache | undefined) {
     this.#line = line;
     this.#parent = parent;
+    this.#cache = cache;
   }
 
-  static over(line: StoreLine): StateView {
-    return new StateView(line, undefined);
+  /** The state at the line's head; with a cache, records read or written at a version are not decoded again. */
+  static over(line: StoreLine, cache?: RecordCache): StateView {
+    return new StateView(line, undefined, cache);
   }
 
   /** The state as of one store version (a past final state: proofs and snapshots of it), read-only. */
@@ -75,12 +82,13 @@ export class StateView {
         head: () => version,
       },
       undefined,
+      undefined,
     );
   }
 
   /** A layer whose changes reach this one only through apply(). */
   child(): StateView {
-    return new StateView(this.#line, this);
+    return new StateView(this.#line, this, this.#cache);
   }
 
   /** Moves this layer's changes into its parent. */
@@ -96,17 +104,34 @@ export class StateView {
     return this.#parent.#lookup(hex);
   }
 
-  read(path: string): AnyRecord | undefined {
+  #keyOf(path: string): StateKey {
+    if (this.#cache !== undefined) return this.#cache.keyOf(path);
     const key = stateKey(path);
-    const change = this.#lookup(toHex(key));
+    return { key, hex: toHex(key) };
+  }
+
+  /** A key as the line holds it at its head (changes of the layers left out). */
+  #stored(key: Uint8Array, hex: string): CachedEntry {
+    const cache = this.#cache;
+    const version = cache === undefined ? 0 : this.#line.head();
+    const cached = cache?.get(version, hex);
+    if (cached !== undefined) return cached;
+    const entry = this.#line.getEntry(key);
+    const record = entry === undefined ? null : decodeRecord(entry.value);
+    if (cache === undefined) return entry === undefined ? ABSENT : { record, valueVersion: entry.valueVersion };
+    return cache.put(version, hex, record, entry?.valueVersion ?? 0);
+  }
+
+  read(path: string): AnyRecord | undefined {
+    const { key, hex } = this.#keyOf(path);
+    const change = this.#lookup(hex);
     if (change !== undefined) return change.record ?? undefined;
-    const bytes = this.#line.get(key);
-    return bytes === undefined ? undefined : decodeRecord(bytes);
+    return this.#stored(key, hex).record ?? undefined;
   }
 
   write(path: string, record: AnyRecord): void {
-    const key = stateKey(path);
-    this.#changes.set(toHex(key), { key, record });
+    const { key, hex } = this.#keyOf(path);
+    this.#changes.set(hex, { key, record });
   }
 
   #typed<T extends AnyRecord['t']>(path: string, t: T): Omit<Tagged<T>, 't'> | undefined {
@@ -213,15 +238,19 @@ export class StateView {
   commit(): number {
     if (this.#parent !== undefined) throw new LedgerError('STATE', 'commit the root layer');
     const writes: Write[] = [];
-    for (const change of this.#changes.values()) {
-      const entry = this.#line.getEntry(change.key);
+    for (const [hex, change] of this.#changes) {
+      // The version of the key's last change (0: absent), which the store checks the write against.
+      const base = this.#cache === undefined ? (this.#line.getEntry(change.key)?.valueVersion ?? 0) : baseOf(this.#stored(change.key, hex));
       if (change.record === null) {
-        if (entry !== undefined) writes.push({ key: change.key, baseVersion: entry.valueVersion, value: null });
+        if (base !== 0) writes.push({ key: change.key, baseVersion: base, value: null });
       } else {
-        writes.push({ key: change.key, baseVersion: entry?.valueVersion ?? 0, value: encodeRecord(change.record) });
+        writes.push({ key: change.key, baseVersion: base, value: encodeRecord(change.record) });
       }
     }
+    const parent = this.#line.head();
+    const version = this.#line.commit(writes);
+    this.#cache?.committed(parent, version, [...this.#changes].map(([hex, change]) => [hex, change.record] as const));
     this.#changes.clear();
-    return this.#line.commit(writes);
+    return version;
   }
 }

@@ -7,11 +7,13 @@
  * The size limit is checked on every call, since the parameter can change between calls.
  */
 import { toHex } from '../crypto/index.ts';
+import { signerAddress } from './signers.ts';
 import { decodeTx, type Tx, txHash, txSigningBytes, type UnsignedTx } from './tx.ts';
 
 export class TxMemo {
   readonly #decoded = new Map<string, Tx>();
   readonly #signing = new WeakMap<UnsignedTx, Uint8Array>();
+  readonly #signers = new WeakMap<Tx, string>();
   readonly #capacity: number;
 
   /** Up to `capacity` decoded transactions (least recently used first out). */
@@ -44,6 +46,24 @@ export class TxMemo {
     }
     return bytes;
   }
+
+  /**
+   * signerAddress(tx), remembered for this very object: hashing a Falcon key (897 bytes) into an address is asked
+   * for by the pool's slot, the nonce check and every execution of the transaction.
+   */
+  signer(tx: Tx): string {
+    let address = this.#signers.get(tx);
+    if (address === undefined) {
+      address = signerAddress(tx);
+      this.#signers.set(tx, address);
+    }
+    return address;
+  }
+}
+
+/** signerAddress through `memo` when there is one. */
+export function signerWith(memo: TxMemo | undefined, tx: Tx): string {
+  return memo === undefined ? signerAddress(tx) : memo.signer(tx);
 }
 
 /** Decodes through `memo` when there is one. */

@@ -12,8 +12,8 @@ import {
   decodeWith,
   LedgerError,
   type LedgerParams,
-  signerAddress,
   signerClassOf,
+  signerWith,
   type StateView,
   type Tx,
   txHash,
@@ -40,14 +40,14 @@ export interface MempoolOptions {
   readonly memo?: TxMemo;
 }
 
-function slotOf(tx: Tx): string {
+function slotOf(tx: Tx, memo: TxMemo | undefined): string {
   const cls = signerClassOf(tx.kind);
-  return cls === 'account' ? `a:${signerAddress(tx)}` : `${cls}:${toHex(tx.signer.key)}`;
+  return cls === 'account' ? `a:${signerWith(memo, tx)}` : `${cls}:${toHex(tx.signer.key)}`;
 }
 
-function expectedNonce(view: StateView, tx: Tx): bigint {
+function expectedNonce(view: StateView, tx: Tx, memo: TxMemo | undefined): bigint {
   const cls = signerClassOf(tx.kind);
-  if (cls === 'account') return view.account(signerAddress(tx)).nonce;
+  if (cls === 'account') return view.account(signerWith(memo, tx)).nonce;
   if (cls === 'manager') return view.node(tx.signer.key)?.nonce ?? 0n;
   return view.chain().govNonce;
 }
@@ -94,7 +94,7 @@ export class Mempool {
     if (this.#byHash.has(hex)) throw new ManagerError('DUPLICATE', `transaction ${hex} is already pooled`);
     let slot: string;
     try {
-      slot = slotOf(tx);
+      slot = slotOf(tx, this.#memo);
     } catch (cause) {
       throw rejected(cause);
     }
@@ -109,8 +109,8 @@ export class Mempool {
         cause instanceof LedgerError &&
         cause.code === 'BAD_NONCE' &&
         signerClassOf(tx.kind) === 'account' &&
-        tx.nonce > expectedNonce(view, tx) &&
-        tx.nonce <= expectedNonce(view, tx) + this.#maxAhead;
+        tx.nonce > expectedNonce(view, tx, this.#memo) &&
+        tx.nonce <= expectedNonce(view, tx, this.#memo) + this.#maxAhead;
       if (!ahead) throw rejected(cause);
     }
     this.#byHash.set(hex, { hash, bytes, tx, slot });
@@ -135,7 +135,7 @@ export class Mempool {
 
   /** Drops every transaction whose nonce `view` (a newer final state) has already spent. */
   prune(view: StateView): void {
-    for (const p of [...this.#byHash.values()]) if (p.tx.nonce < expectedNonce(view, p.tx)) this.remove(p.hash);
+    for (const p of [...this.#byHash.values()]) if (p.tx.nonce < expectedNonce(view, p.tx, this.#memo)) this.remove(p.hash);
   }
 }
 
