@@ -24,6 +24,7 @@ module.exports = {
     layer('node/fleetproto', ['node/crypto', 'node/wire']),
     layer('node/services', ['node/crypto', 'node/wire', 'node/net', 'node/store', 'node/ring', 'node/ledger']),
     layer('node/worker', ['node/crypto', 'node/wire', 'node/net', 'node/store', 'node/ring', 'node/ledger', 'node/services']),
+    layer('node/client', ['node/crypto', 'node/wire', 'node/net', 'node/store', 'node/ring', 'node/ledger', 'node/services', 'node/worker']),
     layer('hal', []),
     layer('device', ['hal', 'node']),
     layer('fleet', ['node']),

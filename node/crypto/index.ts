@@ -135,3 +135,4 @@ export {
 } from './kem.ts';
 export { ed25519KeyFromPeerId, ed25519PublicKeyFromPeerId, peerIdOf } from './peer-id.ts';
 export { VRF_OUTPUT_LENGTH, VRF_PROOF_LENGTH, vrfProofToHash, vrfProve, vrfPublicKey, vrfVerify } from './vrf.ts';
+export { merkleLevelUp } from './merkle-level.ts';

@@ -40,9 +40,16 @@ export interface SignatureCacheStats {
   readonly size: number;
 }
 
+const EDKEY_CAPACITY = 4096;
+
 /** Remembers up to `capacity` valid signatures (least recently used first out). */
 export class SignatureCache {
   readonly #valid = new Map<string, true>();
+  /**
+   * Ed25519 verifiers by key: making the KeyObject costs more than the verification itself, and the same keys
+   * come back all the time (a channel's session key in every receipt, the members' node keys).
+   */
+  readonly #edKeys = new Map<string, Ed25519PublicKey | null>();
   readonly #capacity: number;
   readonly #inner: VerifySig;
   #hits = 0;
@@ -50,7 +57,22 @@ export class SignatureCache {
 
   constructor(options: { readonly capacity?: number; readonly verify?: VerifySig } = {}) {
     this.#capacity = options.capacity ?? 100_000;
-    this.#inner = options.verify ?? verifyAny;
+    this.#inner = options.verify ?? ((scheme, key, message, sig) => (scheme === 'ed25519' ? this.#ed25519(key, message, sig) : verifyAny(scheme, key, message, sig)));
+  }
+
+  #ed25519(key: Uint8Array, message: Uint8Array, sig: Uint8Array): boolean {
+    const id = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('base64');
+    let verifier = this.#edKeys.get(id);
+    if (verifier === undefined) {
+      try {
+        verifier = new Ed25519PublicKey(key);
+      } catch {
+        verifier = null;
+      }
+      this.#edKeys.set(id, verifier);
+      if (this.#edKeys.size > EDKEY_CAPACITY) this.#edKeys.delete(this.#edKeys.keys().next().value!);
+    }
+    return verifier !== null && verifier.verify(message, sig);
   }
 
   /** A VerifySig backed by this cache (bound, so it can be handed around). */

@@ -46,7 +46,16 @@ export {
   unsignedTx,
   withSigs,
 } from './tx-build.ts';
-export { decodeReceipt, encodeReceipt, signReceipt, type Receipt, type ReceiptFields } from './receipt.ts';
+export {
+  decodeAuthorization,
+  decodeReceipt,
+  encodeReceipt,
+  type Receipt,
+  type ReceiptFields,
+  receiptSigningBytes,
+  signReceipt,
+  verifyReceipt,
+} from './receipt.ts';
 export { channelId } from './exec-channels.ts';
 export { checkTx, type SignerClass, signerAddress, signerClassOf, txSignerClass } from './execute.ts';
 export { checkGovernanceSigs, checkManagersSigs } from './signers.ts';

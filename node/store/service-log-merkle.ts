@@ -14,6 +14,7 @@
  *   levels those are follows from the leaf index and the leaf count, so the path carries no direction bits and
  *   a path of the wrong length is refused rather than ignored.
  */
+import { merkleLevelUp } from '../crypto/index.ts';
 import { hashParts, writeU64 } from './service-log-codec.ts';
 
 const LEAF_PREFIX = new Uint8Array([0]);
@@ -35,15 +36,7 @@ export function merkleSizedRoot(count: number, top: Uint8Array): Uint8Array {
   return hashParts(ROOT_PREFIX, size, top);
 }
 
-function nextLevel(level: readonly Uint8Array[]): Uint8Array[] {
-  const next: Uint8Array[] = [];
-  for (let i = 0; i < level.length; i += 2) {
-    const left = level[i] as Uint8Array;
-    const right = level[i + 1];
-    next.push(right === undefined ? left : merkleNode(left, right));
-  }
-  return next;
-}
+const nextLevel = (level: readonly Uint8Array[]): Uint8Array[] => merkleLevelUp(level, merkleNode);
 
 /** The root over entry hashes (not leaves: the leaf hashing is applied here). */
 export function merkleRoot(entryHashes: readonly Uint8Array[]): Uint8Array {

@@ -22,6 +22,7 @@ import {
 import { encodeCbor } from '../../../../node/wire/index.ts';
 import { accountKey, nodeKey, testGenesis } from '../../../support/ledger-chain.ts';
 import { signAccountTx } from '../../../../node/ledger/index.ts';
+import { mutation } from '../../../support/mutation.ts';
 
 const chain = sha256(utf8('chain'));
 const samples = {
@@ -77,23 +78,6 @@ function onlyLedgerErrors(decode: (b: Uint8Array) => unknown, bytes: Uint8Array)
   }
 }
 
-const mutation = (base: Uint8Array) =>
-  fc.oneof(
-    fc.record({ at: fc.nat(base.length - 1), bit: fc.nat(7) }).map(({ at, bit }) => {
-      const out = Uint8Array.from(base);
-      out[at]! ^= 1 << bit;
-      return out;
-    }),
-    fc.nat(base.length).map((n) => base.slice(0, n)),
-    fc.record({ at: fc.nat(base.length), extra: fc.uint8Array({ minLength: 1, maxLength: 8 }) }).map(({ at, extra }) =>
-      Uint8Array.from([...base.slice(0, at), ...extra, ...base.slice(at)]),
-    ),
-    fc.record({ at: fc.nat(base.length - 1), value: fc.nat(255) }).map(({ at, value }) => {
-      const out = Uint8Array.from(base);
-      out[at] = value;
-      return out;
-    }),
-  );
 
 describe('decoders of untrusted bytes', () => {
   it('round-trip their valid samples', () => {

@@ -1,0 +1,110 @@
+/**
+ * One worker serving one client over real libp2p on loopback: the worker's blob store, mailbox, receipt book and
+ * service log are SQLite files in a temporary folder (synchronous FULL); the client pays from an ABC and an ABIT
+ * channel whose records the test holds (the ledger's view of them). Used by the serving integration test and by
+ * `npm run bench -- worker`.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WorkerClient } from '../../node/client/worker-client.ts';
+import { authorizeSession, ecdsaAccountKey, Ed25519KeyPair, sha256, SignatureCache, toHex, utf8 } from '../../node/crypto/index.ts';
+import { defaultParams } from '../../node/ledger/params.ts';
+import { createHost, type Host } from '../../node/net/index.ts';
+import { openSqliteBlobStore } from '../../node/services/blobs/index.ts';
+import { SqliteMailbox } from '../../node/services/messaging/index.ts';
+import { ServiceLog } from '../../node/store/index.ts';
+import {
+  type ChannelInfo,
+  ChannelSpender,
+  MemorySpenderStore,
+  ReceiptBook,
+  SqliteBookStore,
+  type SpenderChannel,
+} from '../../node/worker/payments/index.ts';
+import { WorkerService } from '../../node/worker/serve/service.ts';
+
+export interface WorkerRig {
+  readonly dir: string;
+  readonly worker: Host;
+  readonly clientHost: Host;
+  readonly service: WorkerService;
+  readonly book: ReceiptBook;
+  readonly log: ServiceLog;
+  readonly client: WorkerClient;
+  readonly workerKey: Ed25519KeyPair;
+  readonly channels: Map<string, ChannelInfo>;
+  readonly abc: SpenderChannel;
+  readonly abit: SpenderChannel;
+  /** A second client of the same channels (its own spender state), to replay or underpay with. */
+  readonly spender: (which: 'abc' | 'abit') => ChannelSpender;
+  stop(): Promise<void>;
+}
+
+const seed = (label: string) => sha256(utf8(`worker rig ${label}`));
+
+export async function startWorkerRig(options: { escrow?: bigint } = {}): Promise<WorkerRig> {
+  const dir = mkdtempSync(join(tmpdir(), 'ame-worker-rig-'));
+  const workerKey = Ed25519KeyPair.fromSeed(seed('worker'));
+  const worker = createHost({ nodeKey: workerKey });
+  const clientHost = createHost({ nodeKey: Ed25519KeyPair.fromSeed(seed('client host')) });
+  const account = ecdsaAccountKey(seed('client account'));
+  const session = Ed25519KeyPair.fromSeed(seed('session'));
+  const authorization = authorizeSession(account, session.publicKey, Date.now() + 24 * 3_600_000);
+  const escrow = options.escrow ?? 1n << 60n;
+  const payees = [workerKey.publicKey.bytes];
+  const abc: SpenderChannel = { id: seed('abc channel'), escrow, payees, currency: 'ABC' };
+  const abit: SpenderChannel = { id: seed('abit channel'), escrow, payees, currency: 'ABIT' };
+  const channels = new Map<string, ChannelInfo>();
+  for (const c of [abc, abit]) {
+    channels.set(toHex(c.id), { client: account.address, status: 'open', escrow, payees, paid: [0n], closeAt: 0n });
+  }
+  const view = (id: Uint8Array) => channels.get(toHex(id));
+  // One cache for the worker's signature checks: a channel's session authorisation is the same bytes in every
+  // request, so its account signature (ECDSA or Falcon, the slow part) is verified once per channel.
+  const book = new ReceiptBook({
+    self: workerKey.publicKey.bytes,
+    store: SqliteBookStore.open(join(dir, 'receipts.sqlite')),
+    channels: view,
+    now: Date.now,
+    verify: new SignatureCache().verify,
+  });
+  const log = ServiceLog.open({ path: join(dir, 'service-log.sqlite') });
+  const blobs = openSqliteBlobStore(join(dir, 'blobs.sqlite'));
+  const mailbox = SqliteMailbox.open({ path: join(dir, 'mailbox.sqlite') });
+  const service = new WorkerService({ blobs, mailbox, book, log, channels: view, params: () => defaultParams, now: Date.now });
+  const spender = (which: 'abc' | 'abit') =>
+    new ChannelSpender({ channel: which === 'abc' ? abc : abit, session, authorization, store: new MemorySpenderStore(), now: Date.now });
+  await Promise.all([worker.start(), clientHost.start()]);
+  service.attach(worker.rpc);
+  const client = new WorkerClient({
+    rpc: clientHost.rpc,
+    worker: worker.peer,
+    payee: workerKey.publicKey.bytes,
+    abc: spender('abc'),
+    abit: spender('abit'),
+    prices: () => defaultParams,
+  });
+  return {
+    dir,
+    worker,
+    clientHost,
+    service,
+    book,
+    log,
+    client,
+    workerKey,
+    channels,
+    abc,
+    abit,
+    spender,
+    async stop() {
+      await Promise.all([clientHost.stop(), worker.stop()]);
+      book.close();
+      log.close();
+      blobs.close();
+      mailbox.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
