@@ -15,6 +15,7 @@ import type { Certifiers } from '../../node/ring/epoch-certificate.ts';
 import { genesisMap } from '../../node/ring/genesis.ts';
 import { recordedEpoch } from '../../node/ring/service/epoch-record.ts';
 import { startHost, startRingAuthorityNode, startRingServerNode } from '../../node/ring/service/ring-host.ts';
+import { startWorkerNode } from '../../node/worker/worker-node.ts';
 import { parse } from '../args.ts';
 import { CliError } from '../errors.ts';
 import type { CliIO } from '../io.ts';
@@ -113,12 +114,25 @@ export async function up(args: string[], io: CliIO): Promise<number> {
     );
     closers.push(() => Promise.all(nodes.map((n) => n.stop())).then(() => undefined));
     await Promise.all(nodes.map((n) => n.server.ready()));
+    // Every ring server also serves blobs and messages for receipts, against the lead manager's final state
+    // (in one process the full node is at hand; a device reads the same through its light client).
+    const workers = hosts.map((host, i) =>
+      startWorkerNode({
+        rpc: host.rpc,
+        nodeKey: keyOf(config.servers[i]!),
+        dataDir: join(dir, `s${i}`),
+        channels: (id) => lead.ledger.finalView().channel(id),
+        prices: () => lead.ledger.finalView().params(),
+        logger,
+      }),
+    );
+    closers.push(() => workers.forEach((w) => w.stop()));
 
     const head = lead.head();
     lines.push(
       `Manager Ring up: ${unity.servers.length} managers, chain ${toHex(genesisId(genesis))} (${genesis.chainName}), height ${head.height} (data in ${join(dir, 'm*')})`,
       `explorer ${explorer.url}`,
-      `Worker Ring up: ${config.unities} Unities, ${nodes.length} servers, epoch ${ringGenesis.epoch}, certified by the managers (data in ${dir})`,
+      `Worker Ring up: ${config.unities} Unities, ${nodes.length} servers serving blobs and messages, epoch ${ringGenesis.epoch}, certified by the managers (data in ${dir})`,
       `ring authority ${authority.host.id}`,
       `try: npx ame chain head --manager ${explorer.url}`,
       `     npx ame wallet balance ${join(dir, WALLET_FILE)} --manager ${explorer.url}`,

@@ -8,21 +8,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WorkerClient } from '../../node/client/worker-client.ts';
-import { authorizeSession, ecdsaAccountKey, Ed25519KeyPair, sha256, SignatureCache, toHex, utf8 } from '../../node/crypto/index.ts';
+import { authorizeSession, ecdsaAccountKey, Ed25519KeyPair, sha256, toHex, utf8 } from '../../node/crypto/index.ts';
 import { defaultParams } from '../../node/ledger/params.ts';
 import { createHost, type Host } from '../../node/net/index.ts';
-import { openSqliteBlobStore } from '../../node/services/blobs/index.ts';
-import { SqliteMailbox } from '../../node/services/messaging/index.ts';
-import { ServiceLog } from '../../node/store/index.ts';
-import {
-  type ChannelInfo,
-  ChannelSpender,
-  MemorySpenderStore,
-  ReceiptBook,
-  SqliteBookStore,
-  type SpenderChannel,
-} from '../../node/worker/payments/index.ts';
-import { WorkerService } from '../../node/worker/serve/service.ts';
+import type { ServiceLog } from '../../node/store/index.ts';
+import { type ChannelInfo, ChannelSpender, MemorySpenderStore, type ReceiptBook, type SpenderChannel } from '../../node/worker/payments/index.ts';
+import type { WorkerService } from '../../node/worker/serve/service.ts';
+import { startWorkerNode } from '../../node/worker/worker-node.ts';
 
 export interface WorkerRig {
   readonly dir: string;
@@ -60,23 +52,10 @@ export async function startWorkerRig(options: { escrow?: bigint } = {}): Promise
     channels.set(toHex(c.id), { client: account.address, status: 'open', escrow, payees, paid: [0n], closeAt: 0n });
   }
   const view = (id: Uint8Array) => channels.get(toHex(id));
-  // One cache for the worker's signature checks: a channel's session authorisation is the same bytes in every
-  // request, so its account signature (ECDSA or Falcon, the slow part) is verified once per channel.
-  const book = new ReceiptBook({
-    self: workerKey.publicKey.bytes,
-    store: SqliteBookStore.open(join(dir, 'receipts.sqlite')),
-    channels: view,
-    now: Date.now,
-    verify: new SignatureCache().verify,
-  });
-  const log = ServiceLog.open({ path: join(dir, 'service-log.sqlite') });
-  const blobs = openSqliteBlobStore(join(dir, 'blobs.sqlite'));
-  const mailbox = SqliteMailbox.open({ path: join(dir, 'mailbox.sqlite') });
-  const service = new WorkerService({ blobs, mailbox, book, log, channels: view, params: () => defaultParams, now: Date.now });
+  const node = startWorkerNode({ rpc: worker.rpc, nodeKey: workerKey, dataDir: dir, channels: view, prices: () => defaultParams });
   const spender = (which: 'abc' | 'abit') =>
     new ChannelSpender({ channel: which === 'abc' ? abc : abit, session, authorization, store: new MemorySpenderStore(), now: Date.now });
   await Promise.all([worker.start(), clientHost.start()]);
-  service.attach(worker.rpc);
   const client = new WorkerClient({
     rpc: clientHost.rpc,
     worker: worker.peer,
@@ -89,9 +68,9 @@ export async function startWorkerRig(options: { escrow?: bigint } = {}): Promise
     dir,
     worker,
     clientHost,
-    service,
-    book,
-    log,
+    service: node.service,
+    book: node.book,
+    log: node.log,
     client,
     workerKey,
     channels,
@@ -100,10 +79,7 @@ export async function startWorkerRig(options: { escrow?: bigint } = {}): Promise
     spender,
     async stop() {
       await Promise.all([clientHost.stop(), worker.stop()]);
-      book.close();
-      log.close();
-      blobs.close();
-      mailbox.close();
+      node.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

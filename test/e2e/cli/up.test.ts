@@ -82,7 +82,7 @@ describe('ame up (npm start)', () => {
   it('runs the Manager Ring and a Worker Ring certified by it, stops on SIGTERM, and resumes on the same folder', async () => {
     const first = await startUp();
     expect(first.output()).toContain('Manager Ring up: 6 managers');
-    expect(first.output()).toContain('Worker Ring up: 2 Unities, 12 servers, epoch 1, certified by the managers');
+    expect(first.output()).toContain('Worker Ring up: 2 Unities, 12 servers serving blobs and messages, epoch 1, certified by the managers');
     const genesis = decodeGenesis(readFileSync(join(dir, 'genesis.cbor')));
     const chainId = toHex(genesisId(genesis));
     expect(first.output()).toContain(`chain ${chainId} (ame-local)`);
@@ -118,7 +118,7 @@ describe('ame up (npm start)', () => {
 
     // Same folder: same chain (the transfer is still final), same PeerIds, the value still stored.
     const second = await startUp();
-    expect(second.output()).toContain('Worker Ring up: 2 Unities, 12 servers, epoch 2, certified by the managers');
+    expect(second.output()).toContain('Worker Ring up: 2 Unities, 12 servers serving blobs and messages, epoch 2, certified by the managers');
     expect(authorityLine(second.output())).toBe(authorityLine(first.output()));
     expect(contactOf('s0').peer.id).toBe(contact.peer.id);
     const resumed = await headOf(second.url);

@@ -1,0 +1,82 @@
+/**
+ * The serving side of one worker or temporary worker, composed: its blob store, mailbox, receipt book and service
+ * log (SQLite files under `<dataDir>/worker`, synchronous FULL) and the WorkerService on its host's RLDP. The
+ * ledger is reached through what the caller passes: the channels (a full node's state in `ame up`, a light
+ * client's verified view on a device) and the prices of the final state.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { type Ed25519KeyPair, SignatureCache } from '../crypto/index.ts';
+import type { Rpc } from '../net/index.ts';
+import { type BlobStore, openSqliteBlobStore } from '../services/blobs/index.ts';
+import { type Mailbox, SqliteMailbox } from '../services/messaging/index.ts';
+import type { Prices } from '../services/pricing.ts';
+import { ServiceLog } from '../store/index.ts';
+import { type ChannelView, ReceiptBook, SqliteBookStore } from './payments/index.ts';
+import { WorkerService } from './serve/service.ts';
+
+export const WORKER_DIR = 'worker';
+
+export interface WorkerNodeOptions {
+  readonly rpc: Rpc;
+  readonly nodeKey: Ed25519KeyPair;
+  readonly dataDir: string;
+  readonly channels: ChannelView;
+  readonly prices: () => Prices;
+  /** Bytes of blobs this worker holds at most (default: no limit). */
+  readonly quotaBytes?: number;
+  readonly now?: () => number;
+  readonly logger?: Logger;
+}
+
+export interface WorkerNode {
+  readonly service: WorkerService;
+  readonly book: ReceiptBook;
+  readonly log: ServiceLog;
+  readonly blobs: BlobStore;
+  readonly mailbox: Mailbox;
+  stop(): void;
+}
+
+export function startWorkerNode(options: WorkerNodeOptions): WorkerNode {
+  const dir = join(options.dataDir, WORKER_DIR);
+  mkdirSync(dir, { recursive: true });
+  const now = options.now ?? Date.now;
+  const closers: (() => void)[] = [];
+  try {
+    const blobs = openSqliteBlobStore(join(dir, 'blobs.sqlite'), options.quotaBytes === undefined ? {} : { quotaBytes: options.quotaBytes });
+    closers.push(() => blobs.close());
+    const mailbox = SqliteMailbox.open({ path: join(dir, 'mailbox.sqlite') });
+    closers.push(() => mailbox.close());
+    const log = ServiceLog.open({ path: join(dir, 'service-log.sqlite'), now });
+    closers.push(() => log.close());
+    // One signature cache: a channel's session authorisation (an account signature, the slow part) is the same
+    // bytes in every request, so it is verified once per channel.
+    const book = new ReceiptBook({
+      self: options.nodeKey.publicKey.bytes,
+      store: SqliteBookStore.open(join(dir, 'receipts.sqlite')),
+      channels: options.channels,
+      now,
+      verify: new SignatureCache().verify,
+    });
+    closers.push(() => book.close());
+    const service = new WorkerService({ blobs, mailbox, book, log, channels: options.channels, params: options.prices, now });
+    service.attach(options.rpc);
+    options.logger?.info({ dir }, 'worker serving blobs and messages');
+    return {
+      service,
+      book,
+      log,
+      blobs,
+      mailbox,
+      stop: () => {
+        service.detach(options.rpc);
+        for (const close of closers.splice(0).reverse()) close();
+      },
+    };
+  } catch (error) {
+    for (const close of closers.reverse()) close();
+    throw error;
+  }
+}
