@@ -20,6 +20,7 @@ export type LedgerErrorCode =
   | 'NODE_EXISTS' // a registration of a PeerId that is already registered
   | 'BAD_ROLE' // a role or status that does not allow the operation (promote a worker, exit twice, …)
   | 'NOT_AUTHORISED' // a signer that may not make this transaction (not a manager, not the payout account, …)
+  | 'NOT_ELIGIBLE' // a promotion the node's record does not earn yet; field = the unmet criterion's parameter
   | 'UNKNOWN_CHANNEL' // a payment channel id the ledger does not hold
   | 'CHANNEL_EXISTS' // a channel id already in use
   | 'CHANNEL_CLOSED' // settle or close on a channel that is closed (or closing past its window)
@@ -48,6 +49,7 @@ export const LEDGER_ERROR_CODES: readonly LedgerErrorCode[] = [
   'NODE_EXISTS',
   'BAD_ROLE',
   'NOT_AUTHORISED',
+  'NOT_ELIGIBLE',
   'UNKNOWN_CHANNEL',
   'CHANNEL_EXISTS',
   'CHANNEL_CLOSED',

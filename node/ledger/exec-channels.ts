@@ -8,8 +8,8 @@
 import { bytesEqual, concatBytes, domainSeparated, sha256, u64be, utf8 } from '../crypto/index.ts';
 import { LedgerError } from './errors.ts';
 import { creditAbc, debitAbc, requireNode, touch, type TxContext } from './exec-context.ts';
-import type { ChannelRecord } from './records.ts';
-import { decodeAuthorization, decodeReceipt, verifyReceipt } from './receipt.ts';
+import type { ChannelRecord, ChannelScore, NodeRecord } from './records.ts';
+import { decodeAuthorization, decodeReceipt, type Receipt, verifyReceipt } from './receipt.ts';
 import type { TxBody } from './tx.ts';
 
 export const CHANNEL_DOMAIN_TAG = 'AME-CHANNEL-v1';
@@ -50,6 +50,7 @@ export function execChannelOpen(ctx: TxContext, body: TxBody<'channel-open'>): v
     escrow: body.amount,
     payees: body.payees,
     paid: body.payees.map(() => 0n),
+    scores: body.payees.map(() => ({ nonce: 0n })),
     status: 'open',
     closeAt: 0n,
   });
@@ -59,6 +60,26 @@ function requireChannel(ctx: TxContext, id: Uint8Array, field: string): ChannelR
   const channel = ctx.state.channel(id);
   if (channel === undefined) throw new LedgerError('UNKNOWN_CHANNEL', 'no such channel', { field });
   return channel;
+}
+
+/**
+ * The client score a settled receipt carries (SPEC §6 item 5: "the latest per channel counts"): it replaces the
+ * payee's score on this channel when it is the first, or when its receipt nonce is above the one that set the
+ * current score — so a payee cannot bring back a better, older score by settling an older receipt. The node's
+ * Σ and count of channel scores follow. Undefined when nothing changes.
+ */
+function scoreUpdate(
+  current: ChannelScore,
+  receipt: Receipt,
+  node: NodeRecord,
+): { score: ChannelScore; node: NodeRecord } | undefined {
+  const { score, nonce } = receipt.fields;
+  if (score === undefined) return undefined;
+  if (current.score !== undefined && nonce <= current.nonce) return undefined;
+  const old = current.score === undefined ? 0n : BigInt(current.score);
+  const count = current.score === undefined ? 1n : 0n;
+  const rep = { ...node.rep, scoreSum: node.rep.scoreSum - old + BigInt(score), scoreCount: node.rep.scoreCount + count };
+  return { score: { nonce, score }, node: { ...node, rep } };
 }
 
 /** Returns what the settlement paid. */
@@ -85,7 +106,13 @@ export function execChannelSettle(ctx: TxContext, body: TxBody<'channel-settle'>
   }
   const paid = [...channel.paid];
   paid[index] = already + pay;
-  ctx.state.setChannel({ ...channel, escrow: channel.escrow - pay, paid });
+  const scores = [...channel.scores];
+  const scored = scoreUpdate(channel.scores[index]!, receipt, node);
+  if (scored !== undefined) {
+    scores[index] = scored.score;
+    ctx.state.setNode(scored.node);
+  }
+  ctx.state.setChannel({ ...channel, escrow: channel.escrow - pay, paid, scores });
   if (channel.currency === 'ABC') {
     creditAbc(ctx, node.account, pay, true);
   } else if (pay > 0n) {

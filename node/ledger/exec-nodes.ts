@@ -1,14 +1,17 @@
 /**
  * Node lifecycle (SPEC §6): register (deposit frozen by role), re-bind the payout account, attach a temporary
- * worker to a Unity, promote a temporary worker, remove (deposit — and, for cheating, options — forfeited to the
- * reward pool), graceful exit (deposit back after the notice period). Registration and re-bind are signed by the
- * payout account (plus the node / new account key); attach, promote and remove by a manager's node key.
+ * worker to a Unity, promote a temporary worker that meets the promotion rules (reputation.ts), remove (deposit —
+ * and, for cheating, options — forfeited to the reward pool), graceful exit (deposit back after the notice
+ * period). Registration and re-bind are signed by the payout account (plus the node / new account key); attach,
+ * promote and remove by a manager's node key.
  */
 import { addressFromPublicKey, isScheme } from '../crypto/index.ts';
+import { frozenPart } from './economics.ts';
 import { LedgerError } from './errors.ts';
 import { debitAbc, creditAbc, requireNode, touch, type TxContext, spendable } from './exec-context.ts';
 import type { LedgerParams } from './params.ts';
-import type { NodeRecord, Role } from './records.ts';
+import { newReputation, type NodeRecord, type Role } from './records.ts';
+import { promotionShortfall } from './reputation.ts';
 import type { TxBody } from './tx.ts';
 
 export function depositFor(params: LedgerParams, role: Role): bigint {
@@ -49,6 +52,7 @@ export function execRegister(ctx: TxContext, body: TxBody<'register'>): void {
     workload: 0n,
     releaseAt: 0n,
     hardware: body.hardware,
+    rep: newReputation(ctx.time),
   });
 }
 
@@ -69,15 +73,20 @@ export function execAttach(ctx: TxContext, body: TxBody<'attach'>): void {
 }
 
 /**
- * Temporary worker → worker. The worker deposit comes from the payout account's spendable balance, and what
- * that lacks from its unreleased options (newest tranche first).
+ * Temporary worker → worker, once its record meets every promotion rule (SPEC §6 item 6; NOT_ELIGIBLE naming the
+ * unmet rule's parameter). The worker deposit comes from the payout account's spendable balance, and what that
+ * lacks from its unreleased options (newest tranche first).
  */
 export function execPromote(ctx: TxContext, body: TxBody<'promote'>): void {
   const node = requireNode(ctx, body.node);
   requireLive(node);
   if (node.role !== 'temporary') throw new LedgerError('BAD_ROLE', 'only temporary workers are promoted', { field: 'body.node' });
   const account = touch(ctx, node.account);
-  if (account.bad) throw new LedgerError('BAD_ROLE', 'a node with a bad record is never promoted', { field: 'body.node' });
+  if (account.bad || node.rep.bad) {
+    throw new LedgerError('BAD_ROLE', 'a node with a bad record is never promoted', { field: 'body.node' });
+  }
+  const shortfall = promotionShortfall(node.rep, ctx.params, ctx.time);
+  if (shortfall !== undefined) throw new LedgerError('NOT_ELIGIBLE', shortfall.message, { field: shortfall.field });
   const need = depositFor(ctx.params, 'worker') - node.deposit;
   const fromBalance = need <= 0n ? 0n : need < spendable(ctx.params, account) ? need : spendable(ctx.params, account);
   let rest = need - fromBalance;
@@ -93,6 +102,12 @@ export function execPromote(ctx: TxContext, body: TxBody<'promote'>): void {
   ctx.state.setNode({ ...node, role: 'worker', deposit: node.deposit + (need > 0n ? need : 0n) });
 }
 
+/**
+ * Removal (SPEC §6 items 7–8, §7 Options): the deposit always goes to the reward pool. For cheating also every
+ * unreleased option of the payout account — the tranches, and the part of this period's income that the period
+ * close would freeze as the next tranche (held, not spendable; without this the cheater would get a fresh tranche
+ * at the close) — and the bad record on both the node and its account, for ever.
+ */
 export function execRemove(ctx: TxContext, body: TxBody<'remove'>): void {
   const node = requireNode(ctx, body.node);
   requireLive(node);
@@ -101,9 +116,13 @@ export function execRemove(ctx: TxContext, body: TxBody<'remove'>): void {
   if (body.cheating) {
     const account = touch(ctx, node.account);
     for (const tranche of account.options) forfeit += tranche.total - tranche.released;
-    ctx.state.setAccount({ ...account, options: [], bad: true });
+    // The hold is never spent (spendable() keeps it), so the balance covers it; min() only guards the record.
+    const held = frozenPart(ctx.params, account.periodIncome);
+    const taken = held < account.abc ? held : account.abc;
+    forfeit += taken;
+    ctx.state.setAccount({ ...account, abc: account.abc - taken, options: [], periodIncome: 0n, bad: true });
   }
-  ctx.state.setNode({ ...node, status: 'removed', deposit: 0n });
+  ctx.state.setNode({ ...node, status: 'removed', deposit: 0n, rep: body.cheating ? { ...node.rep, bad: true } : node.rep });
   const pools = ctx.state.pools();
   ctx.state.setPools({ ...pools, rewardPool: pools.rewardPool + forfeit });
 }

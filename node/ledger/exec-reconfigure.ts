@@ -12,7 +12,7 @@
 import { parseAddress, toHex } from '../crypto/index.ts';
 import { LedgerError } from './errors.ts';
 import { creditAbc, requireNode, type TxContext } from './exec-context.ts';
-import { newAccount } from './records.ts';
+import { newAccount, newReputation } from './records.ts';
 import type { TxBody } from './tx.ts';
 
 function checkEntries(body: TxBody<'reconfigure'>): void {
@@ -49,6 +49,7 @@ function admit(ctx: TxContext, key: Uint8Array, account: string, field: string):
       workload: 0n,
       releaseAt: 0n,
       hardware: '',
+      rep: newReputation(ctx.time),
     });
     return;
   }
@@ -59,6 +60,9 @@ function admit(ctx: TxContext, key: Uint8Array, account: string, field: string):
   }
   if (node.status === 'removed' || node.status === 'exiting') {
     throw new LedgerError('BAD_ROLE', `node is ${node.status}`, { field: `${field}.key` });
+  }
+  if (node.rep.bad) {
+    throw new LedgerError('BAD_ROLE', 'a node with a bad record never enters the Manager Ring', { field: `${field}.key` });
   }
   state.setNode({ ...node, role: 'manager', status: 'active', unity: '', releaseAt: 0n });
 }

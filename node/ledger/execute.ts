@@ -13,6 +13,7 @@ import { debitAbc, type TxContext } from './exec-context.ts';
 import { execRingChange, execSetParam } from './exec-governance.ts';
 import { execAttach, execExit, execPromote, execRebind, execRegister, execRemove } from './exec-nodes.ts';
 import { execReconfigure } from './exec-reconfigure.ts';
+import { execNodeReport } from './exec-report.ts';
 import type { LedgerParams } from './params.ts';
 import { execPeriodClose } from './period.ts';
 import type { ChainRecord } from './records.ts';
@@ -110,6 +111,8 @@ export function runTx(ctx: TxContext): void {
       return execChannelClose(ctx, tx.body);
     case 'period-close':
       return execPeriodClose(ctx, tx.body);
+    case 'node-report':
+      return execNodeReport(ctx, tx.body);
     case 'set-param':
       return execSetParam(ctx, tx.body);
     case 'reconfigure':

@@ -11,7 +11,7 @@ import { encodeCbor, s, type CborValue, type Infer } from '../wire/index.ts';
 import { fundRelease } from './economics.ts';
 import { LedgerError } from './errors.ts';
 import { paramsSchema, validateParams, type LedgerParams } from './params.ts';
-import { newAccount } from './records.ts';
+import { newAccount, newReputation } from './records.ts';
 import { StateView, type StoreLine } from './state.ts';
 import { decodeStrict, fromWire, parseAs } from './tx.ts';
 
@@ -168,6 +168,7 @@ export function writeGenesis(line: StoreLine, config: GenesisConfig): GenesisRes
       workload: 0n,
       releaseAt: 0n,
       hardware: '',
+      rep: newReputation(config.time),
     });
   }
   state.setChain({

@@ -23,6 +23,21 @@ export {
 } from './genesis.ts';
 export * as economics from './economics.ts';
 export {
+  addUptime,
+  type Candidate,
+  dayOf,
+  nodeReputation,
+  promotionShortfall,
+  replacementCandidates,
+  reputation,
+  REPUTATION_AGE_DAYS,
+  REPUTATION_FLOOR,
+  REPUTATION_SCALE,
+  type ReputationInputs,
+  type Shortfall,
+  uptimeIn,
+} from './reputation.ts';
+export {
   decodeTx,
   encodeTx,
   MAX_MANAGERS,
@@ -93,4 +108,15 @@ export { checkInvariants, supplyReport, type SupplyReport } from './invariants.t
 export { StateView, type StoreLine } from './state.ts';
 export { RecordCache } from './record-cache.ts';
 export { stateKey, accountPath, nodePath, channelPath, META_PATHS } from './state-keys.ts';
-export type { AccountRecord, ChannelRecord, NodeRecord, PreviousManagersRecord, Role } from './records.ts';
+export {
+  type AccountRecord,
+  type ChannelRecord,
+  type ChannelScore,
+  MAX_UPTIME_DAYS,
+  newReputation,
+  type NodeRecord,
+  type PreviousManagersRecord,
+  type Reputation,
+  type Role,
+  type UptimeDay,
+} from './records.ts';

@@ -58,6 +58,17 @@ const RANGES = {
   priceMessage: [0n, 1n << 62n],
   /** A manager's fee per introduction (§7), in a. */
   introductionFee: [0n, 1n << 62n],
+  /**
+   * Promotion of a temporary worker (SPEC §6 item 6): served requests, audits (count and pass rate, basis
+   * points), mean client score (0–100), uptime over the window (basis points), the window in days (dayMs).
+   */
+  promotionMinServed: [0n, 1n << 62n],
+  promotionMinAudits: [0n, 1n << 32n],
+  promotionAuditPassBps: [0n, 10_000n],
+  promotionMinScore: [0n, 100n],
+  promotionUptimeBps: [0n, 10_000n],
+  /** Days of heartbeat evidence the uptime (reputation and promotion) counts; at most records.ts MAX_UPTIME_DAYS. */
+  uptimeWindowDays: [1n, 365n],
 } as const satisfies Record<string, readonly [bigint, bigint]>;
 
 export type ParamName = keyof typeof RANGES;
@@ -97,11 +108,18 @@ export const defaultParams: LedgerParams = {
   priceComputeUnit: 1n,
   priceMessage: 1_000n,
   introductionFee: 10_000n,
+  promotionMinServed: 10_000n,
+  promotionMinAudits: 20n,
+  promotionAuditPassBps: 9_900n,
+  promotionMinScore: 80n,
+  promotionUptimeBps: 9_500n,
+  uptimeWindowDays: 7n,
 };
 
 /**
  * The worked example's numbers (SPEC §7): a one-minute period expecting 6 blocks with U_1 = 6 ABC (M = 1 ABC),
- * one-second "days", a 2 KiB block limit, no minimum fee, short dispute and notice windows.
+ * one-second "days", a 2 KiB block limit, no minimum fee, short dispute and notice windows; promotion after 10
+ * served requests and 3 audits (the rates, score and 7-"day" uptime window as in production).
  */
 export const demoParams: LedgerParams = {
   ...defaultParams,
@@ -114,6 +132,8 @@ export const demoParams: LedgerParams = {
   minFee: 0n,
   channelDisputeMs: 5_000n,
   exitNoticeMs: 10_000n,
+  promotionMinServed: 10n,
+  promotionMinAudits: 3n,
 };
 
 /** Checks every range and the cross-field rules; BAD_PARAMS naming the field. Returns the same object. */

@@ -13,6 +13,35 @@ const key32 = s.bytes({ len: 32 });
 const trancheSchema = s.struct({ total: amount, released: amount, start: s.u64() });
 export type Tranche = Infer<typeof trancheSchema>;
 
+/** The most uptime day buckets a node record holds (the largest `uptimeWindowDays`). */
+export const MAX_UPTIME_DAYS = 365;
+
+/**
+ * What the managers' reports and the settled receipts say about a node (SPEC §6 items 5–6; reputation.ts reads
+ * it). Counters are cumulative since registration; uptime is kept per day of block time (day = ⌊time / dayMs⌋),
+ * only the days of the window, oldest first, so the 7-day figure is exact rather than a decaying estimate.
+ */
+const reputationSchema = s.struct({
+  /** Block time of the registration: the age term. */
+  since: s.u64(),
+  auditsPassed: s.u64(),
+  auditsFailed: s.u64(),
+  /** Requests served, as the managers' reports count them. */
+  served: s.u64(),
+  /** Σ and count of the latest score per channel (the score itself is on the channel record). */
+  scoreSum: s.u64(),
+  scoreCount: s.u64(),
+  uptime: s.array(s.struct({ day: s.u64(), seen: s.u64(), expected: s.u64() }), { max: MAX_UPTIME_DAYS }),
+  /** A failed audit proven as cheating, or a removal for cheating: reputation 0.01 and no promotion, for ever. */
+  bad: s.bool(),
+});
+export type Reputation = Infer<typeof reputationSchema>;
+export type UptimeDay = Reputation['uptime'][number];
+
+/** The channel's latest score of one payee: the receipt nonce it came with, and the score (absent: none yet). */
+const channelScoreSchema = s.struct({ nonce: s.u64(), score: s.optional(s.uint({ max: 100 })) });
+export type ChannelScore = Infer<typeof channelScoreSchema>;
+
 export const ROLES = ['manager', 'worker', 'temporary'] as const;
 export type Role = (typeof ROLES)[number];
 export const NODE_STATUSES = ['active', 'exiting', 'exited', 'removed'] as const;
@@ -43,6 +72,7 @@ const schemas = {
     workload: s.u64(),
     releaseAt: s.u64(),
     hardware: s.text({ max: 256 }),
+    rep: reputationSchema,
   }),
   channel: s.struct({
     t: s.literal('channel'),
@@ -52,6 +82,8 @@ const schemas = {
     escrow: amount,
     payees: s.array(key32, { min: 1, max: 64 }),
     paid: s.array(amount, { min: 1, max: 64 }),
+    /** Per payee, the latest client score (SPEC §6 item 5: "the latest per channel counts"). */
+    scores: s.array(channelScoreSchema, { min: 1, max: 64 }),
     status: s.text({ max: 16 }),
     closeAt: s.u64(),
   }),
@@ -157,4 +189,9 @@ export function decodeRecord(bytes: Uint8Array): AnyRecord {
 
 export function newAccount(address: string): AccountRecord {
   return { address, abc: 0n, abit: 0n, nonce: 0n, options: [], receivedAbit: 0n, periodIncome: 0n, bad: false };
+}
+
+/** The reputation record of a node registered at block time `since`: no evidence yet, no bad record. */
+export function newReputation(since: bigint): Reputation {
+  return { since, auditsPassed: 0n, auditsFailed: 0n, served: 0n, scoreSum: 0n, scoreCount: 0n, uptime: [], bad: false };
 }

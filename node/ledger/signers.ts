@@ -28,7 +28,14 @@ const ACCOUNT_KINDS: ReadonlySet<TxKind> = new Set([
   'channel-settle',
   'channel-close',
 ]);
-const MANAGER_KINDS: ReadonlySet<TxKind> = new Set(['attach', 'promote', 'remove', 'ring-change', 'period-close']);
+const MANAGER_KINDS: ReadonlySet<TxKind> = new Set([
+  'attach',
+  'promote',
+  'remove',
+  'ring-change',
+  'period-close',
+  'node-report',
+]);
 
 export type SignerClass = 'account' | 'manager' | 'governance' | 'managers';
 

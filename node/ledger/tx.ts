@@ -47,6 +47,22 @@ export const TX_BODIES = {
     period: s.u64(),
     workload: s.array(s.struct({ node: key32, units: s.u64() }), { max: 1 << 16 }),
   }),
+  /** One manager's observations since its last report, per node (exec-report.ts). */
+  'node-report': s.struct({
+    nodes: s.array(
+      s.struct({
+        node: key32,
+        auditsPassed: s.u64(),
+        auditsFailed: s.u64(),
+        /** One of the failed audits is proven cheating: the node's bad record, for ever. */
+        cheated: s.bool(),
+        heartbeatsSeen: s.u64(),
+        heartbeatsExpected: s.u64(),
+        served: s.u64(),
+      }),
+      { min: 1, max: 1 << 12 },
+    ),
+  }),
   'set-param': s.struct({ name: s.text({ min: 1, max: 64 }), value: s.u64() }),
   reconfigure: s.struct({
     managers: s.array(s.struct({ key: key32, account: address }), { min: 1, max: MAX_MANAGERS }),

@@ -16,3 +16,4 @@ export { settleFields, type SettleTxOptions, signSettleTx } from './settle-tx.ts
 export { ChannelSpender, type ChannelSpenderOptions, type Payment, type SpenderChannel } from './spender.ts';
 export { MemorySpenderStore, type SpenderState, type SpenderStore, SqliteSpenderStore } from './spender-store.ts';
 export { PAYMENTS_FORMAT } from './sqlite.ts';
+export { type SettleRound, Settler, type SettlerOptions } from './settler.ts';

@@ -21,7 +21,7 @@ import {
 } from '../../../../node/ledger/index.ts';
 import { encodeCbor } from '../../../../node/wire/index.ts';
 import { accountKey, nodeKey, testGenesis } from '../../../support/ledger-chain.ts';
-import { signAccountTx } from '../../../../node/ledger/index.ts';
+import { signAccountTx, signManagerTx } from '../../../../node/ledger/index.ts';
 import { mutation } from '../../../support/mutation.ts';
 
 const chain = sha256(utf8('chain'));
@@ -43,6 +43,22 @@ const samples = {
     }),
   ),
   genesis: encodeGenesis(testGenesis()),
+  report: encodeTx(
+    signManagerTx(
+      {
+        chain,
+        kind: 'node-report',
+        nonce: 4n,
+        body: {
+          nodes: [
+            { node: nodeKey(4).publicKey.bytes, auditsPassed: 3n, auditsFailed: 1n, cheated: true, heartbeatsSeen: 9n, heartbeatsExpected: 10n, served: 70n },
+            { node: nodeKey(5).publicKey.bytes, auditsPassed: 0n, auditsFailed: 0n, cheated: false, heartbeatsSeen: 0n, heartbeatsExpected: 0n, served: 1n },
+          ],
+        },
+      },
+      nodeKey(6),
+    ),
+  ),
 };
 const header = {
   chain,
@@ -62,6 +78,7 @@ const headerBytes = encodeCbor(header as never);
 
 const decoders: Record<string, [(b: Uint8Array) => unknown, Uint8Array]> = {
   tx: [decodeTx, samples.tx],
+  'node-report tx': [decodeTx, samples.report],
   block: [decodeBlock, block],
   header: [decodeHeader, headerBytes],
   receipt: [decodeReceipt, samples.receipt],
@@ -82,6 +99,7 @@ function onlyLedgerErrors(decode: (b: Uint8Array) => unknown, bytes: Uint8Array)
 describe('decoders of untrusted bytes', () => {
   it('round-trip their valid samples', () => {
     expect(encodeTx(decodeTx(samples.tx))).toEqual(samples.tx);
+    expect(encodeTx(decodeTx(samples.report))).toEqual(samples.report);
     expect(encodeBlock(decodeBlock(block))).toEqual(block);
     expect(encodeReceipt(decodeReceipt(samples.receipt))).toEqual(samples.receipt);
     expect(encodeGenesis(decodeGenesis(samples.genesis))).toEqual(samples.genesis);
@@ -111,5 +129,17 @@ describe('decoders of untrusted bytes', () => {
     } catch (error) {
       expect((error as LedgerError).field).toBe('tx.fee');
     }
+    const report = decodeTx(samples.report) as unknown as { body: { nodes: object[] } };
+    const { served: _served, ...withoutServed } = report.body.nodes[0] as Record<string, unknown>;
+    const noServed = { ...report, body: { nodes: [withoutServed] } };
+    try {
+      decodeTx(encodeCbor(noServed as never));
+      expect.unreachable();
+    } catch (error) {
+      expect((error as LedgerError).code).toBe('BAD_FIELD');
+      expect((error as LedgerError).field).toBe('tx.body.nodes[0].served');
+    }
+    const empty = { ...report, body: { nodes: [] } };
+    expect(() => decodeTx(encodeCbor(empty as never))).toThrow(/tx\.body\.nodes/);
   });
 });

@@ -4,6 +4,7 @@ import {
   channelId,
   checkTx,
   decodeTx,
+  demoParams,
   encodeTx,
   LedgerError,
   LightClient,
@@ -158,7 +159,10 @@ describe('transactions in blocks', () => {
   });
 
   it('runs the node lifecycle: promote, re-bind, exit after notice, remove with forfeit', () => {
-    const c = open();
+    // The promotion rules switched off: this is about the lifecycle (reputation.test.ts and node-report.test.ts
+    // test the rules).
+    const noRules = { promotionMinServed: 0n, promotionMinAudits: 0n, promotionMinScore: 0n, promotionUptimeBps: 0n };
+    const c = (chain = new TestChain(testGenesis({ ...demoParams, ...noRules })));
     const owner = accountKey(RESEARCH);
     const other = accountKey(EARLY);
     const [t1, t2, t3] = [nodeKey(30), nodeKey(31), nodeKey(32)];

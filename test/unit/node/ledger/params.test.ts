@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { defaultParams, demoParams, LedgerError, PARAM_NAMES, validateParams, withParam } from '../../../../node/ledger/index.ts';
+import {
+  defaultParams,
+  demoParams,
+  LedgerError,
+  MAX_UPTIME_DAYS,
+  PARAM_NAMES,
+  validateParams,
+  withParam,
+} from '../../../../node/ledger/index.ts';
 
 function codeAndField(fn: () => unknown): [string, string | undefined] | undefined {
   try {
@@ -24,6 +32,27 @@ describe('ledger parameters', () => {
     expect(defaultParams.releaseGrowthBps).toBe(2_000n);
     expect(defaultParams.allowanceShareBps).toBe(1_000n);
     expect(defaultParams.allowanceMinHolding).toBe(10_000_000n);
+    // Promotion (SPEC §6 item 6): 10,000 served, ≥ 99 % of ≥ 20 audits, mean score ≥ 80, uptime ≥ 95 % over 7 days.
+    expect(defaultParams.promotionMinServed).toBe(10_000n);
+    expect(defaultParams.promotionMinAudits).toBe(20n);
+    expect(defaultParams.promotionAuditPassBps).toBe(9_900n);
+    expect(defaultParams.promotionMinScore).toBe(80n);
+    expect(defaultParams.promotionUptimeBps).toBe(9_500n);
+    expect(defaultParams.uptimeWindowDays).toBe(7n);
+    expect([demoParams.promotionMinServed, demoParams.promotionMinAudits]).toEqual([10n, 3n]);
+  });
+
+  it('range-checks the promotion rules (a score is out of 100, a window holds at most MAX_UPTIME_DAYS days)', () => {
+    expect(codeAndField(() => withParam(demoParams, 'promotionMinScore', 101n))).toEqual(['BAD_PARAMS', 'params.promotionMinScore']);
+    expect(codeAndField(() => withParam(demoParams, 'promotionAuditPassBps', 10_001n))).toEqual([
+      'BAD_PARAMS',
+      'params.promotionAuditPassBps',
+    ]);
+    expect(codeAndField(() => withParam(demoParams, 'promotionUptimeBps', 10_001n))).toEqual(['BAD_PARAMS', 'params.promotionUptimeBps']);
+    expect(codeAndField(() => withParam(demoParams, 'uptimeWindowDays', 0n))).toEqual(['BAD_PARAMS', 'params.uptimeWindowDays']);
+    expect(withParam(demoParams, 'uptimeWindowDays', BigInt(MAX_UPTIME_DAYS)).uptimeWindowDays).toBe(365n);
+    expect(codeAndField(() => withParam(demoParams, 'uptimeWindowDays', BigInt(MAX_UPTIME_DAYS) + 1n))?.[0]).toBe('BAD_PARAMS');
+    expect(withParam(demoParams, 'promotionMinServed', 0n).promotionMinServed).toBe(0n);
   });
 
   it('names the field of a value out of range, an unknown name and a non-bigint', () => {

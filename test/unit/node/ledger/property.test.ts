@@ -1,7 +1,8 @@
 /**
  * Property tests over random transaction sequences on a real store: transfers, conversions, channels (open,
- * settle, close), registrations and period closes keep the supply invariants after every block (TestChain
- * checks them), and a replayed or forged transaction is refused.
+ * settle with or without a client score, close), registrations, managers' node reports, promotions, removals
+ * (for cheating or not) and period closes keep the supply invariants after every block (TestChain checks them)
+ * and every node's reputation in [0.01, 1] (0.01 with a bad record); a replayed or forged transaction is refused.
  */
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -10,13 +11,15 @@ import {
   channelId,
   checkInvariants,
   decodeTx,
+  demoParams,
+  nodeReputation,
   encodeReceipt,
   encodeTx,
   LedgerError,
   signReceipt,
   type Tx,
 } from '../../../../node/ledger/index.ts';
-import { ABC, accountKey, nodeKey, TestChain } from '../../../support/ledger-chain.ts';
+import { ABC, accountKey, nodeKey, TestChain, testGenesis } from '../../../support/ledger-chain.ts';
 
 let chain: TestChain | undefined;
 afterEach(() => chain?.close());
@@ -30,10 +33,30 @@ const op = fc.oneof(
   fc.record({ t: fc.constant('convert' as const), from: fc.constantFrom(...ACCOUNTS), amount: fc.bigInt(1n, 5n * ABC) }),
   fc.record({ t: fc.constant('register' as const), owner: fc.constantFrom(...ACCOUNTS), node: fc.constantFrom(...NODES), role: fc.constantFrom('worker', 'temporary') }),
   fc.record({ t: fc.constant('open' as const), client: fc.constantFrom(...ACCOUNTS), abit: fc.boolean(), amount: fc.bigInt(1n, 20n * ABC), node: fc.constantFrom(...NODES) }),
-  fc.record({ t: fc.constant('settle' as const), pick: fc.nat(), amount: fc.bigInt(0n, 30n * ABC) }),
+  fc.record({
+    t: fc.constant('settle' as const),
+    pick: fc.nat(),
+    amount: fc.bigInt(0n, 30n * ABC),
+    nonce: fc.bigInt(0n, 5n),
+    score: fc.option(fc.integer({ min: 0, max: 100 }), { nil: undefined }),
+  }),
   fc.record({ t: fc.constant('close' as const), pick: fc.nat() }),
   fc.record({ t: fc.constant('period' as const), units: fc.array(fc.bigInt(0n, 1000n), { minLength: 3, maxLength: 3 }) }),
+  fc.record({
+    t: fc.constant('report' as const),
+    node: fc.constantFrom(...NODES),
+    passed: fc.bigInt(0n, 50n),
+    failed: fc.bigInt(0n, 2n),
+    cheated: fc.boolean(),
+    expected: fc.bigInt(0n, 20n),
+    missed: fc.bigInt(0n, 2n),
+    served: fc.bigInt(0n, 20n),
+  }),
+  fc.record({ t: fc.constant('promote' as const), node: fc.constantFrom(...NODES) }),
+  fc.record({ t: fc.constant('remove' as const), node: fc.constantFrom(...NODES), cheating: fc.boolean() }),
 );
+/** The promotion rules switched off, so that promotions in random sequences also move deposits and options. */
+const noRules = { promotionMinServed: 0n, promotionMinAudits: 0n, promotionMinScore: 0n, promotionUptimeBps: 0n };
 
 interface Channel {
   readonly id: Uint8Array;
@@ -44,9 +67,9 @@ interface Channel {
 describe('random transaction sequences', () => {
   it('keep the invariants after every block', () => {
     fc.assert(
-      fc.property(fc.array(op, { minLength: 1, maxLength: 14 }), (ops) => {
+      fc.property(fc.array(op, { minLength: 1, maxLength: 14 }), fc.boolean(), (ops, rules) => {
         chain?.close();
-        const c = (chain = new TestChain());
+        const c = (chain = new TestChain(rules ? testGenesis() : testGenesis({ ...demoParams, ...noRules })));
         const channels: Channel[] = [];
         const owners = new Map<number, number>();
         for (const o of ops) {
@@ -84,7 +107,8 @@ describe('random transaction sequences', () => {
               if (ch === undefined || owner === undefined) continue;
               const session = sessions.get(ch.client)!;
               const auth = authorizeSession(accountKey(ch.client), session.publicKey, 1e12);
-              const receipt = signReceipt(session, { channel: ch.id, payee: nodeKey(ch.node).publicKey.bytes, amount: o.amount, nonce: 1n });
+              const fields = { channel: ch.id, payee: nodeKey(ch.node).publicKey.bytes, amount: o.amount, nonce: o.nonce };
+              const receipt = signReceipt(session, o.score === undefined ? fields : { ...fields, score: o.score });
               txs.push(
                 c.accountTx(accountKey(owner), 'channel-settle', {
                   receipt: encodeReceipt(receipt),
@@ -111,13 +135,50 @@ describe('random transaction sequences', () => {
               if (time <= c.time) time = c.time + 1n;
               break;
             }
+            case 'report': {
+              const node = nodeKey(o.node).publicKey.bytes;
+              if (c.ledger.view().node(node) === undefined) continue;
+              const seen = o.expected > o.missed ? o.expected - o.missed : 0n;
+              const nodes = [
+                {
+                  node,
+                  auditsPassed: o.passed,
+                  auditsFailed: o.failed,
+                  cheated: o.cheated,
+                  heartbeatsSeen: seen,
+                  heartbeatsExpected: o.expected,
+                  served: o.served,
+                },
+              ];
+              txs.push(c.managerTx(1, 'node-report', { nodes }));
+              break;
+            }
+            case 'promote':
+              if (c.ledger.view().node(nodeKey(o.node).publicKey.bytes) === undefined) continue;
+              txs.push(c.managerTx(2, 'promote', { node: nodeKey(o.node).publicKey.bytes }));
+              break;
+            case 'remove':
+              if (c.ledger.view().node(nodeKey(o.node).publicKey.bytes) === undefined) continue;
+              txs.push(c.managerTx(2, 'remove', { node: nodeKey(o.node).publicKey.bytes, cheating: o.cheating, reason: '' }));
+              break;
           }
           c.block(txs, time === undefined ? {} : { time });
         }
         const report = checkInvariants(c.store);
         expect(report.abc).toBe(report.expectedAbc);
+        const view = c.ledger.view();
+        for (const n of NODES) {
+          const node = view.node(nodeKey(n).publicKey.bytes);
+          if (node === undefined) continue;
+          const r = nodeReputation(node, view.account(node.account).bad, view.params(), c.time);
+          expect(r).toBeGreaterThanOrEqual(10_000n);
+          expect(r).toBeLessThanOrEqual(1_000_000n);
+          if (node.rep.bad) expect(r).toBe(10_000n);
+          expect(node.rep.scoreSum).toBeLessThanOrEqual(100n * node.rep.scoreCount);
+          expect(BigInt(node.rep.uptime.length)).toBeLessThanOrEqual(view.params().uptimeWindowDays);
+        }
       }),
-      { numRuns: 12 },
+      { numRuns: 20 },
     );
   });
 
