@@ -10,6 +10,7 @@ export { type RoleEntry, getRoles, ROLE_NAMES } from './roles.ts';
 export { buildRecoveryBlock, RECOVER_METHOD, sendRecovery } from './recover.ts';
 export { BLOCKS_METHOD, fetchBlocks, stateSync } from './sync.ts';
 export { fetchSnapshot, serveSnapshots, SNAPSHOT_METHOD } from './snapshot.ts';
+export { HEADERS_METHOD, type LightSource, serveLight, STATE_METHOD } from './light-rpc.ts';
 export {
   decodeRingSignRequest,
   DEFAULT_RING_SIGN_TIMEOUT_MS,

@@ -29,6 +29,7 @@ import { ConsensusEra, eraGenesis, eraStartOf } from './era.ts';
 import { ManagerError } from './errors.ts';
 import { IdlePacer } from './idle.ts';
 import { TxIntake } from './intake.ts';
+import { serveLight } from './light-rpc.ts';
 import { Mempool, type MempoolOptions } from './mempool.ts';
 import { RECOVER_METHOD, serveRecovery } from './recover.ts';
 import { RingCertifier } from './ring-certifier.ts';
@@ -221,6 +222,8 @@ export class ManagerServer {
     this.#unserve.push(serveBlocks(rpc, () => this.#chain, () => this.#store, isMember));
     this.#unserve.push(serveRecovery(rpc, (block) => this.recover(block)));
     this.#unserve.push(this.#ring.serve());
+    // Light clients (light-rpc.ts): final headers and proven state; UNAVAILABLE while the ledger is being synced.
+    this.#unserve.push(serveLight(rpc, { chain: () => this.#chain, store: () => (this.#ledger === undefined ? undefined : this.#store) }));
     rpc.handle(HEAD_METHOD, async () => encodeHead(this.head()));
     this.#unserve.push(() => rpc.unhandle(HEAD_METHOD));
     const reopened = this.#chain.head().height > 0n;
