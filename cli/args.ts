@@ -4,8 +4,9 @@ import { CliError } from './errors.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
+/** A `multiple: true` option collects every occurrence into a list (`--payee A --payee B`). */
 export interface Parsed<O extends Options> {
-  values: { [K in keyof O]?: O[K]['type'] extends 'boolean' ? boolean : string };
+  values: { [K in keyof O]?: O[K]['type'] extends 'boolean' ? boolean : O[K] extends { multiple: true } ? string[] : string };
   positionals: string[];
 }
 

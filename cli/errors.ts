@@ -10,7 +10,10 @@ export type CliErrorCode =
   | 'EXISTS' // refusing to overwrite something valuable (a wallet)
   | 'NEEDS_PASSWORD' // an encrypted keystore and no way to ask for its password
   | 'NOT_CONFIRMED' // a dangerous action that was not confirmed
-  | 'VERIFY_FAILED'; // a signature that does not verify
+  | 'VERIFY_FAILED' // a signature that does not verify
+  | 'TX_FAILED' // a transaction a final block holds as failed (its fee was charged)
+  | 'WRONG_STATE' // a channel (or client folder) whose state does not allow the command: closing, closed, other chain
+  | 'NO_FUNDS'; // an account that cannot pay what a command would make it sign (refused before signing)
 
 export class CliError extends AmeError {
   declare readonly code: CliErrorCode;

@@ -52,7 +52,7 @@ const LOCAL_SUPPLY = 100_000_000n * MICRO_PER_UNIT;
 const seedHex = () => Buffer.from(Ed25519KeyPair.generate().seed()).toString('hex');
 const entropyHex = () => randomBytes(32).toString('hex');
 export const keyOf = (hex: string): Ed25519KeyPair => Ed25519KeyPair.fromSeed(fromHex(hex, 'seed', 32));
-const walletOf = (hex: string): Wallet => Wallet.fromEntropy(fromHex(hex, 'wallet entropy', 32), 'ecdsa');
+export const walletOf = (hex: string): Wallet => Wallet.fromEntropy(fromHex(hex, 'wallet entropy', 32), 'ecdsa');
 
 function newWallets(managers: number): LocalWallets {
   return {

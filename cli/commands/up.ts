@@ -19,7 +19,8 @@ import { startWorkerNode } from '../../node/worker/worker-node.ts';
 import { parse } from '../args.ts';
 import { CliError } from '../errors.ts';
 import type { CliIO } from '../io.ts';
-import { keyOf, loadLocal, loadOrCreateGenesis, WALLET_FILE } from './up-config.ts';
+import { keyOf, loadLocal, loadOrCreateGenesis, WALLET_FILE, walletOf } from './up-config.ts';
+import { loadOrCreatePayout, PAYOUT_WALLET_FILE, registerRingServers } from './up-register.ts';
 
 const USAGE = `ame up [--data DIR] [--unities N] [--servers-per-unity S] [--managers M] [--http-port P] [--log-level LEVEL]
   runs the local network on 127.0.0.1: a Manager Ring of M servers with its explorer API, the ring authority and
@@ -84,6 +85,16 @@ export async function up(args: string[], io: CliIO): Promise<number> {
     });
     closers.push(() => unity.stop());
     const lead = unity.servers[0]!;
+    // The ring servers become workers the ledger can pay (channels name them, settlements pay them); this runs
+    // while the Worker Ring starts and is awaited before "ready". Caught here so a ring failure first is not
+    // also an unhandled rejection.
+    const registering = registerRingServers({
+      server: lead,
+      servers: config.servers.map(keyOf),
+      payout: await loadOrCreatePayout(dir, io.now()),
+      funder: walletOf(config.wallets.investors),
+    });
+    registering.catch(() => undefined);
     const explorer = await startExplorer(lead, genesis, { port: httpPort, logger });
     closers.push(() => explorer.close());
     // The servers trust the current manager set of the ledger (a reconfiguration applies at once).
@@ -127,6 +138,7 @@ export async function up(args: string[], io: CliIO): Promise<number> {
       }),
     );
     closers.push(() => workers.forEach((w) => w.stop()));
+    const registration = await registering;
 
     const head = lead.head();
     lines.push(
@@ -134,10 +146,12 @@ export async function up(args: string[], io: CliIO): Promise<number> {
       `explorer ${explorer.url}`,
       `Worker Ring up: ${config.unities} Unities, ${nodes.length} servers serving blobs and messages, epoch ${ringGenesis.epoch}, certified by the managers (data in ${dir})`,
       `ring authority ${authority.host.id}`,
+      `ring servers registered as workers: ${registration.registered} now, ${registration.already} before (payout account ${registration.payout} in ${join(dir, PAYOUT_WALLET_FILE)})`,
       `try: npx ame chain head --manager ${explorer.url}`,
       `     npx ame wallet balance ${join(dir, WALLET_FILE)} --manager ${explorer.url}`,
       `     npx ame ring put - hello --data ${join(dir, 's0')}`,
       `     npx ame ring lookup hello --data ${join(dir, 's1')}`,
+      `     npx ame channel open --currency ABC --amount 1 --payee ${join(dir, 's0')} --wallet ${join(dir, WALLET_FILE)} --manager ${explorer.url}`,
       'ready',
       '',
     );

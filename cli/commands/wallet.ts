@@ -3,22 +3,18 @@
  * A wallet file is a keystore (docs/crypto.md); its public part is readable without the password.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import {
   decodeKeystorePublic,
   encodeKeystore,
   parseAddress,
   toHex,
   markPhraseShown,
-  readKeystoreFile,
   signFile,
   toFalconForm,
-  unlockKeystore,
   verifyFileBundle,
   Wallet,
   writeKeystoreFile,
-  type KeystoreFile,
   type Scheme,
 } from '../../node/crypto/index.ts';
 import { encodeTx, signAccountTx } from '../../node/ledger/index.ts';
@@ -28,10 +24,16 @@ import { oneOf, parse } from '../args.ts';
 import { CliError } from '../errors.ts';
 import { ask, interactive, readAll, type CliIO } from '../io.ts';
 import { abc, managerClient, trustedChain } from './chain.ts';
+import { convert } from './convert.ts';
+import { load, openWallet, unlock, walletPath } from './wallet-file.ts';
+import { dispatch } from '../subcommands.ts';
+
+// ring.ts opens wallets through this module (the helpers moved to wallet-file.ts, which convert.ts shares).
+export { openWallet, walletPath };
 
 const SCHEMES = ['falcon', 'ecdsa'] as const;
 
-const USAGE = `ame wallet <new|show|sign|verify|backup|restore|balance|transfer> [options]
+const USAGE = `ame wallet <new|show|sign|verify|backup|restore|balance|transfer|convert> [options]
   new [--scheme falcon|ecdsa] [--out PATH] [--plain]   create a wallet (default: Falcon-512)
   show [PATH] [--json]                                  scheme, address and public key (no password needed)
   sign [PATH] --file F                                  print the signature bundle of file F
@@ -41,50 +43,13 @@ const USAGE = `ame wallet <new|show|sign|verify|backup|restore|balance|transfer>
   balance [PATH] [--json] [--manager URL] [--chain ID]  the balance, verified by the light client
   transfer ADDRESS AMOUNT [--wallet PATH] [--fee AMOUNT] [--manager URL] [--chain ID] [--wait S] [--json]
                                                         send ABC (AMOUNT like 1.5 or "1.5 ABC" or "1500000 a")
+  convert AMOUNT [--wallet PATH] [--manager URL] [--chain ID] [--wait S] [--json]
+                                                        burn AMOUNT ABC for 1000 × AMOUNT ABIT (pays messages)
 PATH defaults to $AME_DATA_DIR/wallet.json (or ~/.ame/wallet.json).
 The password comes from AME_WALLET_PASSWORD, or is asked on a terminal; --plain writes an unencrypted key file.`;
 
 export async function wallet(args: string[], io: CliIO): Promise<number> {
-  const [sub, ...rest] = args;
-  switch (sub) {
-    case 'new':
-      return create(rest, io);
-    case 'show':
-      return show(rest, io);
-    case 'sign':
-      return sign(rest, io);
-    case 'verify':
-      return verify(rest, io);
-    case 'backup':
-      return backup(rest, io);
-    case 'restore':
-      return restore(rest, io);
-    case 'balance':
-      return balance(rest, io);
-    case 'transfer':
-      return transfer(rest, io);
-    case undefined:
-    case '--help':
-    case '-h':
-      io.stdout.write(`usage: ${USAGE}\n`);
-      return sub === undefined ? 2 : 0;
-    default:
-      throw new CliError('USAGE', `unknown wallet command "${sub}"\nusage: ${USAGE}`);
-  }
-}
-
-function defaultPath(io: CliIO): string {
-  const dataDir = io.env['AME_DATA_DIR'] ?? join(io.env['HOME'] ?? homedir(), '.ame');
-  return join(dataDir, 'wallet.json');
-}
-
-function walletPath(io: CliIO, given: string | undefined): string {
-  return resolve(io.cwd, given ?? defaultPath(io));
-}
-
-function load(path: string): KeystoreFile {
-  if (!existsSync(path)) throw new CliError('NOT_FOUND', `no wallet at ${path} (create one with: ame wallet new)`);
-  return readKeystoreFile(path);
+  return dispatch('wallet', USAGE, { new: create, show, sign, verify, backup, restore, balance, transfer, convert }, args, io);
 }
 
 /** The password for a new keystore, or undefined for a plain key file. */
@@ -103,21 +68,6 @@ async function newPassword(io: CliIO, plain: boolean | undefined): Promise<strin
   const second = await ask(io, 'Repeat the password: ', true);
   if (first !== second) throw new CliError('NOT_CONFIRMED', 'the two passwords differ; nothing was written');
   return first;
-}
-
-/** The wallet at `path`, unlocked with AME_WALLET_PASSWORD or a prompt (for other commands that sign). */
-export async function openWallet(io: CliIO, path: string): Promise<Wallet> {
-  return unlock(io, load(path), path);
-}
-
-async function unlock(io: CliIO, file: KeystoreFile, path: string): Promise<Wallet> {
-  if (!file.encrypted) return unlockKeystore(file);
-  const fromEnv = io.env['AME_WALLET_PASSWORD'];
-  if (fromEnv !== undefined && fromEnv !== '') return unlockKeystore(file, fromEnv);
-  if (!interactive(io)) {
-    throw new CliError('NEEDS_PASSWORD', `${path} is encrypted: set AME_WALLET_PASSWORD or run in a terminal`);
-  }
-  return unlockKeystore(file, await ask(io, `Password for ${path}: `, true));
 }
 
 async function save(io: CliIO, w: Wallet, path: string, plain: boolean | undefined, phraseShown: boolean) {

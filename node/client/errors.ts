@@ -3,9 +3,20 @@ import { AmeError } from '../crypto/index.ts';
 
 export type ClientErrorCode =
   | 'NO_CHANNEL' // a paid request without a channel of the currency it is paid in
-  | 'BAD_REPLY'; // a worker's answer that does not decode or does not match what was asked
+  | 'BAD_REPLY' // a worker's answer that does not decode or does not match what was asked
+  | 'BAD_STATE' // a file of the client folder that does not hold what this build writes
+  | 'WRONG_ACCOUNT' // a client folder used with another account than the one its session key is authorised by
+  | 'UNKNOWN_CHANNEL' // a channel id (or prefix) the client folder does not hold, or holds more than once
+  | 'NO_SESSION'; // a message to a peer with no end-to-end session yet and no prekey bundle to start one
 
-export const CLIENT_ERROR_CODES: readonly ClientErrorCode[] = ['NO_CHANNEL', 'BAD_REPLY'];
+export const CLIENT_ERROR_CODES: readonly ClientErrorCode[] = [
+  'NO_CHANNEL',
+  'BAD_REPLY',
+  'BAD_STATE',
+  'WRONG_ACCOUNT',
+  'UNKNOWN_CHANNEL',
+  'NO_SESSION',
+];
 
 export class ClientError extends AmeError {
   declare readonly code: ClientErrorCode;

@@ -22,3 +22,7 @@ export { openStore, Store } from './store.ts';
 export type { VerifyProblem, VerifyReport, VerifyTable } from './verify.ts';
 // The service log (built alongside; see docs/store.md "Service log").
 export * from './service-log.ts';
+export { type BatchRecord, batchRecordHash, decodeBatchRecord, encodeBatchRecord } from './service-log-batch.ts';
+export { decodeLogProof, encodeLogProof, type LogProof, verifyLogProof } from './service-log-proof.ts';
+export { ServiceLogError, type ServiceLogErrorCode } from './service-log-errors.ts';
+export type { ServiceLogEntry } from './service-log-entry.ts';

@@ -23,6 +23,8 @@ export type WorkerErrorCode =
   | 'STATE_CONFLICT' // durable state changed under us: a second writer on the same channel
   | 'BAD_STORE' // a payments file that does not hold what this build writes
   | 'STORE_FAILED' // a durable write failed; what waited on it is refused (cause: the error)
+  | 'NOT_AUDITOR' // an audit request from a peer that is not one of the managers
+  | 'NOT_FOUND' // an audit of a log entry or receipt this worker does not hold (not sealed, pruned, never served)
   | 'REFUSED' // a worker refused a request; `remote` holds its error's class and code (e.g. "WorkerError:REPLAY")
   | 'CLOSED'; // a spender or receipt book used after close
 
@@ -44,6 +46,8 @@ export const WORKER_ERROR_CODES: readonly WorkerErrorCode[] = [
   'STATE_CONFLICT',
   'BAD_STORE',
   'STORE_FAILED',
+  'NOT_AUDITOR',
+  'NOT_FOUND',
   'REFUSED',
   'CLOSED',
 ];

@@ -14,6 +14,8 @@ import { type Mailbox, SqliteMailbox } from '../services/messaging/index.ts';
 import type { Prices } from '../services/pricing.ts';
 import { ServiceLog } from '../store/index.ts';
 import { type ChannelView, ReceiptBook, SqliteBookStore } from './payments/index.ts';
+import { type ReceiptArchive, SqliteReceiptArchive } from './payments/receipt-archive.ts';
+import { AuditResponder } from './serve/audit-responder.ts';
 import { WorkerService } from './serve/service.ts';
 
 export const WORKER_DIR = 'worker';
@@ -24,6 +26,10 @@ export interface WorkerNodeOptions {
   readonly dataDir: string;
   readonly channels: ChannelView;
   readonly prices: () => Prices;
+  /** Service-log entries per sealed batch (audits sample sealed batches); default the log's 1,024. */
+  readonly logBatchSize?: number;
+  /** Whether a PeerId may audit this worker (the managers'); default: nobody. */
+  readonly auditor?: (peer: string) => boolean;
   /** Bytes of blobs this worker holds at most (default: no limit). */
   readonly quotaBytes?: number;
   readonly now?: () => number;
@@ -36,6 +42,8 @@ export interface WorkerNode {
   readonly log: ServiceLog;
   readonly blobs: BlobStore;
   readonly mailbox: Mailbox;
+  readonly archive: ReceiptArchive;
+  readonly audits: AuditResponder;
   stop(): void;
 }
 
@@ -49,7 +57,11 @@ export function startWorkerNode(options: WorkerNodeOptions): WorkerNode {
     closers.push(() => blobs.close());
     const mailbox = SqliteMailbox.open({ path: join(dir, 'mailbox.sqlite') });
     closers.push(() => mailbox.close());
-    const log = ServiceLog.open({ path: join(dir, 'service-log.sqlite'), now });
+    const log = ServiceLog.open({
+      path: join(dir, 'service-log.sqlite'),
+      now,
+      ...(options.logBatchSize === undefined ? {} : { batchSize: options.logBatchSize }),
+    });
     closers.push(() => log.close());
     // One signature cache: a channel's session authorisation (an account signature, the slow part) is the same
     // bytes in every request, so it is verified once per channel.
@@ -61,8 +73,12 @@ export function startWorkerNode(options: WorkerNodeOptions): WorkerNode {
       verify: new SignatureCache().verify,
     });
     closers.push(() => book.close());
-    const service = new WorkerService({ blobs, mailbox, book, log, channels: options.channels, params: options.prices, now });
+    const archive = SqliteReceiptArchive.open(join(dir, 'receipt-archive.sqlite'));
+    closers.push(() => archive.close());
+    const service = new WorkerService({ blobs, mailbox, book, log, archive, channels: options.channels, params: options.prices, now });
     service.attach(options.rpc);
+    const audits = new AuditResponder({ log, archive, blobs, auditor: options.auditor ?? (() => false) });
+    audits.attach(options.rpc);
     options.logger?.info({ dir }, 'worker serving blobs and messages');
     return {
       service,
@@ -70,7 +86,10 @@ export function startWorkerNode(options: WorkerNodeOptions): WorkerNode {
       log,
       blobs,
       mailbox,
+      archive,
+      audits,
       stop: () => {
+        audits.detach(options.rpc);
         service.detach(options.rpc);
         for (const close of closers.splice(0).reverse()) close();
       },

@@ -14,13 +14,14 @@ import { createHost, type Host } from '../../node/net/index.ts';
 import type { ServiceLog } from '../../node/store/index.ts';
 import { type ChannelInfo, ChannelSpender, MemorySpenderStore, type ReceiptBook, type SpenderChannel } from '../../node/worker/payments/index.ts';
 import type { WorkerService } from '../../node/worker/serve/service.ts';
-import { startWorkerNode } from '../../node/worker/worker-node.ts';
+import { startWorkerNode, type WorkerNode } from '../../node/worker/worker-node.ts';
 
 export interface WorkerRig {
   readonly dir: string;
   readonly worker: Host;
   readonly clientHost: Host;
   readonly service: WorkerService;
+  readonly node: WorkerNode;
   readonly book: ReceiptBook;
   readonly log: ServiceLog;
   readonly client: WorkerClient;
@@ -35,7 +36,12 @@ export interface WorkerRig {
 
 const seed = (label: string) => sha256(utf8(`worker rig ${label}`));
 
-export async function startWorkerRig(options: { escrow?: bigint } = {}): Promise<WorkerRig> {
+export interface WorkerRigOptions {
+  readonly escrow?: bigint;
+  readonly logBatchSize?: number;
+}
+
+export async function startWorkerRig(options: WorkerRigOptions = {}): Promise<WorkerRig> {
   const dir = mkdtempSync(join(tmpdir(), 'ame-worker-rig-'));
   const workerKey = Ed25519KeyPair.fromSeed(seed('worker'));
   const worker = createHost({ nodeKey: workerKey });
@@ -52,7 +58,16 @@ export async function startWorkerRig(options: { escrow?: bigint } = {}): Promise
     channels.set(toHex(c.id), { client: account.address, status: 'open', escrow, payees, paid: [0n], closeAt: 0n });
   }
   const view = (id: Uint8Array) => channels.get(toHex(id));
-  const node = startWorkerNode({ rpc: worker.rpc, nodeKey: workerKey, dataDir: dir, channels: view, prices: () => defaultParams });
+  // The client's host doubles as the auditing manager in tests.
+  const node = startWorkerNode({
+    rpc: worker.rpc,
+    nodeKey: workerKey,
+    dataDir: dir,
+    channels: view,
+    prices: () => defaultParams,
+    auditor: (peer) => peer === clientHost.id,
+    ...(options.logBatchSize === undefined ? {} : { logBatchSize: options.logBatchSize }),
+  });
   const spender = (which: 'abc' | 'abit') =>
     new ChannelSpender({ channel: which === 'abc' ? abc : abit, session, authorization, store: new MemorySpenderStore(), now: Date.now });
   await Promise.all([worker.start(), clientHost.start()]);
@@ -69,6 +84,7 @@ export async function startWorkerRig(options: { escrow?: bigint } = {}): Promise
     worker,
     clientHost,
     service: node.service,
+    node,
     book: node.book,
     log: node.log,
     client,

@@ -9,6 +9,12 @@
  *   svc/msg-get   { access, after, limit }              → { items }       the mailbox owner reads (free)
  *   svc/msg-ack   { access, seqs }                      → { acked }       … and deletes what it processed
  *
+ * and, for the managers' audits only (SPEC §6 item 5; the caller's PeerId must be an auditor's):
+ *
+ *   svc/log-tail   {}            → { sealedThrough, batch }            the last sealed batch record (empty: none)
+ *   svc/log-proof  { seq }       → { proof, receipt, authorization }   a sealed entry's proof and the receipt it names
+ *   svc/blob-audit { challenge } → { response }                        a proof of storage (node/services/blobs)
+ *
  * A malformed body is WorkerError MALFORMED naming the field; decoders throw nothing else.
  */
 import { decodeCbor, encodeCbor, type CborValue, type Infer, type Schema, s } from '../../wire/index.ts';
@@ -19,6 +25,9 @@ export const BLOB_GET_METHOD = 'svc/blob-get';
 export const MSG_PUT_METHOD = 'svc/msg-put';
 export const MSG_GET_METHOD = 'svc/msg-get';
 export const MSG_ACK_METHOD = 'svc/msg-ack';
+export const LOG_TAIL_METHOD = 'svc/log-tail';
+export const LOG_PROOF_METHOD = 'svc/log-proof';
+export const BLOB_AUDIT_METHOD = 'svc/blob-audit';
 
 /** Bounds that keep a request inside one RLDP message: a chunk (≤ 1 MiB) plus its manifest and payment. */
 export const MAX_REQUEST_BYTES = 3 * 1024 * 1024;
@@ -42,6 +51,13 @@ const blobGetSchema = s.struct({ pay, address: s.bytes({ len: 32 }), index: s.ui
 const msgPutSchema = s.struct({ pay, to: s.bytes({ len: 32 }), envelope: s.bytes({ min: 1, max: MAX_ENVELOPE }) });
 const msgGetSchema = s.struct({ access, after: s.uint(), limit: s.uint() });
 const msgAckSchema = s.struct({ access, seqs: s.array(s.uint(), { max: MAX_MAIL_ITEMS }) });
+
+const logTailSchema = s.struct({});
+const logTailReplySchema = s.struct({ sealedThrough: s.uint(), batch: s.bytes({ max: 256 }) });
+const logProofSchema = s.struct({ seq: s.uint() });
+const logProofReplySchema = s.struct({ proof: s.bytes({ max: 8192 }), receipt: s.bytes({ max: 512 }), authorization: s.bytes({ max: 8192 }) });
+const blobAuditSchema = s.struct({ challenge: s.bytes({ max: 1024 }) });
+const blobAuditReplySchema = s.struct({ response: s.bytes({ max: 1024 * 1024 }) });
 
 const storedSchema = s.struct({ stored: s.bool() });
 const chunkReplySchema = s.struct({ manifest: s.bytes({ max: MAX_MANIFEST }), chunk: s.bytes({ max: MAX_CHUNK }) });
@@ -84,3 +100,9 @@ export const chunkReply = codec(chunkReplySchema, 'blob-get reply');
 export const seqReply = codec(seqSchema, 'msg-put reply');
 export const itemsReply = codec(itemsSchema, 'msg-get reply');
 export const ackedReply = codec(ackedSchema, 'msg-ack reply');
+export const logTail = codec(logTailSchema, 'log-tail');
+export const logTailReply = codec(logTailReplySchema, 'log-tail reply');
+export const logProof = codec(logProofSchema, 'log-proof');
+export const logProofReply = codec(logProofReplySchema, 'log-proof reply');
+export const blobAudit = codec(blobAuditSchema, 'blob-audit');
+export const blobAuditReply = codec(blobAuditReplySchema, 'blob-audit reply');

@@ -17,6 +17,7 @@ import { messagePrice, servePrice, storePrice } from '../../services/pricing.ts'
 import { TurnWrites } from '../../services/turn-writes.ts';
 import type { ServiceLog } from '../../store/index.ts';
 import type { ChannelView, ReceiptBook } from '../payments/index.ts';
+import type { ReceiptArchive } from '../payments/receipt-archive.ts';
 import { checkAccess } from './mail-access.ts';
 import {
   ackedReply,
@@ -44,6 +45,8 @@ export interface WorkerServiceOptions {
   readonly mailbox: Mailbox;
   readonly book: ReceiptBook;
   readonly log: ServiceLog;
+  /** Every accepted receipt, for the managers' audits of the log (docs/worker.md "Audits"). */
+  readonly archive: ReceiptArchive;
   /** The channels as the ledger holds them (the same view the book checks receipts against). */
   readonly channels: ChannelView;
   /** Prices of the ledger's final state. */
@@ -58,12 +61,19 @@ export interface ServiceStats {
   readonly earned: bigint;
 }
 
+interface Paid {
+  readonly hash: Uint8Array;
+  readonly client: string;
+  readonly pay: Payment;
+}
+
 const METHODS = [BLOB_PUT_METHOD, BLOB_GET_METHOD, MSG_PUT_METHOD, MSG_GET_METHOD, MSG_ACK_METHOD] as const;
 
 export class WorkerService {
   readonly #o: WorkerServiceOptions;
   readonly #blobWrites: TurnWrites;
   readonly #mailWrites: TurnWrites;
+  readonly #archiveWrites: TurnWrites;
   readonly #served = new Map<string, number>();
   #refused = 0;
   #earned = 0n;
@@ -72,6 +82,7 @@ export class WorkerService {
     this.#o = options;
     this.#blobWrites = new TurnWrites((fn) => options.blobs.group(fn));
     this.#mailWrites = new TurnWrites((fn) => options.mailbox.group(fn));
+    this.#archiveWrites = new TurnWrites((fn) => options.archive.group(fn));
   }
 
   /** Installs the handlers on `rpc`; undone by `detach`. */
@@ -154,15 +165,17 @@ export class WorkerService {
     return ackedReply.encode({ acked });
   }
 
-  async #accept(pay: Payment, price: bigint): Promise<{ hash: Uint8Array; client: string }> {
+  async #accept(pay: Payment, price: bigint): Promise<Paid> {
     const accepted = await this.#o.book.accept(pay.receipt, pay.authorization, price);
     this.#earned += accepted.earned;
     const client = this.#o.channels(accepted.channel)?.client ?? toHex(accepted.channel);
-    return { hash: accepted.hash, client };
+    return { hash: accepted.hash, client, pay };
   }
 
-  async #log(paid: { hash: Uint8Array; client: string }, service: string, bytes: number, resultHash: Uint8Array, start: number): Promise<void> {
-    await this.#o.log.appendAsync({
+  /** The receipt archived and the log entry appended, each durable (both group-committed, in parallel). */
+  async #log(paid: Paid, service: string, bytes: number, resultHash: Uint8Array, start: number): Promise<void> {
+    const archived = this.#archiveWrites.run(() => this.#o.archive.put(paid.hash, paid.pay.receipt, paid.pay.authorization, this.#o.now()));
+    const logged = this.#o.log.appendAsync({
       // A receipt's hash is unique per request (each receipt has a fresh nonce), so it names the request too.
       requestId: paid.hash.subarray(0, 16),
       client: new TextEncoder().encode(paid.client),
@@ -173,6 +186,7 @@ export class WorkerService {
       latencyMs: Math.max(0, Math.round(this.#o.now() - start)),
       receiptHash: paid.hash,
     });
+    await Promise.all([archived, logged]);
     this.#count(service);
   }
 

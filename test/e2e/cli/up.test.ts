@@ -1,7 +1,8 @@
 /**
  * `ame up` (npm start) as a real process: the Manager Ring (six managers, the explorer on a free port) and a Worker
  * Ring whose views the managers certify; `ame chain`, `ame wallet transfer` and `ame ring` against it; a clean stop
- * on SIGTERM; and a second start on the same folder that resumes the chain, the PeerIds and the stored values.
+ * on SIGTERM; and a second start on the same folder that resumes the chain, the PeerIds and the stored values. The ring
+ * servers are registered as workers on the first start and not again on the second.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -9,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { toHex } from '../../../node/crypto/index.ts';
+import { fromHex, peerIdOf, toHex } from '../../../node/crypto/index.ts';
 import { decodeGenesis, genesisId } from '../../../node/ledger/index.ts';
 import { repoRoot, runAme } from '../../support/cli.ts';
 import { accountKey } from '../../support/ledger-chain.ts';
@@ -86,6 +87,15 @@ describe('ame up (npm start)', () => {
     const genesis = decodeGenesis(readFileSync(join(dir, 'genesis.cbor')));
     const chainId = toHex(genesisId(genesis));
     expect(first.output()).toContain(`chain ${chainId} (ame-local)`);
+    // Every ring server is a registered worker (so channels can name it and settlements pay it), paid out to one
+    // account that the investors' genesis account funded.
+    const payout = /^ring servers registered as workers: 12 now, 0 before \(payout account (A\w+) in /m.exec(first.output())?.[1];
+    expect(payout, first.output()).toBeDefined();
+    const { nodes } = (await (await fetch(`${first.url}/api/nodes`)).json()) as { nodes: { key: string; role: string; status: string; account: string }[] };
+    const servers = Array.from({ length: 12 }, (_, i) => contactOf(`s${i}`).peer.id);
+    const workers = nodes.filter((n) => n.role === 'worker');
+    expect(workers.map((n) => peerIdOf(fromHex(n.key))).sort()).toEqual([...servers].sort());
+    expect(workers.every((n) => n.status === 'active' && n.account === payout)).toBe(true);
 
     // The explorer serves the chain of the genesis in DIR, from its genesis on.
     const genesisHead = await headOf(first.url);
@@ -119,6 +129,7 @@ describe('ame up (npm start)', () => {
     // Same folder: same chain (the transfer is still final), same PeerIds, the value still stored.
     const second = await startUp();
     expect(second.output()).toContain('Worker Ring up: 2 Unities, 12 servers serving blobs and messages, epoch 2, certified by the managers');
+    expect(second.output()).toContain(`ring servers registered as workers: 0 now, 12 before (payout account ${payout} in `);
     expect(authorityLine(second.output())).toBe(authorityLine(first.output()));
     expect(contactOf('s0').peer.id).toBe(contact.peer.id);
     const resumed = await headOf(second.url);

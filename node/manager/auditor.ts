@@ -1,0 +1,127 @@
+/**
+ * The managers' audit duty (SPEC §6 item 5, §7): every `intervalMs` a manager audits a few of the active workers
+ * and temporary workers the ledger holds (in turn, by node key, so every node comes up), and puts what it found
+ * on the ledger as one node-report transaction signed by its node key. Reputation, promotion and removal read
+ * those counters (docs/ledger.md "Reputation and promotion").
+ *
+ * A cheating verdict (forged receipt, inflated log) needs a failed audit beside it on the ledger, so a cheat is
+ * reported as one failed audit with `cheated` set.
+ */
+import { type Ed25519KeyPair, type RandomSource, toHex } from '../crypto/index.ts';
+import { encodeSigned, type Ledger, type NodeRecord, signManagerTx, type TxBody } from '../ledger/index.ts';
+import type { Clock, ClockTimer, PeerRef, Rpc } from '../net/index.ts';
+import { type AuditDeps, type AuditOutcome, auditNode } from './audit.ts';
+
+export interface AuditorOptions {
+  readonly rpc: Rpc;
+  readonly random: RandomSource;
+  readonly clock: Clock;
+  readonly ledger: () => Ledger | undefined;
+  readonly nodeKey: Ed25519KeyPair;
+  /** Where a node can be reached (its ring-map entry); undefined: not audited this round. */
+  readonly peerOf: (node: Uint8Array) => PeerRef | undefined;
+  /** Hands a signed transaction to this manager's pool. */
+  readonly submit: (tx: Uint8Array) => unknown;
+  readonly intervalMs?: number;
+  /** Nodes audited per round. */
+  readonly perRound?: number;
+  readonly samples?: number;
+  /** Channels as audits check receipts against them; default the ledger's final state. */
+  readonly channel?: AuditDeps['channel'];
+}
+
+export interface AuditRound {
+  readonly audited: readonly AuditOutcome[];
+  /** The report submitted (undefined when nothing was audited). */
+  readonly report?: TxBody<'node-report'>;
+}
+
+type Entry = TxBody<'node-report'>['nodes'][number];
+
+export class Auditor {
+  readonly #o: AuditorOptions;
+  #timer: ClockTimer | undefined;
+  #after = '';
+  #rounds = 0;
+
+  constructor(options: AuditorOptions) {
+    this.#o = options;
+  }
+
+  get rounds(): number {
+    return this.#rounds;
+  }
+
+  start(): void {
+    const tick = () => {
+      this.#timer = this.#o.clock.setTimeout(() => {
+        void this.round().finally(() => {
+          if (this.#timer !== undefined) tick();
+        });
+      }, this.#o.intervalMs ?? 60_000);
+    };
+    tick();
+  }
+
+  stop(): void {
+    if (this.#timer !== undefined) this.#o.clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Audits the next nodes in turn and submits their report. */
+  async round(): Promise<AuditRound> {
+    const ledger = this.#o.ledger();
+    if (ledger === undefined) return { audited: [] };
+    const view = ledger.finalView();
+    const me = view.node(this.#o.nodeKey.publicKey.bytes);
+    if (me === undefined || me.role !== 'manager' || me.status !== 'active') return { audited: [] };
+    const targets = this.#next(view.records());
+    const audited: AuditOutcome[] = [];
+    for (const node of targets) {
+      const peer = this.#o.peerOf(node.key);
+      if (peer === undefined) continue;
+      audited.push(
+        await auditNode(
+          { peer, node: node.key },
+          {
+            rpc: this.#o.rpc,
+            random: this.#o.random,
+            channel: this.#o.channel ?? ((id) => ledger.finalView().channel(id)),
+            ...(this.#o.samples === undefined ? {} : { samples: this.#o.samples }),
+          },
+        ),
+      );
+    }
+    this.#rounds += 1;
+    const nodes: Entry[] = audited
+      .filter((a) => a.passed + a.failed > 0 || a.cheated)
+      .map((a) => ({
+        node: a.node,
+        auditsPassed: BigInt(a.passed),
+        auditsFailed: BigInt(a.failed + (a.cheated && a.failed === 0 ? 1 : 0)),
+        cheated: a.cheated,
+        heartbeatsSeen: 0n,
+        heartbeatsExpected: 0n,
+        served: 0n,
+      }));
+    if (nodes.length === 0) return { audited };
+    const report = { nodes };
+    const chain = view.chain();
+    const tx = signManagerTx({ chain: chain.chainId, kind: 'node-report', nonce: me.nonce, fee: 0n, body: report }, this.#o.nodeKey);
+    this.#o.submit(encodeSigned(tx));
+    return { audited, report };
+  }
+
+  /** The next `perRound` active workers and temporary workers after the last one audited, by key. */
+  #next(records: Iterable<{ t: string }>): NodeRecord[] {
+    const nodes = [...records]
+      .filter((r): r is NodeRecord & { t: 'node' } => r.t === 'node')
+      .filter((n) => n.role !== 'manager' && n.status === 'active')
+      .sort((a, b) => (toHex(a.key) < toHex(b.key) ? -1 : 1));
+    const start = nodes.findIndex((n) => toHex(n.key) > this.#after);
+    const ordered = start < 0 ? nodes : [...nodes.slice(start), ...nodes.slice(0, start)];
+    const picked = ordered.slice(0, this.#o.perRound ?? 4);
+    if (picked.length > 0) this.#after = toHex(picked[picked.length - 1]!.key);
+    return picked;
+  }
+}
