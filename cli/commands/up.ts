@@ -8,7 +8,7 @@
  */
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
-import { fromHex, toHex } from '../../node/crypto/index.ts';
+import { Ed25519KeyPair, fromHex, toHex } from '../../node/crypto/index.ts';
 import { genesisId } from '../../node/ledger/index.ts';
 import { startExplorer, startManagerUnity } from '../../node/manager/manager-node.ts';
 import type { Certifiers } from '../../node/ring/epoch-certificate.ts';
@@ -20,6 +20,7 @@ import { parse } from '../args.ts';
 import { CliError } from '../errors.ts';
 import type { CliIO } from '../io.ts';
 import { keyOf, loadLocal, loadOrCreateGenesis, WALLET_FILE, walletOf } from './up-config.ts';
+import { AUDIT_INTERVAL_MS, upAuditors } from './up-audit.ts';
 import { loadOrCreatePayout, PAYOUT_WALLET_FILE, registerRingServers } from './up-register.ts';
 
 const USAGE = `ame up [--data DIR] [--unities N] [--servers-per-unity S] [--managers M] [--http-port P] [--log-level LEVEL]
@@ -75,8 +76,9 @@ export async function up(args: string[], io: CliIO): Promise<number> {
   };
   const lines: string[] = [];
   try {
+    const seeds = config.managers.map((hex) => fromHex(hex, 'seed', 32));
     const unity = await startManagerUnity({
-      seeds: config.managers.map((hex) => fromHex(hex, 'seed', 32)),
+      seeds,
       genesis,
       dataDir: (i) => join(dir, `m${i}`),
       listen,
@@ -85,6 +87,7 @@ export async function up(args: string[], io: CliIO): Promise<number> {
     });
     closers.push(() => unity.stop());
     const lead = unity.servers[0]!;
+    const auditors = upAuditors(unity.servers.map((server, i) => ({ server, host: unity.hosts[i]!, key: Ed25519KeyPair.fromSeed(seeds[i]!) })));
     // The ring servers become workers the ledger can pay (channels name them, settlements pay them); this runs
     // while the Worker Ring starts and is awaited before "ready". Caught here so a ring failure first is not
     // also an unhandled rejection.
@@ -134,10 +137,14 @@ export async function up(args: string[], io: CliIO): Promise<number> {
         dataDir: join(dir, `s${i}`),
         channels: (id) => lead.ledger.finalView().channel(id),
         prices: () => lead.ledger.finalView().params(),
+        auditor: auditors.isAuditor,
         logger,
       }),
     );
     closers.push(() => workers.forEach((w) => w.stop()));
+    // The managers audit the servers they registered: sampled log entries, the receipts behind them, held blobs.
+    auditors.start(hosts, config.servers.map(keyOf));
+    closers.push(() => auditors.stop());
     const registration = await registering;
 
     const head = lead.head();
@@ -146,7 +153,7 @@ export async function up(args: string[], io: CliIO): Promise<number> {
       `explorer ${explorer.url}`,
       `Worker Ring up: ${config.unities} Unities, ${nodes.length} servers serving blobs and messages, epoch ${ringGenesis.epoch}, certified by the managers (data in ${dir})`,
       `ring authority ${authority.host.id}`,
-      `ring servers registered as workers: ${registration.registered} now, ${registration.already} before (payout account ${registration.payout} in ${join(dir, PAYOUT_WALLET_FILE)})`,
+      `ring servers registered as workers: ${registration.registered} now, ${registration.already} before (payout account ${registration.payout} in ${join(dir, PAYOUT_WALLET_FILE)}); the managers audit them every ${AUDIT_INTERVAL_MS / 1000} s`,
       `try: npx ame chain head --manager ${explorer.url}`,
       `     npx ame wallet balance ${join(dir, WALLET_FILE)} --manager ${explorer.url}`,
       `     npx ame ring put - hello --data ${join(dir, 's0')}`,

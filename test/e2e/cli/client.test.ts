@@ -94,7 +94,7 @@ interface ChannelJson {
 describe('ame channel and ame client against ame up', () => {
   it('pays a registered ring server from ABC and ABIT channels for a stored blob and an end-to-end message', async () => {
     const up = await startUp();
-    expect(up.output()).toMatch(/^ring servers registered as workers: 3 now, 0 before \(payout account A\w+ in .*payout-wallet\.json\)$/m);
+    expect(up.output()).toMatch(/^ring servers registered as workers: 3 now, 0 before \(payout account A\w+ in .*payout-wallet\.json\); the managers audit them every 30 s$/m);
     const wallet = join(net, 'investors-wallet.json');
     const s0 = join(net, 's0');
     const worker = (JSON.parse(readFileSync(join(s0, 'ring-contact.json'), 'utf8')) as { peer: { id: string } }).peer.id;
