@@ -34,7 +34,10 @@ describe('sim console: a pseudo-terminal a user opens like a serial port', () =>
     await console.start();
     cleanup.push(() => console.stop());
     const first = await openTerminal(console.terminalPath());
+    // The line travels through the relay asynchronously: wait for it before the terminal closes.
+    const firstLines = nextLines(console, 1);
     await first.send('one\r');
+    expect(await firstLines).toEqual(['one']);
     await first.close();
     const second = await openTerminal(console.terminalPath());
     cleanup.push(() => second.close());
