@@ -1,5 +1,5 @@
 /** Runs the real `ame` CLI as a child process (the Node running the tests, which is Node 24). */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -30,5 +30,38 @@ export function runAme(
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(opts.input ?? '');
+  });
+}
+
+export interface Up {
+  readonly child: ChildProcess;
+  readonly output: () => string;
+  readonly exit: Promise<number | null>;
+  /** The explorer API's URL, as printed. */
+  readonly url: string;
+}
+
+/**
+ * Starts `ame up <args>` as a child process (pushed onto `children`, for the caller to reap) and resolves once it
+ * printed "ready", with the explorer URL it printed.
+ */
+export function startUp(args: readonly string[], children: ChildProcess[]): Promise<Up> {
+  const main = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
+  const child = spawn(process.execPath, [main, 'up', ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exit = new Promise<number | null>((resolve) => child.on('close', resolve));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`ame up not ready after 60 s:\n${out}`)), 60_000);
+    child.stdout!.on('data', () => {
+      if (!/^ready$/m.test(out)) return;
+      clearTimeout(timer);
+      const url = /^explorer (http:\S+)$/m.exec(out)?.[1];
+      if (url === undefined) reject(new Error(`no explorer URL in:\n${out}`));
+      else resolve({ child, output: () => out, exit, url });
+    });
+    void exit.then((code) => reject(new Error(`ame up exited with ${code}:\n${out}`)));
   });
 }

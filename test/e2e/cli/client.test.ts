@@ -8,16 +8,15 @@
  * minus a Node start of a few seconds each on a loaded machine); a few run as real processes, to show they stop
  * their libp2p host and exit on their own.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../../cli/main.ts';
-import { repoRoot, runAme, type CliRun } from '../../support/cli.ts';
+import { runAme, startUp, type CliRun } from '../../support/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ame-client-'));
 const net = join(dir, 'net');
@@ -27,35 +26,9 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-interface Up {
-  readonly child: ChildProcess;
-  readonly output: () => string;
-  readonly exit: Promise<number | null>;
-  readonly url: string;
-}
-
-/** `ame up` with small sizes; resolves once it printed "ready". */
-function startUp(): Promise<Up> {
-  const mainTs = fileURLToPath(new URL('../../../cli/main.ts', import.meta.url));
-  const args = ['up', '--data', net, '--unities', '1', '--servers-per-unity', '3', '--managers', '4', '--http-port', '0'];
-  const child = spawn(process.execPath, [mainTs, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exit = new Promise<number | null>((resolve) => child.on('close', resolve));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`ame up not ready after 60 s:\n${out}`)), 60_000);
-    child.stdout!.on('data', () => {
-      if (!/^ready$/m.test(out)) return;
-      clearTimeout(timer);
-      const url = /^explorer (http:\S+)$/m.exec(out)?.[1];
-      if (url === undefined) reject(new Error(`no explorer URL in:\n${out}`));
-      else resolve({ child, output: () => out, exit, url });
-    });
-    void exit.then((code) => reject(new Error(`ame up exited with ${code}:\n${out}`)));
-  });
-}
+/** `ame up` with small sizes. */
+const startSmallUp = () =>
+  startUp(['--data', net, '--unities', '1', '--servers-per-unity', '3', '--managers', '4', '--http-port', '0'], children);
 
 /** One `ame` command in this process. */
 async function ame(...args: string[]): Promise<CliRun & { bytes: Buffer }> {
@@ -93,7 +66,7 @@ interface ChannelJson {
 
 describe('ame channel and ame client against ame up', () => {
   it('pays a registered ring server from ABC and ABIT channels for a stored blob and an end-to-end message', async () => {
-    const up = await startUp();
+    const up = await startSmallUp();
     expect(up.output()).toMatch(/^ring servers registered as workers: 3 now, 0 before \(payout account A\w+ in .*payout-wallet\.json\); the managers audit them every 30 s$/m);
     const wallet = join(net, 'investors-wallet.json');
     const s0 = join(net, 's0');

@@ -4,15 +4,14 @@
  * on SIGTERM; and a second start on the same folder that resumes the chain, the PeerIds and the stored values. The ring
  * servers are registered as workers on the first start and not again on the second.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fromHex, peerIdOf, toHex } from '../../../node/crypto/index.ts';
 import { decodeGenesis, genesisId } from '../../../node/ledger/index.ts';
-import { repoRoot, runAme } from '../../support/cli.ts';
+import { runAme, startUp, type Up } from '../../support/cli.ts';
 import { accountKey } from '../../support/ledger-chain.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ame-up-'));
@@ -22,39 +21,8 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-interface Up {
-  readonly child: ChildProcess;
-  readonly output: () => string;
-  readonly exit: Promise<number | null>;
-  /** The explorer API's URL, as printed. */
-  readonly url: string;
-}
-
-/** Starts `ame up` and resolves once it printed "ready". */
-function startUp(): Promise<Up> {
-  const main = fileURLToPath(new URL('../../../cli/main.ts', import.meta.url));
-  const child = spawn(process.execPath, [main, 'up', '--data', dir, '--unities', '2', '--http-port', '0'], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exit = new Promise<number | null>((resolve) => child.on('close', resolve));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`ame up not ready after 60 s:\n${out}`)), 60_000);
-    child.stdout!.on('data', () => {
-      if (/^ready$/m.test(out)) {
-        clearTimeout(timer);
-        const url = /^explorer (http:\S+)$/m.exec(out)?.[1];
-        if (url === undefined) reject(new Error(`no explorer URL in:\n${out}`));
-        else resolve({ child, output: () => out, exit, url });
-      }
-    });
-    void exit.then((code) => reject(new Error(`ame up exited with ${code}:\n${out}`)));
-  });
-}
+/** `ame up` with two Unities, on the test's folder. */
+const startTwoUnities = () => startUp(['--data', dir, '--unities', '2', '--http-port', '0'], children);
 
 async function stop(up: Up): Promise<void> {
   up.child.kill('SIGTERM');
@@ -81,7 +49,7 @@ const authorityLine = (out: string) => /^ring authority (\S+)$/m.exec(out)?.[1];
 
 describe('ame up (npm start)', () => {
   it('runs the Manager Ring and a Worker Ring certified by it, stops on SIGTERM, and resumes on the same folder', async () => {
-    const first = await startUp();
+    const first = await startTwoUnities();
     expect(first.output()).toContain('Manager Ring up: 6 managers');
     expect(first.output()).toContain('Worker Ring up: 2 Unities, 12 servers serving blobs and messages, epoch 1, certified by the managers');
     const genesis = decodeGenesis(readFileSync(join(dir, 'genesis.cbor')));
@@ -127,7 +95,7 @@ describe('ame up (npm start)', () => {
     await stop(first);
 
     // Same folder: same chain (the transfer is still final), same PeerIds, the value still stored.
-    const second = await startUp();
+    const second = await startTwoUnities();
     expect(second.output()).toContain('Worker Ring up: 2 Unities, 12 servers serving blobs and messages, epoch 2, certified by the managers');
     expect(second.output()).toContain(`ring servers registered as workers: 0 now, 12 before (payout account ${payout} in `);
     expect(authorityLine(second.output())).toBe(authorityLine(first.output()));

@@ -5,11 +5,11 @@
  * auditor learns nothing.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { sha256, u64be, utf8 } from '../../../../node/crypto/index.ts';
+import { Ed25519KeyPair, sha256, toHex, utf8 } from '../../../../node/crypto/index.ts';
 import { auditNode, type AuditDeps } from '../../../../node/manager/audit.ts';
 import { createHost } from '../../../../node/net/index.ts';
-import { Ed25519KeyPair, toHex } from '../../../../node/crypto/index.ts';
 import { startWorkerRig, type WorkerRig } from '../../../support/worker-rig.ts';
+import { labelledBytes } from '../../../support/seeded.ts';
 
 let rig: WorkerRig | undefined;
 afterEach(async () => {
@@ -19,20 +19,10 @@ afterEach(async () => {
 
 const BATCH = 4;
 
-/** Deterministic randomness: SHA-256 in counter mode from a label. */
-function randomFrom(label: string): (n: number) => Uint8Array {
-  let counter = 0n;
-  return (n) => {
-    const out = new Uint8Array(n);
-    for (let at = 0; at < n; at += 32) out.set(sha256(new Uint8Array([...utf8(label), ...u64be(counter++)])).subarray(0, Math.min(32, n - at)), at);
-    return out;
-  };
-}
-
 function deps(r: WorkerRig, label: string, rpc = r.clientHost.rpc): AuditDeps {
   return {
     rpc,
-    random: randomFrom(label),
+    random: labelledBytes(label),
     channel: (id) => r.channels.get(toHex(id)),
     samples: 3,
     timeoutMs: 5_000,

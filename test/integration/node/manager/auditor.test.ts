@@ -5,11 +5,12 @@
  * the bad record for one whose log is inflated.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { sha256, u64be, utf8, toHex } from '../../../../node/crypto/index.ts';
+import { sha256, toHex, utf8 } from '../../../../node/crypto/index.ts';
 import { Auditor } from '../../../../node/manager/auditor.ts';
 import { systemClock } from '../../../../node/net/index.ts';
 import { accountKey, managerNode, TestChain } from '../../../support/ledger-chain.ts';
 import { startWorkerRig, type WorkerRig } from '../../../support/worker-rig.ts';
+import { labelledBytes } from '../../../support/seeded.ts';
 
 let rig: WorkerRig | undefined;
 let chain: TestChain | undefined;
@@ -20,15 +21,6 @@ afterEach(async () => {
   chain = undefined;
 });
 
-function randomFrom(label: string): (n: number) => Uint8Array {
-  let counter = 0n;
-  return (n) => {
-    const out = new Uint8Array(n);
-    for (let at = 0; at < n; at += 32) out.set(sha256(new Uint8Array([...utf8(label), ...u64be(counter++)])).subarray(0, Math.min(32, n - at)), at);
-    return out;
-  };
-}
-
 async function world(label: string) {
   const r = (rig = await startWorkerRig({ logBatchSize: 4 }));
   const c = (chain = new TestChain());
@@ -37,7 +29,7 @@ async function world(label: string) {
   const pool: Uint8Array[] = [];
   const auditor = new Auditor({
     rpc: r.clientHost.rpc,
-    random: randomFrom(label),
+    random: labelledBytes(label),
     clock: systemClock,
     ledger: () => c.ledger,
     nodeKey: managerNode(0),
