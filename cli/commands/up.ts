@@ -20,7 +20,7 @@ import { parse } from '../args.ts';
 import { CliError } from '../errors.ts';
 import type { CliIO } from '../io.ts';
 import { keyOf, loadLocal, loadOrCreateGenesis, WALLET_FILE, walletOf } from './up-config.ts';
-import { AUDIT_INTERVAL_MS, upAuditors } from './up-audit.ts';
+import { AUDIT_INTERVAL_MS, upDuties } from './up-duties.ts';
 import { loadOrCreatePayout, PAYOUT_WALLET_FILE, registerRingServers } from './up-register.ts';
 
 const USAGE = `ame up [--data DIR] [--unities N] [--servers-per-unity S] [--managers M] [--http-port P] [--log-level LEVEL]
@@ -87,7 +87,7 @@ export async function up(args: string[], io: CliIO): Promise<number> {
     });
     closers.push(() => unity.stop());
     const lead = unity.servers[0]!;
-    const auditors = upAuditors(unity.servers.map((server, i) => ({ server, host: unity.hosts[i]!, key: Ed25519KeyPair.fromSeed(seeds[i]!) })));
+    const duties = upDuties(unity.servers.map((server, i) => ({ server, host: unity.hosts[i]!, key: Ed25519KeyPair.fromSeed(seeds[i]!) })));
     // The ring servers become workers the ledger can pay (channels name them, settlements pay them); this runs
     // while the Worker Ring starts and is awaited before "ready". Caught here so a ring failure first is not
     // also an unhandled rejection.
@@ -137,14 +137,22 @@ export async function up(args: string[], io: CliIO): Promise<number> {
         dataDir: join(dir, `s${i}`),
         channels: (id) => lead.ledger.finalView().channel(id),
         prices: () => lead.ledger.finalView().params(),
-        auditor: auditors.isAuditor,
+        auditor: duties.isAuditor,
         logger,
       }),
     );
     closers.push(() => workers.forEach((w) => w.stop()));
-    // The managers audit the servers they registered: sampled log entries, the receipts behind them, held blobs.
-    auditors.start(hosts, config.servers.map(keyOf));
-    closers.push(() => auditors.stop());
+    // The managers audit the servers they registered (sampled log entries, the receipts behind them, held blobs),
+    // attach temporary workers to the busiest Unity (requests its servers logged) and decide promotions.
+    const served = new Map(hosts.map((h, i) => [h.id, workers[i]!]));
+    const loads = () =>
+      ringGenesis.unities.map((u) => ({
+        unity: u.id,
+        servers: u.servers.length,
+        load: u.servers.reduce((sum, s) => sum + (served.get(s.id)?.log.tail().seq ?? 0), 0),
+      }));
+    duties.start(hosts, config.servers.map(keyOf), loads);
+    closers.push(() => duties.stop());
     const registration = await registering;
 
     const head = lead.head();

@@ -7,21 +7,20 @@
  * A cheating verdict (forged receipt, inflated log) needs a failed audit beside it on the ledger, so a cheat is
  * reported as one failed audit with `cheated` set.
  */
-import { type Ed25519KeyPair, type RandomSource, toHex } from '../crypto/index.ts';
-import { encodeSigned, type Ledger, type NodeRecord, signManagerTx, type TxBody } from '../ledger/index.ts';
+import { type RandomSource, toHex } from '../crypto/index.ts';
+import type { NodeRecord, TxBody } from '../ledger/index.ts';
 import type { Clock, ClockTimer, PeerRef, Rpc } from '../net/index.ts';
 import { type AuditDeps, type AuditOutcome, auditNode } from './audit.ts';
+import type { DutyTxs } from './duty-txs.ts';
 
 export interface AuditorOptions {
   readonly rpc: Rpc;
   readonly random: RandomSource;
   readonly clock: Clock;
-  readonly ledger: () => Ledger | undefined;
-  readonly nodeKey: Ed25519KeyPair;
+  /** Signs and submits the reports (this manager's duty transactions). */
+  readonly duty: DutyTxs;
   /** Where a node can be reached (its ring-map entry); undefined: not audited this round. */
   readonly peerOf: (node: Uint8Array) => PeerRef | undefined;
-  /** Hands a signed transaction to this manager's pool. */
-  readonly submit: (tx: Uint8Array) => unknown;
   readonly intervalMs?: number;
   /** Nodes audited per round. */
   readonly perRound?: number;
@@ -70,11 +69,8 @@ export class Auditor {
 
   /** Audits the next nodes in turn and submits their report. */
   async round(): Promise<AuditRound> {
-    const ledger = this.#o.ledger();
-    if (ledger === undefined) return { audited: [] };
-    const view = ledger.finalView();
-    const me = view.node(this.#o.nodeKey.publicKey.bytes);
-    if (me === undefined || me.role !== 'manager' || me.status !== 'active') return { audited: [] };
+    const view = this.#o.duty.active();
+    if (view === undefined) return { audited: [] };
     const targets = this.#next(view.records());
     const audited: AuditOutcome[] = [];
     for (const node of targets) {
@@ -86,7 +82,7 @@ export class Auditor {
           {
             rpc: this.#o.rpc,
             random: this.#o.random,
-            channel: this.#o.channel ?? ((id) => ledger.finalView().channel(id)),
+            channel: this.#o.channel ?? ((id) => this.#o.duty.active()?.channel(id)),
             ...(this.#o.samples === undefined ? {} : { samples: this.#o.samples }),
           },
         ),
@@ -106,9 +102,12 @@ export class Auditor {
       }));
     if (nodes.length === 0) return { audited };
     const report = { nodes };
-    const chain = view.chain();
-    const tx = signManagerTx({ chain: chain.chainId, kind: 'node-report', nonce: me.nonce, fee: 0n, body: report }, this.#o.nodeKey);
-    this.#o.submit(encodeSigned(tx));
+    try {
+      this.#o.duty.submit('node-report', report);
+    } catch {
+      // Refused by the pool (a full pool, a lost nonce race): these observations are made again in later rounds.
+      return { audited };
+    }
     return { audited, report };
   }
 

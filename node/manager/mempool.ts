@@ -1,8 +1,9 @@
 /**
  * The manager's pool of admitted transactions, waiting to be proposed. Admission is the ledger's own checkTx
- * against the last final state, except that an account transaction may run ahead of its signer's nonce by up to
- * `maxNonceAhead` (its signature is checked first, so a BAD_NONCE means the signature held): a client can submit
- * nonces n, n+1, … to different managers before any of them is in a block. Duplicates — the same transaction, or
+ * against the last final state, except that an account's or a manager's own transaction may run ahead of its
+ * signer's nonce by up to `maxNonceAhead` (its signature is checked first, so a BAD_NONCE means the signature held):
+ * a client can submit nonces n, n+1, … to different managers before any of them is in a block, and a manager's
+ * duties (reports, attachments, promotions) several between two blocks. Duplicates — the same transaction, or
  * another one for the same (signer, nonce) slot — are refused. Transactions leave when a block holding them is
  * applied, or when their nonce is spent (prune).
  */
@@ -108,7 +109,7 @@ export class Mempool {
       const ahead =
         cause instanceof LedgerError &&
         cause.code === 'BAD_NONCE' &&
-        signerClassOf(tx.kind) === 'account' &&
+        (signerClassOf(tx.kind) === 'account' || signerClassOf(tx.kind) === 'manager') &&
         tx.nonce > expectedNonce(view, tx, this.#memo) &&
         tx.nonce <= expectedNonce(view, tx, this.#memo) + this.#maxAhead;
       if (!ahead) throw rejected(cause);

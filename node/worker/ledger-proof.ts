@@ -12,6 +12,8 @@ import {
   channelPath,
   type ChannelRecord,
   LedgerError,
+  type LedgerParams,
+  META_PATHS,
   type NodeRecord,
   nodePath,
   stateKey,
@@ -34,10 +36,18 @@ export interface VerifiedHead {
 export type Target =
   | { readonly kind: 'channel'; readonly id: Uint8Array }
   | { readonly kind: 'account'; readonly address: string }
-  | { readonly kind: 'node'; readonly key: Uint8Array };
+  | { readonly kind: 'node'; readonly key: Uint8Array }
+  /** The ledger parameters in force (prices, promotion rules). */
+  | { readonly kind: 'params' };
 
-export type RecordOf<T extends Target> = T extends { kind: 'channel' } ? ChannelRecord : T extends { kind: 'account' } ? AccountRecord : NodeRecord;
-export type AnyTargetRecord = ChannelRecord | AccountRecord | NodeRecord;
+export type RecordOf<T extends Target> = T extends { kind: 'channel' }
+  ? ChannelRecord
+  : T extends { kind: 'account' }
+    ? AccountRecord
+    : T extends { kind: 'node' }
+      ? NodeRecord
+      : LedgerParams;
+export type AnyTargetRecord = ChannelRecord | AccountRecord | NodeRecord | LedgerParams;
 
 export function pathOf(target: Target): string {
   switch (target.kind) {
@@ -47,11 +57,14 @@ export function pathOf(target: Target): string {
       return accountPath(target.address);
     case 'node':
       return nodePath(target.key);
+    case 'params':
+      return META_PATHS.params;
   }
 }
 
 /** BAD_VALUE for a target that names no record: keys and ids are 32 bytes, addresses text of 1…128 bytes. */
 export function checkTarget(target: Target): Target {
+  if (target.kind === 'params') return target;
   if (target.kind === 'account') {
     const { address } = target;
     if (typeof address !== 'string' || address.length === 0 || Buffer.byteLength(address) > 128) {
@@ -121,6 +134,8 @@ export function recordOf<T extends Target>(target: T, value: Uint8Array | undefi
         return view.account(target.address) as RecordOf<T>;
       case 'node':
         return view.node(target.key) as RecordOf<T> | undefined;
+      case 'params':
+        return view.params() as RecordOf<T>;
     }
   } catch (cause) {
     if (!(cause instanceof LedgerError)) throw cause;

@@ -21,7 +21,7 @@
  * blocks delays the view by a poll at most per honest manager, since each poll starts at the next manager.
  */
 import { AmeError } from '../crypto/index.ts';
-import { type AccountRecord, type ChannelRecord, headerHash, type LightClient, type NodeRecord } from '../ledger/index.ts';
+import { type AccountRecord, type ChannelRecord, headerHash, type LedgerParams, type LightClient, type NodeRecord } from '../ledger/index.ts';
 import { type Clock, type ClockTimer, type NetLogger, type PeerRef, type Rpc, systemClock } from '../net/index.ts';
 import { type AnyTargetRecord, checkTarget, pathOf, recordOf, type Target, type VerifiedHead, verifyStateReply } from './ledger-proof.ts';
 import { askInTurn } from './ask-managers.ts';
@@ -142,6 +142,18 @@ export class LedgerFollower {
 
   node(key: Uint8Array): Promise<NodeRecord | undefined> {
     return this.#one({ kind: 'node', key }) as Promise<NodeRecord | undefined>;
+  }
+
+  /** The parameters in force at the verified head (prices, deposits, promotion rules). */
+  async params(): Promise<LedgerParams> {
+    const params = await this.#one({ kind: 'params' });
+    if (params === undefined) throw new LedgerViewError('BAD_RECORD', 'the verified state holds no parameters');
+    return params as LedgerParams;
+  }
+
+  /** The manager set the light client follows (node keys, the ledger's order). */
+  get managers(): readonly Uint8Array[] {
+    return this.#light.managers;
   }
 
   /** The ReceiptBook's view: synchronous, from the cache, refreshed in the background (staleness bound above). */

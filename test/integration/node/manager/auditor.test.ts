@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { sha256, toHex, utf8 } from '../../../../node/crypto/index.ts';
 import { Auditor } from '../../../../node/manager/auditor.ts';
+import { DutyTxs } from '../../../../node/manager/duty-txs.ts';
 import { systemClock } from '../../../../node/net/index.ts';
 import { accountKey, managerNode, TestChain } from '../../../support/ledger-chain.ts';
 import { startWorkerRig, type WorkerRig } from '../../../support/worker-rig.ts';
@@ -31,10 +32,8 @@ async function world(label: string) {
     rpc: r.clientHost.rpc,
     random: labelledBytes(label),
     clock: systemClock,
-    ledger: () => c.ledger,
-    nodeKey: managerNode(0),
+    duty: new DutyTxs({ nodeKey: managerNode(0), ledger: () => c.ledger, submit: (tx) => pool.push(tx), now: Date.now }),
     peerOf: (node) => (toHex(node) === toHex(r.workerKey.publicKey.bytes) ? r.worker.peer : undefined),
-    submit: (tx) => pool.push(tx),
     samples: 3,
     // The rig's channels are the test's (not on this chain): receipts are checked against those.
     channel: (id) => r.channels.get(toHex(id)),

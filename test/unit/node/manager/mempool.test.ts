@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeTx, signAccountTx } from '../../../../node/ledger/index.ts';
+import { encodeSigned, encodeTx, signAccountTx, signManagerTx } from '../../../../node/ledger/index.ts';
 import { ManagerError, Mempool } from '../../../../node/manager/index.ts';
-import { ABC, accountKey, RESEARCH, RESERVE, TestChain } from '../../../support/ledger-chain.ts';
+import { ABC, accountKey, managerNode, RESEARCH, RESERVE, TestChain } from '../../../support/ledger-chain.ts';
 
 const chains: TestChain[] = [];
 afterEach(() => {
@@ -48,6 +48,16 @@ describe('Mempool', () => {
     expect(pool.candidates().map((p) => p.tx.nonce)).toEqual([0n, 0n, 1n]);
     submit(transfer(c, RESEARCH, 0n));
     expect(codeOf(() => submit(transfer(c, RESEARCH, 1n)))).toEqual(['MEMPOOL_FULL', undefined]);
+  });
+
+  it("lets a manager's own duty transactions run ahead too, never the governance's", () => {
+    const { c, pool, submit } = setup();
+    const report = (nonce: bigint) =>
+      encodeSigned(signManagerTx({ chain: c.chainId, kind: 'attach', nonce, fee: 0n, body: { node: managerNode(3).publicKey.bytes, unity: 'u0' } }, managerNode(0)));
+    expect(submit(report(1n))).toHaveLength(32);
+    expect(submit(report(2n))).toHaveLength(32);
+    expect(codeOf(() => submit(report(3n)))).toEqual(['REJECTED', 'BAD_NONCE']);
+    expect(pool.candidates().map((p) => p.tx.nonce)).toEqual([1n, 2n]);
   });
 
   it('drops what a block applied and what a newer state made stale', () => {

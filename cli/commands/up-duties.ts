@@ -1,0 +1,54 @@
+/**
+ * `ame up`'s managers do their duties (docs/worker.md "Audits", "Temporary workers"): each manager, on its own
+ * host and with one nonce counter for its duty transactions (DutyTxs), audits the ring servers (finding each by
+ * node key among the hosts `ame up` started) every 30 s, two servers a round; attaches registered temporary
+ * workers to the Unity with the highest load per member — load = requests its servers logged, as `ame up` sees
+ * them — every 5 s; and answers temporary workers' applications for promotion (`manager/promotion`).
+ */
+import { randomBytes } from 'node:crypto';
+import { type Ed25519KeyPair, toHex } from '../../node/crypto/index.ts';
+import { Attacher, type UnityLoad } from '../../node/manager/attacher.ts';
+import { Auditor } from '../../node/manager/auditor.ts';
+import { DutyTxs } from '../../node/manager/duty-txs.ts';
+import type { ManagerServer } from '../../node/manager/index.ts';
+import { servePromotions } from '../../node/manager/promotion-desk.ts';
+import { type Host, systemClock } from '../../node/net/index.ts';
+
+export const AUDIT_INTERVAL_MS = 30_000;
+
+export interface UpDuties {
+  /** Whether a PeerId is one of the auditing managers (the workers' `auditor` predicate). */
+  readonly isAuditor: (peer: string) => boolean;
+  start(servers: readonly Host[], serverKeys: readonly Ed25519KeyPair[], loads: () => readonly UnityLoad[]): void;
+  stop(): void;
+}
+
+export function upDuties(managers: readonly { server: ManagerServer; host: Host; key: Ed25519KeyPair }[]): UpDuties {
+  const ids = new Set(managers.map((m) => m.host.id));
+  const stops: (() => void)[] = [];
+  return {
+    isAuditor: (peer) => ids.has(peer),
+    start(servers, serverKeys, loads) {
+      const peers = new Map(serverKeys.map((key, i) => [toHex(key.publicKey.bytes), servers[i]!.peer]));
+      for (const m of managers) {
+        const duty = new DutyTxs({ nodeKey: m.key, ledger: () => m.server.ledger, submit: (tx) => m.server.submit(tx), now: Date.now });
+        const auditor = new Auditor({
+          rpc: m.host.rpc,
+          random: (n) => new Uint8Array(randomBytes(n)),
+          clock: systemClock,
+          duty,
+          peerOf: (node) => peers.get(toHex(node)),
+          intervalMs: AUDIT_INTERVAL_MS,
+          perRound: 2,
+        });
+        const attacher = new Attacher({ duty, clock: systemClock, loads });
+        auditor.start();
+        attacher.start();
+        stops.push(() => auditor.stop(), () => attacher.stop(), servePromotions(m.host.rpc, { duty }));
+      }
+    },
+    stop() {
+      for (const stop of stops.splice(0)) stop();
+    },
+  };
+}

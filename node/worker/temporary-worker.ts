@@ -1,0 +1,226 @@
+/**
+ * A temporary worker's life (SPEC §6), composed on a light client: it follows the final ledger (LedgerFollower),
+ * registers its node key with its payout account (which pays the temporary deposit), waits for the managers to
+ * attach it to a Unity, serves blobs and messages (startWorkerNode, paid by receipts checked against the
+ * follower's channels), answers the managers' audits, settles its receipts (Settler), applies for promotion and
+ * files its graceful exit. The phase it is in comes from its own node record on the ledger, so a restart picks
+ * up where the ledger says it is: nothing here is remembered that the ledger does not prove.
+ *
+ * Phases: connecting (no verified head yet) → registering (no node record; the registration is submitted once
+ * the payout account can pay the deposit, else `waiting` says what it lacks) → attaching (registered, no Unity
+ * yet) → serving → promoted (the ledger made it a worker: it keeps serving, no restart), or exiting / exited /
+ * removed.
+ */
+import { type AccountKey, type Ed25519KeyPair, peerIdOf, toHex } from '../crypto/index.ts';
+import { encodeTx, type LedgerParams, type NodeRecord, signAccountTx, spendable } from '../ledger/index.ts';
+import { type Clock, type ClockTimer, type NetLogger, type PeerRef, type Rpc, systemClock } from '../net/index.ts';
+import { WorkerError } from './errors.ts';
+import type { LedgerFollower } from './ledger-view.ts';
+import { type SettlePolicy, Settler } from './payments/index.ts';
+import { applyForPromotion, type PromotionReply } from './promotion-protocol.ts';
+import { startWorkerNode, type WorkerNode } from './worker-node.ts';
+
+export type TemporaryPhase = 'connecting' | 'registering' | 'attaching' | 'serving' | 'promoted' | 'exiting' | 'exited' | 'removed';
+
+export interface TemporaryStatus {
+  readonly phase: TemporaryPhase;
+  /** Why the worker is stuck in its phase (an underfunded payout account, an unreachable manager); '' if not. */
+  readonly waiting: string;
+  readonly height: bigint;
+  readonly node: NodeRecord | undefined;
+  /** The payout account's spendable balance at the verified head (micro-units). */
+  readonly balance: bigint;
+  readonly served: number;
+  readonly settlements: number;
+}
+
+export interface TemporaryWorkerOptions {
+  readonly rpc: Rpc;
+  readonly nodeKey: Ed25519KeyPair;
+  /** Signs the registration and the settlements; pays the deposit and takes the earnings. */
+  readonly payout: AccountKey;
+  readonly chain: Uint8Array;
+  readonly dataDir: string;
+  /** The light client's follower; started and stopped with this worker. */
+  readonly follower: LedgerFollower;
+  /** Managers to apply to for promotion, in turn. */
+  readonly managers: readonly PeerRef[];
+  /** Sends a signed transaction to the Manager Ring; resolves once a manager admitted it. */
+  readonly submit: (tx: Uint8Array) => Promise<unknown>;
+  readonly hardware: string;
+  readonly settle: SettlePolicy;
+  readonly clock?: Clock;
+  /** Between looks at the ledger (default 1 s). */
+  readonly tickMs?: number;
+  readonly logBatchSize?: number;
+  readonly logger?: NetLogger;
+}
+
+export class TemporaryWorker {
+  readonly #o: TemporaryWorkerOptions;
+  readonly #clock: Clock;
+  #timer: ClockTimer | undefined;
+  #running = false;
+  #node: NodeRecord | undefined;
+  #params: LedgerParams | undefined;
+  #balance = 0n;
+  #nonce = 0n;
+  #waiting = 'no verified ledger head yet';
+  #registeredAt: number | undefined;
+  #serving: WorkerNode | undefined;
+  #settler: Settler | undefined;
+  #tick: Promise<void> | undefined;
+
+  constructor(options: TemporaryWorkerOptions) {
+    // Managers know a node by the PeerId its connection authenticates: the host must be the node key's.
+    if (options.rpc.self.id !== peerIdOf(options.nodeKey)) {
+      throw new WorkerError('BAD_VALUE', `the host is ${options.rpc.self.id}, not the node key's PeerId ${peerIdOf(options.nodeKey)}`, { field: 'rpc' });
+    }
+    this.#o = options;
+    this.#clock = options.clock ?? systemClock;
+  }
+
+  get key(): Uint8Array {
+    return this.#o.nodeKey.publicKey.bytes;
+  }
+
+  /** The serving side, once registered (undefined before). */
+  get worker(): WorkerNode | undefined {
+    return this.#serving;
+  }
+
+  status(): TemporaryStatus {
+    return {
+      phase: this.#phase(),
+      waiting: this.#waiting,
+      height: this.#o.follower.height,
+      node: this.#node,
+      balance: this.#balance,
+      served: this.#serving?.log.tail().seq ?? 0,
+      settlements: this.#settler?.stats.submitted ?? 0,
+    };
+  }
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#o.follower.start();
+    const loop = () => {
+      this.#timer = this.#clock.setTimeout(() => {
+        this.#tick = this.step().finally(() => {
+          if (this.#running) loop();
+        });
+      }, this.#tick === undefined ? 0 : (this.#o.tickMs ?? 1_000));
+    };
+    loop();
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#tick?.catch(() => undefined);
+    this.#o.follower.stop();
+    this.#serving?.stop();
+    this.#serving = undefined;
+  }
+
+  /** One look at the ledger and what follows from it (exported for tests; the loop calls it every tick). */
+  async step(): Promise<void> {
+    try {
+      await this.#o.follower.sync();
+      const [node, account, params] = await Promise.all([
+        this.#o.follower.node(this.key),
+        this.#o.follower.account(this.#o.payout.address),
+        this.#o.follower.params(),
+      ]);
+      this.#node = node;
+      this.#params = params;
+      this.#nonce = account?.nonce ?? 0n;
+      this.#balance = account === undefined ? 0n : spendable(params, account);
+      this.#waiting = '';
+      if (node === undefined) await this.#register(params);
+      else this.#serve();
+      if (this.#settler !== undefined && this.#node?.status !== 'removed') await this.#settler.round();
+    } catch (error) {
+      this.#waiting = (error as Error).message;
+      this.#o.logger?.debug({ err: error }, 'temporary worker step failed');
+    }
+  }
+
+  /** Applies to the managers in turn; the first manager's promotion or the last refusal. */
+  async applyForPromotion(): Promise<PromotionReply> {
+    let last: PromotionReply = { ok: false, code: 'REFUSED', field: '', message: 'no manager to apply to' };
+    for (const manager of this.#o.managers) {
+      try {
+        last = await applyForPromotion(this.#o.rpc, manager);
+      } catch (error) {
+        last = { ok: false, code: 'REFUSED', field: '', message: `${manager.id}: ${(error as Error).message}` };
+        continue;
+      }
+      if (last.ok || last.code === 'NOT_ELIGIBLE' || last.code === 'BAD_ROLE') return last;
+    }
+    return last;
+  }
+
+  /** Files the graceful exit (the first call starts the notice period; one after it releases the deposit). */
+  async exit(): Promise<void> {
+    const tx = signAccountTx(
+      { chain: this.#o.chain, kind: 'exit', nonce: this.#nonce, fee: this.#params?.minFee ?? 0n, body: { node: this.key } },
+      this.#o.payout,
+    );
+    await this.#o.submit(encodeTx(tx));
+  }
+
+  #phase(): TemporaryPhase {
+    const node = this.#node;
+    if (node === undefined) return this.#o.follower.height === 0n && this.#waiting !== '' ? 'connecting' : 'registering';
+    if (node.status !== 'active') return node.status;
+    if (node.role === 'worker') return 'promoted';
+    return node.unity === '' ? 'attaching' : 'serving';
+  }
+
+  async #register(params: LedgerParams): Promise<void> {
+    const need = params.depositTemporary + params.minFee;
+    if (this.#balance < need) {
+      this.#waiting = `payout account ${this.#o.payout.address} holds ${this.#balance}, the registration needs ${need}`;
+      return;
+    }
+    // Once submitted, wait for it to land (or 30 s) before submitting again: a second one would be a duplicate.
+    const now = this.#clock.now();
+    if (this.#registeredAt !== undefined && now - this.#registeredAt < 30_000) return;
+    const body = { node: this.key, role: 'temporary', hardware: this.#o.hardware };
+    const tx = signAccountTx({ chain: this.#o.chain, kind: 'register', nonce: this.#nonce, fee: params.minFee, body }, this.#o.payout, this.#o.nodeKey);
+    this.#registeredAt = now;
+    await this.#o.submit(encodeTx(tx));
+    this.#o.logger?.info({ node: toHex(this.key) }, 'registration submitted');
+  }
+
+  #serve(): void {
+    if (this.#serving !== undefined) return;
+    const managers = new Set(this.#o.follower.managers.map((key) => peerIdOf(key)));
+    const prices = () => this.#params!;
+    this.#serving = startWorkerNode({
+      rpc: this.#o.rpc,
+      nodeKey: this.#o.nodeKey,
+      dataDir: this.#o.dataDir,
+      channels: this.#o.follower.channelView(),
+      prices,
+      auditor: (peer) => managers.has(peer),
+      now: () => this.#clock.now(),
+      ...(this.#o.logBatchSize === undefined ? {} : { logBatchSize: this.#o.logBatchSize }),
+    });
+    this.#settler = new Settler({
+      book: this.#serving.book,
+      self: this.key,
+      payout: this.#o.payout,
+      chain: this.#o.chain,
+      channels: this.#o.follower.channelView(),
+      nonce: () => this.#nonce,
+      submit: this.#o.submit,
+      policy: this.#o.settle,
+      fee: this.#params!.minFee,
+      now: () => this.#clock.now(),
+    });
+  }
+}
