@@ -3,7 +3,8 @@
  * host and with one nonce counter for its duty transactions (DutyTxs), audits the ring servers (finding each by
  * node key among the hosts `ame up` started) every 30 s, two servers a round; attaches registered temporary
  * workers to the Unity with the highest load per member — load = requests its servers logged, as `ame up` sees
- * them — every 5 s; and answers temporary workers' applications for promotion (`manager/promotion`).
+ * them — every 5 s; counts temporary workers' heartbeats (`manager/heartbeat`, 10 s intervals) into its reports; and
+ * answers their applications for promotion (`manager/promotion`).
  */
 import { randomBytes } from 'node:crypto';
 import { type Ed25519KeyPair, toHex } from '../../node/crypto/index.ts';
@@ -11,8 +12,11 @@ import { Attacher, type UnityLoad } from '../../node/manager/attacher.ts';
 import { Auditor } from '../../node/manager/auditor.ts';
 import { DutyTxs } from '../../node/manager/duty-txs.ts';
 import type { ManagerServer } from '../../node/manager/index.ts';
+import { serveHeartbeats } from '../../node/manager/heartbeat-desk.ts';
 import { servePromotions } from '../../node/manager/promotion-desk.ts';
 import { type Host, systemClock } from '../../node/net/index.ts';
+import { UptimeBook } from '../../node/ring/service/uptime-book.ts';
+import { DEFAULT_HEARTBEAT_MS } from '../../node/worker/heartbeat-protocol.ts';
 
 export const AUDIT_INTERVAL_MS = 30_000;
 
@@ -32,11 +36,13 @@ export function upDuties(managers: readonly { server: ManagerServer; host: Host;
       const peers = new Map(serverKeys.map((key, i) => [toHex(key.publicKey.bytes), servers[i]!.peer]));
       for (const m of managers) {
         const duty = new DutyTxs({ nodeKey: m.key, ledger: () => m.server.ledger, submit: (tx) => m.server.submit(tx), now: Date.now });
+        const uptime = new UptimeBook({ clock: systemClock, intervalMs: DEFAULT_HEARTBEAT_MS });
         const auditor = new Auditor({
           rpc: m.host.rpc,
           random: (n) => new Uint8Array(randomBytes(n)),
           clock: systemClock,
           duty,
+          uptime,
           peerOf: (node) => peers.get(toHex(node)),
           intervalMs: AUDIT_INTERVAL_MS,
           perRound: 2,
@@ -44,7 +50,7 @@ export function upDuties(managers: readonly { server: ManagerServer; host: Host;
         const attacher = new Attacher({ duty, clock: systemClock, loads });
         auditor.start();
         attacher.start();
-        stops.push(() => auditor.stop(), () => attacher.stop(), servePromotions(m.host.rpc, { duty }));
+        stops.push(() => auditor.stop(), () => attacher.stop(), servePromotions(m.host.rpc, { duty }), serveHeartbeats(m.host.rpc, uptime));
       }
     },
     stop() {

@@ -12,6 +12,7 @@
 import { toHex } from '../crypto/index.ts';
 import type { NodeRecord } from '../ledger/index.ts';
 import type { Clock, ClockTimer } from '../net/index.ts';
+import { dutyIndex } from '../worker/heartbeat-protocol.ts';
 import type { DutyTxs } from './duty-txs.ts';
 
 /** What a Unity carries now, as the manager sees it (requests per second its servers report, or a proxy). */
@@ -32,10 +33,7 @@ export interface AttacherOptions {
   readonly graceMs?: number;
 }
 
-/** The index of the manager (in `managers`, the ledger's order) whose duty a node is. */
-export function dutyIndex(node: Uint8Array, count: number): number {
-  return count === 0 ? 0 : ((node[0]! << 8) | node[1]!) % count;
-}
+export { dutyIndex };
 
 /** Picks the Unity for each node in turn, counting every choice as one more member of that Unity. */
 export function chooseUnities(nodes: readonly Uint8Array[], loads: readonly UnityLoad[], attached: ReadonlyMap<string, number>): string[] {

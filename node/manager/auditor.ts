@@ -7,10 +7,11 @@
  * A cheating verdict (forged receipt, inflated log) needs a failed audit beside it on the ledger, so a cheat is
  * reported as one failed audit with `cheated` set.
  */
-import { type RandomSource, toHex } from '../crypto/index.ts';
+import { fromHex, peerIdOf, type RandomSource, toHex } from '../crypto/index.ts';
 import type { NodeRecord, TxBody } from '../ledger/index.ts';
 import type { Clock, ClockTimer, PeerRef, Rpc } from '../net/index.ts';
 import { type AuditDeps, type AuditOutcome, auditNode } from './audit.ts';
+import type { UptimeBook, UptimeCount } from '../ring/service/uptime-book.ts';
 import type { DutyTxs } from './duty-txs.ts';
 
 export interface AuditorOptions {
@@ -19,8 +20,13 @@ export interface AuditorOptions {
   readonly clock: Clock;
   /** Signs and submits the reports (this manager's duty transactions). */
   readonly duty: DutyTxs;
-  /** Where a node can be reached (its ring-map entry); undefined: not audited this round. */
+  /**
+   * Where a node can be reached (its ring-map entry); undefined: not audited this round — unless it sends this
+   * manager heartbeats, whose connection then carries the audit.
+   */
   readonly peerOf: (node: Uint8Array) => PeerRef | undefined;
+  /** The heartbeats this manager counts (heartbeat-desk.ts); their counts go into every report. */
+  readonly uptime?: UptimeBook;
   readonly intervalMs?: number;
   /** Nodes audited per round. */
   readonly perRound?: number;
@@ -36,6 +42,7 @@ export interface AuditRound {
 }
 
 type Entry = TxBody<'node-report'>['nodes'][number];
+const EMPTY = { auditsPassed: 0n, auditsFailed: 0n, cheated: false, heartbeatsSeen: 0n, heartbeatsExpected: 0n, served: 0n } as const;
 
 export class Auditor {
   readonly #o: AuditorOptions;
@@ -74,7 +81,7 @@ export class Auditor {
     const targets = this.#next(view.records());
     const audited: AuditOutcome[] = [];
     for (const node of targets) {
-      const peer = this.#o.peerOf(node.key);
+      const peer = this.#o.peerOf(node.key) ?? (this.#o.uptime?.knows(toHex(node.key)) ? { id: peerIdOf(node.key), addrs: [] } : undefined);
       if (peer === undefined) continue;
       audited.push(
         await auditNode(
@@ -89,26 +96,39 @@ export class Auditor {
       );
     }
     this.#rounds += 1;
-    const nodes: Entry[] = audited
-      .filter((a) => a.passed + a.failed > 0 || a.cheated)
-      .map((a) => ({
+    const entries = new Map<string, Entry>();
+    for (const a of audited) {
+      if (a.passed + a.failed === 0 && !a.cheated) continue;
+      entries.set(toHex(a.node), {
+        ...EMPTY,
         node: a.node,
         auditsPassed: BigInt(a.passed),
         auditsFailed: BigInt(a.failed + (a.cheated && a.failed === 0 ? 1 : 0)),
         cheated: a.cheated,
-        heartbeatsSeen: 0n,
-        heartbeatsExpected: 0n,
-        served: 0n,
-      }));
-    if (nodes.length === 0) return { audited };
-    const report = { nodes };
-    try {
-      this.#o.duty.submit('node-report', report);
-    } catch {
-      // Refused by the pool (a full pool, a lost nonce race): these observations are made again in later rounds.
-      return { audited };
+      });
     }
+    // Heartbeats of nodes the ledger holds (a node-report naming an unknown node would fail as a whole).
+    const counts = this.#o.uptime?.drain((hex) => view.node(fromHex(hex)) !== undefined) ?? [];
+    for (const c of counts) {
+      if (c.expected === 0 && c.served === 0) continue;
+      const entry = entries.get(c.node) ?? { ...EMPTY, node: fromHex(c.node) };
+      entries.set(c.node, { ...entry, heartbeatsSeen: BigInt(c.seen), heartbeatsExpected: BigInt(c.expected), served: BigInt(c.served) });
+    }
+    if (entries.size === 0) return { audited };
+    const report = { nodes: [...entries.values()] };
+    if (!this.#submit(report, counts)) return { audited };
     return { audited, report };
+  }
+
+  /** Submits a report; false when the pool refused it (the heartbeat counts are kept for the next one). */
+  #submit(report: TxBody<'node-report'>, counts: readonly UptimeCount[]): boolean {
+    try {
+      return this.#o.duty.submit('node-report', report) !== undefined;
+    } catch {
+      // Refused by the pool (a full pool, a lost nonce race): audits are made again in later rounds.
+      this.#o.uptime?.restore(counts);
+      return false;
+    }
   }
 
   /** The next `perRound` active workers and temporary workers after the last one audited, by key. */

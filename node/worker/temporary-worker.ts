@@ -17,6 +17,7 @@ import { type Clock, type ClockTimer, type NetLogger, type PeerRef, type Rpc, sy
 import { WorkerError } from './errors.ts';
 import type { LedgerFollower } from './ledger-view.ts';
 import { type SettlePolicy, Settler } from './payments/index.ts';
+import { DEFAULT_HEARTBEAT_MS, dutyIndex, sendHeartbeat } from './heartbeat-protocol.ts';
 import { applyForPromotion, type PromotionReply } from './promotion-protocol.ts';
 import { startWorkerNode, type WorkerNode } from './worker-node.ts';
 
@@ -32,6 +33,9 @@ export interface TemporaryStatus {
   readonly balance: bigint;
   readonly served: number;
   readonly settlements: number;
+  /** Heartbeats a manager took, and the intervals it counted them in (indices on its clock). */
+  readonly heartbeats: number;
+  readonly heartbeatIntervals: readonly number[];
 }
 
 export interface TemporaryWorkerOptions {
@@ -52,6 +56,8 @@ export interface TemporaryWorkerOptions {
   readonly clock?: Clock;
   /** Between looks at the ledger (default 1 s). */
   readonly tickMs?: number;
+  /** The heartbeat interval until a manager names its own (default 10 s). */
+  readonly heartbeatMs?: number;
   readonly logBatchSize?: number;
   readonly logger?: NetLogger;
 }
@@ -70,6 +76,9 @@ export class TemporaryWorker {
   #serving: WorkerNode | undefined;
   #settler: Settler | undefined;
   #tick: Promise<void> | undefined;
+  #beatTimer: ClockTimer | undefined;
+  #beatMs: number;
+  readonly #beats: number[] = [];
 
   constructor(options: TemporaryWorkerOptions) {
     // Managers know a node by the PeerId its connection authenticates: the host must be the node key's.
@@ -78,6 +87,7 @@ export class TemporaryWorker {
     }
     this.#o = options;
     this.#clock = options.clock ?? systemClock;
+    this.#beatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
   }
 
   get key(): Uint8Array {
@@ -98,6 +108,8 @@ export class TemporaryWorker {
       balance: this.#balance,
       served: this.#serving?.log.tail().seq ?? 0,
       settlements: this.#settler?.stats.submitted ?? 0,
+      heartbeats: this.#beats.length,
+      heartbeatIntervals: [...this.#beats],
     };
   }
 
@@ -113,12 +125,21 @@ export class TemporaryWorker {
       }, this.#tick === undefined ? 0 : (this.#o.tickMs ?? 1_000));
     };
     loop();
+    this.#scheduleBeat(0);
+  }
+
+  /** Stops or resumes heartbeats alone (serving goes on): what a node that drops off the network looks like. */
+  pauseHeartbeats(paused: boolean): void {
+    if (this.#beatTimer !== undefined) this.#clock.clearTimeout(this.#beatTimer);
+    this.#beatTimer = undefined;
+    if (!paused && this.#running) this.#scheduleBeat(0);
   }
 
   async stop(): Promise<void> {
     this.#running = false;
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.pauseHeartbeats(true);
     await this.#tick?.catch(() => undefined);
     this.#o.follower.stop();
     this.#serving?.stop();
@@ -170,6 +191,43 @@ export class TemporaryWorker {
       this.#o.payout,
     );
     await this.#o.submit(encodeTx(tx));
+  }
+
+  #scheduleBeat(ms: number): void {
+    this.#beatTimer = this.#clock.setTimeout(() => {
+      void this.#beat().then((due) => {
+        if (this.#beatTimer === undefined || !this.#running) return;
+        // Not registered yet: look again at the next tick. Else the middle of the next interval, so clock jitter
+        // never puts two beats in one interval.
+        const now = this.#clock.now();
+        const at = (Math.floor(now / this.#beatMs) + 1) * this.#beatMs + this.#beatMs / 2;
+        this.#scheduleBeat(due ? at - now : (this.#o.tickMs ?? 1_000));
+      });
+    }, ms);
+  }
+
+  /**
+   * One heartbeat to the duty manager, or the next ones in the ledger's order when it does not answer; false when
+   * none is due (not registered, or no longer).
+   */
+  async #beat(): Promise<boolean> {
+    if (this.#node === undefined || this.#node.status === 'removed' || this.#node.status === 'exited') return false;
+    const keys = this.#o.follower.managers;
+    const start = dutyIndex(this.key, keys.length);
+    const served = BigInt(this.#serving?.log.tail().seq ?? 0);
+    for (let i = 0; i < keys.length; i++) {
+      const id = peerIdOf(keys[(start + i) % keys.length]!);
+      const peer = this.#o.managers.find((m) => m.id === id) ?? { id, addrs: [] };
+      try {
+        const reply = await sendHeartbeat(this.#o.rpc, peer, served);
+        this.#beatMs = reply.intervalMs;
+        this.#beats.push(reply.counted);
+        return true;
+      } catch (error) {
+        this.#o.logger?.debug({ err: error, manager: id }, 'heartbeat not taken');
+      }
+    }
+    return true;
   }
 
   #phase(): TemporaryPhase {

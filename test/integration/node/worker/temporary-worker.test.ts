@@ -13,6 +13,7 @@ import {
   encodeTx,
   genesisId,
   genesisStateRoot,
+  type LedgerParams,
   LightClient,
   signAccountTx,
   spendable,
@@ -20,6 +21,8 @@ import {
 import { Attacher } from '../../../../node/manager/attacher.ts';
 import { Auditor } from '../../../../node/manager/auditor.ts';
 import { DutyTxs } from '../../../../node/manager/duty-txs.ts';
+import { serveHeartbeats } from '../../../../node/manager/heartbeat-desk.ts';
+import { UptimeBook } from '../../../../node/ring/service/uptime-book.ts';
 import { submitTx } from '../../../../node/manager/index.ts';
 import { servePromotions } from '../../../../node/manager/promotion-desk.ts';
 import { createHost, type Host, systemClock } from '../../../../node/net/index.ts';
@@ -58,55 +61,72 @@ async function host(label: string): Promise<Host> {
   return h;
 }
 
+const PROMOTE_EARLY = { ...demoParams, promotionMinServed: 0n, promotionMinAudits: 1n, promotionMinScore: 0n, promotionUptimeBps: 0n };
+
+/** A one-manager ledger on libp2p, the manager's duties, and a temporary worker with a funded payout account. */
+async function world(params: LedgerParams, options: { heartbeatMs?: number } = {}) {
+  const base = testGenesis(params);
+  const genesis = { ...base, managers: [base.managers[0]!] };
+  const chain = genesisId(genesis);
+  const unity = new TestUnity(genesis);
+  unity.client = await host('client');
+  cleanup.push(() => unity.stop());
+  await unity.addMember(0);
+  const server = await unity.startServer(0);
+  const manager = unity.host(0).peer;
+  const view = () => server.ledger.finalView();
+
+  // The manager's duties: attachments, promotions, heartbeats and audits, signed from one nonce counter.
+  const duty = new DutyTxs({ nodeKey: managerNode(0), ledger: () => server.ledger, submit: (tx) => server.submit(tx), now: Date.now });
+  const uptime = new UptimeBook({ clock: systemClock, intervalMs: options.heartbeatMs ?? 10_000 });
+  cleanup.push(servePromotions(unity.host(0).rpc, { duty }), serveHeartbeats(unity.host(0).rpc, uptime));
+
+  // The worker's payout account, funded by the investors: the worker deposit plus change.
+  const investors = accountKey(INVESTORS);
+  const payout = accountKey(40);
+  await submitTx(unity.client.rpc, manager, encodeTx(signAccountTx({ chain, kind: 'transfer', nonce: 0n, fee: 0n, body: { to: payout.address, amount: 150n * ABC } }, investors)));
+
+  const workerHost = await host('worker');
+  const dataDir = mkdtempSync(join(tmpdir(), 'ame-temporary-'));
+  cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
+  const follower = new LedgerFollower({ rpc: workerHost.rpc, managers: [manager], light: LightClient.fromGenesis(genesis, genesisStateRoot(genesis)), pollMs: 100, maxStaleMs: 5_000 });
+  const worker = new TemporaryWorker({
+    rpc: workerHost.rpc,
+    nodeKey: nodeKeyOf('worker'),
+    payout,
+    chain,
+    dataDir,
+    follower,
+    managers: [manager],
+    submit: (tx) => submitTx(workerHost.rpc, manager, tx),
+    hardware: 'raspberry pi 5 (test)',
+    settle: { threshold: 1n, maxAgeMs: 0, deadlineMarginMs: 0 },
+    tickMs: 100,
+    logBatchSize: 2,
+  });
+  cleanup.push(() => worker.stop());
+  worker.start();
+  const auditor = new Auditor({
+    rpc: unity.host(0).rpc,
+    random: labelledBytes('temporary audit'),
+    clock: systemClock,
+    duty,
+    uptime,
+    peerOf: () => undefined,
+    samples: 2,
+  });
+  return { chain, unity, server, manager, view, duty, investors, payout, workerHost, worker, key: worker.key, auditor };
+}
+
 describe('a temporary worker', () => {
   it('registers, is attached, serves, settles, is audited and is promoted without a restart', async () => {
-    const params = { ...demoParams, promotionMinServed: 0n, promotionMinAudits: 1n, promotionMinScore: 0n, promotionUptimeBps: 0n };
-    const base = testGenesis(params);
-    const genesis = { ...base, managers: [base.managers[0]!] };
-    const chain = genesisId(genesis);
-    const unity = new TestUnity(genesis);
-    unity.client = await host('client');
-    cleanup.push(() => unity.stop());
-    await unity.addMember(0);
-    const server = await unity.startServer(0);
-    const manager = unity.host(0).peer;
-    const view = () => server.ledger.finalView();
-
-    // The manager's duties: attachments, promotions and audits, signed by its node key from one nonce counter.
-    const duty = new DutyTxs({ nodeKey: managerNode(0), ledger: () => server.ledger, submit: (tx) => server.submit(tx), now: Date.now });
+    const params = PROMOTE_EARLY;
+    const { chain, unity, manager, view, duty, investors, payout, workerHost, worker, key, auditor } = await world(params);
     const loads = [
       { unity: 'u0', load: 60, servers: 6 },
       { unity: 'u1', load: 90, servers: 6 },
     ];
     const attacher = new Attacher({ duty, clock: systemClock, loads: () => loads });
-    cleanup.push(servePromotions(unity.host(0).rpc, { duty }));
-
-    // The worker's payout account, funded by the investors: the worker deposit plus change.
-    const investors = accountKey(INVESTORS);
-    const payout = accountKey(40);
-    await submitTx(unity.client.rpc, manager, encodeTx(signAccountTx({ chain, kind: 'transfer', nonce: 0n, fee: 0n, body: { to: payout.address, amount: 150n * ABC } }, investors)));
-
-    const workerHost = await host('worker');
-    const dataDir = mkdtempSync(join(tmpdir(), 'ame-temporary-'));
-    cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const follower = new LedgerFollower({ rpc: workerHost.rpc, managers: [manager], light: LightClient.fromGenesis(genesis, genesisStateRoot(genesis)), pollMs: 100, maxStaleMs: 5_000 });
-    const worker = new TemporaryWorker({
-      rpc: workerHost.rpc,
-      nodeKey: nodeKeyOf('worker'),
-      payout,
-      chain,
-      dataDir,
-      follower,
-      managers: [manager],
-      submit: (tx) => submitTx(workerHost.rpc, manager, tx),
-      hardware: 'raspberry pi 5 (test)',
-      settle: { threshold: 1n, maxAgeMs: 0, deadlineMarginMs: 0 },
-      tickMs: 100,
-      logBatchSize: 2,
-    });
-    cleanup.push(() => worker.stop());
-    worker.start();
-    const key = worker.key;
 
     const registered = await eventually('the registration', () => view().node(key));
     expect(registered).toMatchObject({ role: 'temporary', status: 'active', account: payout.address, unity: '', hardware: 'raspberry pi 5 (test)' });
@@ -152,9 +172,9 @@ describe('a temporary worker', () => {
     // Not yet audited: the managers refuse and name the rule.
     expect(await worker.applyForPromotion()).toMatchObject({ ok: false, code: 'NOT_ELIGIBLE', field: 'params.promotionMinAudits' });
 
-    const auditor = new Auditor({ rpc: unity.host(0).rpc, random: labelledBytes('temporary audit'), clock: systemClock, duty, peerOf: (n) => (toHex(n) === toHex(key) ? workerHost.peer : undefined), samples: 2 });
+    // The auditor finds the worker through the connection its heartbeats came on.
     const round = await auditor.round();
-    expect(round.report?.nodes).toMatchObject([{ auditsPassed: 2n, auditsFailed: 0n, cheated: false }]);
+    expect(round.report?.nodes).toMatchObject([{ node: key, auditsPassed: 2n, auditsFailed: 0n, cheated: false }]);
     await eventually('the audit on the ledger', () => (view().node(key)!.rep.auditsPassed === 2n ? true : undefined));
 
     const held = spendable(params, view().account(payout.address));
@@ -170,5 +190,52 @@ describe('a temporary worker', () => {
     await api.store(utf8('after promotion'));
     expect(worker.worker).toBe(served);
     expect(await worker.applyForPromotion()).toMatchObject({ ok: false, code: 'BAD_ROLE' });
+  });
+
+  it("puts exactly the heartbeat intervals it sent on the ledger as uptime, and what it served", async () => {
+    const interval = 250;
+    const { view, worker, key, auditor } = await world(demoParams, { heartbeatMs: interval });
+    await eventually('the registration', () => view().node(key));
+    const beats = (n: number) => eventually(`${n} heartbeats`, () => (worker.status().heartbeats >= n ? true : undefined), 20_000);
+    await beats(4);
+    // Off the network for a while (serving goes on): those intervals are expected and not seen.
+    worker.pauseHeartbeats(true);
+    const paused = worker.status().heartbeats;
+    await new Promise((resolve) => setTimeout(resolve, 4 * interval));
+    worker.pauseHeartbeats(false);
+    // Requests it logged meanwhile (as a served request logs them): the next heartbeats carry the count.
+    const log = (await eventually('the serving side', () => worker.worker)).log;
+    for (let i = 0; i < 3; i++) {
+      await log.appendAsync({
+        requestId: sha256(utf8(`request ${i}`)).subarray(0, 16),
+        client: utf8('a client'),
+        service: 'blob-get',
+        bytes: 4096,
+        computeUnits: 0,
+        resultHash: sha256(utf8(`result ${i}`)),
+        latencyMs: 1,
+        receiptHash: sha256(utf8(`receipt ${i}`)),
+      });
+    }
+    await beats(paused + 3);
+    worker.pauseHeartbeats(true);
+    const sent = new Set(worker.status().heartbeatIntervals);
+    // Past the interval of the last heartbeat, so the drain closes it.
+    await new Promise((resolve) => setTimeout(resolve, interval + 50));
+    const round = await auditor.round();
+    const entry = round.report?.nodes.find((n) => toHex(n.node) === toHex(key));
+    expect(entry).toBeDefined();
+    expect(entry!.heartbeatsSeen).toBe(BigInt(sent.size));
+    const first = Math.min(...sent);
+    const last = Math.max(...sent);
+    // Expected: every interval from the first heartbeat's to the one before the drain — the gap included.
+    expect(entry!.heartbeatsExpected).toBeGreaterThanOrEqual(BigInt(last - first + 1));
+    expect(entry!.heartbeatsExpected - entry!.heartbeatsSeen).toBeGreaterThanOrEqual(3n);
+    await eventually('the report on the ledger', () => (view().node(key)!.rep.uptime.length > 0 ? true : undefined));
+    const buckets = view().node(key)!.rep.uptime;
+    expect(buckets.reduce((sum, b) => sum + b.seen, 0n)).toBe(BigInt(sent.size));
+    expect(buckets.reduce((sum, b) => sum + b.expected, 0n)).toBe(entry!.heartbeatsExpected);
+    expect(worker.status().served).toBe(3);
+    expect(view().node(key)!.rep.served).toBe(3n);
   });
 });
