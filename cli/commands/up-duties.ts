@@ -4,7 +4,8 @@
  * node key among the hosts `ame up` started) every 30 s, two servers a round; attaches registered temporary
  * workers to the Unity with the highest load per member — load = requests its servers logged, as `ame up` sees
  * them — every 5 s; counts temporary workers' heartbeats (`manager/heartbeat`, 10 s intervals) into its reports; and
- * answers their applications for promotion (`manager/promotion`).
+ * answers their applications for promotion (`manager/promotion`); and removes cheaters and silent nodes every 10 s,
+ * promoting the best temporary worker of a removed server's Unity in its place.
  */
 import { randomBytes } from 'node:crypto';
 import { type Ed25519KeyPair, toHex } from '../../node/crypto/index.ts';
@@ -14,6 +15,7 @@ import { DutyTxs } from '../../node/manager/duty-txs.ts';
 import type { ManagerServer } from '../../node/manager/index.ts';
 import { serveHeartbeats } from '../../node/manager/heartbeat-desk.ts';
 import { servePromotions } from '../../node/manager/promotion-desk.ts';
+import { Remover } from '../../node/manager/remover.ts';
 import { type Host, systemClock } from '../../node/net/index.ts';
 import { UptimeBook } from '../../node/ring/service/uptime-book.ts';
 import { DEFAULT_HEARTBEAT_MS } from '../../node/worker/heartbeat-protocol.ts';
@@ -48,9 +50,17 @@ export function upDuties(managers: readonly { server: ManagerServer; host: Host;
           perRound: 2,
         });
         const attacher = new Attacher({ duty, clock: systemClock, loads });
+        const remover = new Remover({ duty, clock: systemClock });
         auditor.start();
         attacher.start();
-        stops.push(() => auditor.stop(), () => attacher.stop(), servePromotions(m.host.rpc, { duty }), serveHeartbeats(m.host.rpc, uptime));
+        remover.start();
+        stops.push(
+          () => auditor.stop(),
+          () => attacher.stop(),
+          () => remover.stop(),
+          servePromotions(m.host.rpc, { duty }),
+          serveHeartbeats(m.host.rpc, uptime),
+        );
       }
     },
     stop() {

@@ -10,9 +10,11 @@ import { decodeTx, demoParams } from '../../../../node/ledger/index.ts';
 import { chooseUnities, dutyIndex } from '../../../../node/manager/attacher.ts';
 import { DutyTxs } from '../../../../node/manager/duty-txs.ts';
 import { decidePromotion } from '../../../../node/manager/promotion-desk.ts';
+import { Remover } from '../../../../node/manager/remover.ts';
+import { systemClock } from '../../../../node/net/index.ts';
 import { decodePromotionReply, encodePromotionReply } from '../../../../node/worker/promotion-protocol.ts';
 import { WorkerError } from '../../../../node/worker/errors.ts';
-import { accountKey, managerNode, TestChain, testGenesis } from '../../../support/ledger-chain.ts';
+import { ABC, accountKey, INVESTORS, managerNode, owned, TestChain, testGenesis } from '../../../support/ledger-chain.ts';
 
 let chain: TestChain | undefined;
 afterEach(() => {
@@ -137,6 +139,81 @@ describe('the promotion desk', () => {
     expect(c.block(pool.splice(0)).result.outcomes).toMatchObject([{ ok: true }]);
     expect(c.ledger.finalView().node(key)).toMatchObject({ role: 'worker' });
     expect(toHex(c.ledger.finalView().node(key)!.key)).toBe(toHex(key));
+  });
+});
+
+describe('the removal duty', () => {
+  const report = (node: Uint8Array, fields: Partial<{ auditsPassed: bigint; auditsFailed: bigint; cheated: boolean; heartbeatsSeen: bigint; heartbeatsExpected: bigint }>) => ({
+    node,
+    auditsPassed: 0n,
+    auditsFailed: 0n,
+    cheated: false,
+    heartbeatsSeen: 0n,
+    heartbeatsExpected: 0n,
+    served: 0n,
+    ...fields,
+  });
+
+  it('removes a cheater (forfeiting its options) and promotes the best temporary worker of its Unity in its place', () => {
+    const params = { ...demoParams, promotionMinServed: 0n, promotionMinAudits: 1n, promotionMinScore: 0n, promotionUptimeBps: 0n };
+    const c = (chain = new TestChain(testGenesis(params)));
+    const keys = ['cheat', 'good', 'better', 'elsewhere'].map((l) => Ed25519KeyPair.fromSeed(sha256(utf8(`removal ${l}`))));
+    const [cheat, good, better, elsewhere] = keys.map((k) => k.publicKey.bytes) as [Uint8Array, Uint8Array, Uint8Array, Uint8Array];
+    const payouts = keys.map((_, i) => accountKey(60 + i));
+    c.block(payouts.map((p) => c.accountTx(accountKey(INVESTORS), 'transfer', { to: p.address, amount: 200n * ABC })));
+    c.block(keys.map((k, i) => c.accountTx(payouts[i]!, 'register', { node: k.publicKey.bytes, role: 'temporary', hardware: 'pi' }, 0n, k)));
+    c.block([
+      ...[cheat, good, better].map((node) => c.managerTx(1, 'attach', { node, unity: 'u1' })),
+      c.managerTx(1, 'attach', { node: elsewhere, unity: 'u2' }),
+      c.managerTx(1, 'node-report', {
+        nodes: [
+          report(cheat, { auditsPassed: 1n }),
+          report(good, { auditsPassed: 1n }),
+          report(better, { auditsPassed: 5n, heartbeatsSeen: 10n, heartbeatsExpected: 10n }),
+          report(elsewhere, { auditsPassed: 9n, heartbeatsSeen: 10n, heartbeatsExpected: 10n }),
+        ],
+      }),
+    ]);
+    c.block([c.managerTx(1, 'promote', { node: cheat })]);
+    expect(c.ledger.finalView().node(cheat)).toMatchObject({ role: 'worker', unity: 'u1', deposit: params.depositWorker });
+    const pool: Uint8Array[] = [];
+    const remover = new Remover({ duty: duty(c, { t: 0 }, pool), clock: systemClock, silentIntervals: 1_000n });
+    expect(remover.round()).toEqual([]);
+
+    c.block([c.managerTx(1, 'node-report', { nodes: [report(cheat, { auditsFailed: 1n, cheated: true })] })]);
+    const [removal, ...more] = remover.round();
+    expect(more).toEqual([]);
+    expect(removal).toMatchObject({ cheating: true });
+    expect(toHex(removal!.node)).toBe(toHex(cheat));
+    // The best-ranked eligible temporary worker of u1 (better: more audits and uptime), not u2's.
+    expect(toHex(removal!.replacement!)).toBe(toHex(better));
+    expect(c.block(pool.splice(0)).result.outcomes).toMatchObject([{ ok: true }, { ok: true }]);
+    const view = c.ledger.finalView();
+    expect(view.node(cheat)).toMatchObject({ status: 'removed', deposit: 0n });
+    expect(view.account(payouts[0]!.address)).toMatchObject({ bad: true, options: [] });
+    expect(view.node(better)).toMatchObject({ role: 'worker', unity: 'u1' });
+    expect(view.node(good)).toMatchObject({ role: 'temporary' });
+    // Removed once: the next rounds find nothing to do.
+    expect(remover.round()).toEqual([]);
+    expect(owned(view.account(payouts[2]!.address))).toBe(200n * ABC - params.depositWorker);
+  });
+
+  it('removes a node that went silent, keeping what it earned, and leaves one that beats', () => {
+    const c = (chain = new TestChain());
+    const keys = ['silent', 'alive'].map((l) => Ed25519KeyPair.fromSeed(sha256(utf8(`silence ${l}`))));
+    const [silent, alive] = keys.map((k) => k.publicKey.bytes) as [Uint8Array, Uint8Array];
+    c.block(keys.map((k) => c.accountTx(accountKey(INVESTORS), 'register', { node: k.publicKey.bytes, role: 'temporary', hardware: 'pi' }, 0n, k)));
+    c.block([c.managerTx(1, 'node-report', { nodes: [report(silent, { heartbeatsSeen: 3n, heartbeatsExpected: 3n }), report(alive, { heartbeatsSeen: 3n, heartbeatsExpected: 3n })] })]);
+    c.time += 1n;
+    c.block([c.managerTx(1, 'node-report', { nodes: [report(silent, { heartbeatsExpected: 6n }), report(alive, { heartbeatsSeen: 1n, heartbeatsExpected: 6n })] })]);
+    const pool: Uint8Array[] = [];
+    const remover = new Remover({ duty: duty(c, { t: 0 }, pool), clock: systemClock, silentIntervals: 6n });
+    const removals = remover.round();
+    expect(removals.map((r) => [toHex(r.node), r.cheating])).toEqual([[toHex(silent), false]]);
+    expect(removals[0]!.reason).toContain('no heartbeat in 6 intervals');
+    c.block(pool.splice(0));
+    expect(c.ledger.finalView().node(silent)).toMatchObject({ status: 'removed', rep: { bad: false } });
+    expect(c.ledger.finalView().account(accountKey(INVESTORS).address).bad).toBe(false);
   });
 });
 
