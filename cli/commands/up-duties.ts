@@ -5,7 +5,8 @@
  * workers to the Unity with the highest load per member — load = requests its servers logged, as `ame up` sees
  * them — every 5 s; counts temporary workers' heartbeats (`manager/heartbeat`, 10 s intervals) into its reports; and
  * answers their applications for promotion (`manager/promotion`); and removes cheaters and silent nodes every 10 s,
- * promoting the best temporary worker of a removed server's Unity in its place.
+ * promoting the best temporary worker of a removed server's Unity in its place; and closes each period once it is
+ * over (period-closer.ts: options vest, work rewards, the fund's release).
  */
 import { randomBytes } from 'node:crypto';
 import { type Ed25519KeyPair, toHex } from '../../node/crypto/index.ts';
@@ -15,6 +16,7 @@ import { DutyTxs } from '../../node/manager/duty-txs.ts';
 import type { ManagerServer } from '../../node/manager/index.ts';
 import { serveHeartbeats } from '../../node/manager/heartbeat-desk.ts';
 import { servePromotions } from '../../node/manager/promotion-desk.ts';
+import { PeriodCloser } from '../../node/manager/period-closer.ts';
 import { Remover } from '../../node/manager/remover.ts';
 import { type Host, systemClock } from '../../node/net/index.ts';
 import { UptimeBook } from '../../node/ring/service/uptime-book.ts';
@@ -51,13 +53,16 @@ export function upDuties(managers: readonly { server: ManagerServer; host: Host;
         });
         const attacher = new Attacher({ duty, clock: systemClock, loads });
         const remover = new Remover({ duty, clock: systemClock });
+        const closer = new PeriodCloser({ duty, clock: systemClock });
         auditor.start();
         attacher.start();
         remover.start();
+        closer.start();
         stops.push(
           () => auditor.stop(),
           () => attacher.stop(),
           () => remover.stop(),
+          () => closer.stop(),
           servePromotions(m.host.rpc, { duty }),
           serveHeartbeats(m.host.rpc, uptime),
         );

@@ -10,6 +10,7 @@ import { decodeTx, demoParams } from '../../../../node/ledger/index.ts';
 import { chooseUnities, dutyIndex } from '../../../../node/manager/attacher.ts';
 import { DutyTxs } from '../../../../node/manager/duty-txs.ts';
 import { decidePromotion } from '../../../../node/manager/promotion-desk.ts';
+import { PeriodCloser } from '../../../../node/manager/period-closer.ts';
 import { Remover } from '../../../../node/manager/remover.ts';
 import { systemClock } from '../../../../node/net/index.ts';
 import { decodePromotionReply, encodePromotionReply } from '../../../../node/worker/promotion-protocol.ts';
@@ -214,6 +215,34 @@ describe('the removal duty', () => {
     c.block(pool.splice(0));
     expect(c.ledger.finalView().node(silent)).toMatchObject({ status: 'removed', rep: { bad: false } });
     expect(c.ledger.finalView().account(accountKey(INVESTORS).address).bad).toBe(false);
+  });
+});
+
+describe('the period-close duty', () => {
+  it("closes a period once it is over: its duty manager at once, the others after the grace", () => {
+    const c = (chain = new TestChain());
+    const pools: Uint8Array[][] = [[], []];
+    const closers = [0, 1].map(
+      (i) =>
+        new PeriodCloser({
+          duty: new DutyTxs({ nodeKey: managerNode(i), ledger: () => c.ledger, submit: (tx) => pools[i]!.push(tx), now: () => 0 }),
+          clock: systemClock,
+          graceMs: 5_000n,
+        }),
+    );
+    expect(closers.map((p) => p.round())).toEqual([undefined, undefined]);
+    const end = c.ledger.finalView().chain().periodStart + c.params.periodMs;
+    c.time = end;
+    c.block([]);
+    // The first period (1) is manager 1's (1 mod 6); manager 0 waits for the grace.
+    expect(closers.map((p) => p.round())).toEqual([undefined, 1n]);
+    expect(closers[1]!.round()).toBeUndefined(); // submitted already
+    c.time = end + 5_000n;
+    c.block([]);
+    expect(closers[0]!.round()).toBe(1n);
+    expect(c.block([pools[1]![0]!, pools[0]![0]!]).result.outcomes).toMatchObject([{ ok: true }, { ok: false, code: 'BAD_FIELD' }]);
+    expect(c.ledger.finalView().chain().period).toBe(2n);
+    expect(c.ledger.finalView().chain().periodStart).toBeGreaterThan(end);
   });
 });
 
