@@ -1,0 +1,332 @@
+/**
+ * The device's side of the fleet's MQTT contract (SPEC §9): a client that logs in with a fresh signed token on
+ * every connection, keeps `online` (retained `true`, last will `false`), publishes state, telemetry, events and
+ * command results through a durable outbox, and answers every command and desired state it receives: accepted
+ * ones go to the injected handlers, refused ones (unsigned, forged, stale, replayed, for another device) only get
+ * a `cmd/result` saying why.
+ *
+ * Lifecycle: start once, stop once. While the broker is away the client retries with exponential back-off and
+ * keeps queueing; what was queued goes out in order when it is back, even after a restart of the process.
+ */
+import type { Ed25519KeyPair, Ed25519PublicKey } from '../../node/crypto/index.ts';
+import { peerIdOf } from '../../node/crypto/index.ts';
+import {
+  CommandVerifier,
+  DEFAULT_TOKEN_LIFETIME_MS,
+  deviceTopics,
+  encodeJson,
+  issueLoginToken,
+  OFFLINE_PAYLOAD,
+  ONLINE_PAYLOAD,
+  type DeviceTopics,
+  type JsonObject,
+  type JsonValue,
+  type VerifiedCommand,
+  type VerifiedDesired,
+} from '../../node/fleetproto/index.ts';
+import { TelemetryError } from './errors.ts';
+import { IncomingCommands } from './incoming.ts';
+import type { TelemetryLogger } from './logger.ts';
+import { Session } from './session.ts';
+import { TelemetryStore, type OutboxKind } from './store.ts';
+
+export type ConnectionStatus = 'connected' | 'disconnected';
+
+export interface TelemetryClientOptions {
+  /** The broker, `mqtt://host:port` (or `mqtts://` for TLS). */
+  readonly url: string;
+  /** The id login tokens name; the fleet tells the device with its broker URL. */
+  readonly brokerId: string;
+  /** The node key: its PeerId is the device id, and it signs the login tokens. */
+  readonly nodeKey: Ed25519KeyPair;
+  /** The fleet's command key; commands and desired state signed by any other key are refused. */
+  readonly commandKey: Uint8Array | Ed25519PublicKey;
+  /** The SQLite file of the outbox and the accepted sequence numbers. */
+  readonly storePath: string;
+  /** Runs an accepted command; what it returns is the result's `detail`, what it throws a FAILED result. */
+  readonly onCommand: (command: VerifiedCommand) => JsonValue | void | Promise<JsonValue | void>;
+  /** Applies accepted desired state. */
+  readonly onDesired: (desired: VerifiedDesired) => void | Promise<void>;
+  /** Periodic telemetry: `sample` is called every `intervalMs` and published on `telemetry`. */
+  readonly telemetry?: { readonly intervalMs: number; readonly sample: () => JsonObject | Promise<JsonObject> };
+  /** Told whenever the connection comes up or goes down. */
+  readonly onStatus?: (status: ConnectionStatus) => void;
+  readonly clock?: { now(): number };
+  readonly logger?: TelemetryLogger;
+  readonly tokenLifetimeMs?: number;
+  /** Back-off between connection attempts: from `minDelayMs` (default 500), doubling up to `maxDelayMs` (30 s). */
+  readonly reconnect?: { readonly minDelayMs?: number; readonly maxDelayMs?: number };
+  readonly connectTimeoutMs?: number;
+  readonly keepaliveSeconds?: number;
+  /** Most messages the outbox holds; past it the oldest telemetry is dropped first (default 100,000). */
+  readonly maxBuffered?: number;
+}
+
+export interface TelemetryClient {
+  readonly deviceId: string;
+  readonly topics: DeviceTopics;
+  /** True while a broker session is up (logged in, subscribed, online published). */
+  readonly connected: boolean;
+  start(): Promise<void>;
+  /** Publishes `online=false`, disconnects cleanly and closes the store. What is still queued stays queued. */
+  stop(): Promise<void>;
+  /** Queues the retained state report; durable when it returns. Returns the message's msgId. */
+  publishState(state: JsonObject): number;
+  publishTelemetry(metrics: JsonObject): number;
+  publishEvent(type: string, data?: JsonObject): number;
+  /** Messages queued and not yet acknowledged by a broker. */
+  buffered(): number;
+}
+
+export function createTelemetryClient(options: TelemetryClientOptions): TelemetryClient {
+  return new MqttTelemetryClient(options);
+}
+
+/** Messages published at once before waiting for their acknowledgements. */
+const WINDOW = 32;
+const DEFAULT_MAX_BUFFERED = 100_000;
+
+class MqttTelemetryClient implements TelemetryClient {
+  readonly deviceId: string;
+  readonly topics: DeviceTopics;
+  readonly #o: TelemetryClientOptions;
+  readonly #clock: { now(): number };
+  readonly #maxBuffered: number;
+  #store: TelemetryStore | undefined;
+  #incoming: IncomingCommands | undefined;
+  #connected = false;
+  #state: 'new' | 'started' | 'stopping' | 'stopped' = 'new';
+  #running: Promise<void> = Promise.resolve();
+  #stopping: Promise<void> | undefined;
+  #telemetryTimer: NodeJS.Timeout | undefined;
+  /** Resolves the waiters of the moment: the pump, when something was queued. */
+  #notifyQueued: () => void = () => undefined;
+  /** Resolves once stop is called: every wait of the run loop races it. */
+  readonly #stopRequested: Promise<void>;
+  #requestStop: () => void = () => undefined;
+
+  constructor(options: TelemetryClientOptions) {
+    if (!/^mqtts?:\/\//.test(options.url)) {
+      throw new TelemetryError('BAD_OPTIONS', 'broker URL must be mqtt:// or mqtts://');
+    }
+    const interval = options.telemetry?.intervalMs;
+    if (interval !== undefined && !(Number.isSafeInteger(interval) && interval >= 10)) {
+      throw new TelemetryError('BAD_OPTIONS', `telemetry interval must be at least 10 ms, got ${interval}`);
+    }
+    this.#maxBuffered = options.maxBuffered ?? DEFAULT_MAX_BUFFERED;
+    if (!Number.isSafeInteger(this.#maxBuffered) || this.#maxBuffered < 1) {
+      throw new TelemetryError('BAD_OPTIONS', `maxBuffered must be a positive integer`);
+    }
+    this.#o = options;
+    this.#clock = options.clock ?? { now: () => Date.now() };
+    this.deviceId = peerIdOf(options.nodeKey);
+    this.topics = deviceTopics(this.deviceId);
+    this.#stopRequested = new Promise((resolve) => (this.#requestStop = resolve));
+  }
+
+  get connected(): boolean {
+    return this.#connected;
+  }
+
+  async start(): Promise<void> {
+    if (this.#state !== 'new') {
+      throw new TelemetryError('CLOSED', `a telemetry client is started once (state: ${this.#state})`);
+    }
+    const store = new TelemetryStore(this.#o.storePath);
+    this.#store = store;
+    const verifier = new CommandVerifier({ deviceId: this.deviceId, commandKey: this.#o.commandKey, sequences: store });
+    this.#incoming = new IncomingCommands({
+      topics: this.topics,
+      verifier,
+      onCommand: this.#o.onCommand,
+      onDesired: this.#o.onDesired,
+      answer: (result) => this.#enqueue('cmd/result', this.topics.cmdResult, false, result as unknown as JsonObject),
+      logger: this.#o.logger,
+    });
+    this.#state = 'started';
+    this.#o.logger?.info({ device: this.deviceId, queued: store.size }, 'telemetry client starting');
+    this.#running = this.#run();
+    this.#scheduleTelemetry();
+  }
+
+  stop(): Promise<void> {
+    if (this.#state === 'new') this.#state = 'stopped';
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    if (this.#state !== 'started') return;
+    this.#state = 'stopping';
+    clearTimeout(this.#telemetryTimer);
+    this.#requestStop();
+    await this.#running;
+    await this.#incoming?.drained();
+    this.#state = 'stopped';
+    this.#store?.close();
+    this.#o.logger?.info({ device: this.deviceId }, 'telemetry client stopped');
+  }
+
+  publishState(state: JsonObject): number {
+    return this.#enqueue('state', this.topics.state, true, state);
+  }
+
+  publishTelemetry(metrics: JsonObject): number {
+    return this.#enqueue('telemetry', this.topics.telemetry, false, { metrics });
+  }
+
+  publishEvent(type: string, data: JsonObject = {}): number {
+    return this.#enqueue('events', this.topics.events, false, { type, data });
+  }
+
+  buffered(): number {
+    return this.#store?.size ?? 0;
+  }
+
+  #enqueue(kind: OutboxKind, topic: string, retain: boolean, body: JsonObject): number {
+    const store = this.#store;
+    if (store === undefined || this.#state === 'stopped') {
+      throw new TelemetryError('CLOSED', 'the telemetry client is not running');
+    }
+    const time = this.#clock.now();
+    const build = (msgId: number) => encodeJson({ ...body, msgId, time });
+    const { id, dropped } = store.enqueue(kind, topic, retain, build, this.#maxBuffered);
+    if (dropped > 0) {
+      this.#o.logger?.warn({ dropped, limit: this.#maxBuffered }, 'telemetry outbox full: dropped the oldest messages');
+    }
+    this.#notifyQueued();
+    return id;
+  }
+
+  /** Resolved by the next queued message; made in the same turn as the check before it, so no wake-up is lost. */
+  #nextQueued(): Promise<void> {
+    return new Promise((resolve) => (this.#notifyQueued = resolve));
+  }
+
+  /** Connect, serve the session until it closes, back off, again; until stop. */
+  async #run(): Promise<void> {
+    let failures = 0;
+    while (this.#state === 'started') {
+      const session = this.#openSession();
+      const served = await this.#serve(session);
+      this.#setConnected(false);
+      if (this.#state !== 'started') {
+        await this.#goOffline(session);
+        return;
+      }
+      session.destroy();
+      await session.closed;
+      failures = served ? 0 : failures + 1;
+      await this.#sleep(this.#backoff(failures));
+    }
+  }
+
+  /** Serves one session until it closes or stop is called; true if it got as far as publishing `online`. */
+  async #serve(session: Session): Promise<boolean> {
+    let served = false;
+    try {
+      await Promise.race([session.ready, this.#stopRequested]);
+      if (this.#state !== 'started') return served;
+      const refused = await session.subscribe([this.topics.cmd, this.topics.desired]);
+      if (refused.length > 0) this.#o.logger?.warn({ refused }, 'broker refused our subscriptions');
+      await session.publish(this.topics.online, ONLINE_PAYLOAD, true);
+      served = true;
+      this.#setConnected(true);
+      await this.#pump(session);
+    } catch (error) {
+      if (this.#state === 'started') {
+        this.#o.logger?.warn({ err: (error as Error).message, url: this.#o.url }, 'broker connection failed');
+      }
+    }
+    return served;
+  }
+
+  #openSession(): Session {
+    const now = this.#clock.now();
+    return new Session(
+      {
+        url: this.#o.url,
+        clientId: this.deviceId,
+        username: this.deviceId,
+        password: issueLoginToken(this.#o.nodeKey, {
+          brokerId: this.#o.brokerId,
+          now,
+          lifetimeMs: this.#o.tokenLifetimeMs ?? DEFAULT_TOKEN_LIFETIME_MS,
+        }),
+        will: { topic: this.topics.online, payload: OFFLINE_PAYLOAD },
+        connectTimeoutMs: this.#o.connectTimeoutMs ?? 10_000,
+        keepaliveSeconds: this.#o.keepaliveSeconds ?? 30,
+      },
+      (topic, payload, packet) => this.#incoming?.receive(topic, payload, packet.retain),
+    );
+  }
+
+  /** Publishes what the outbox holds, in order, until the session closes or stop is called. */
+  async #pump(session: Session): Promise<void> {
+    const store = this.#store!;
+    while (this.#state === 'started' && !session.isClosed) {
+      const rows = store.peek(WINDOW);
+      if (rows.length === 0) {
+        await Promise.race([this.#nextQueued(), session.closed, this.#stopRequested]);
+        continue;
+      }
+      // Issued together, they go out on the socket in this order; each leaves the outbox on its own PUBACK.
+      await Promise.all(
+        rows.map((row) => session.publish(row.topic, row.payload, row.retain).then(() => store.remove(row.id))),
+      );
+    }
+  }
+
+  /** A clean goodbye: `online=false` (the will is discarded on DISCONNECT), then DISCONNECT. */
+  async #goOffline(session: Session): Promise<void> {
+    if (session.isConnected) {
+      try {
+        await Promise.race([session.publish(this.topics.online, OFFLINE_PAYLOAD, true), sleep(2_000)]);
+        await Promise.race([session.end(), sleep(2_000)]);
+      } catch {
+        // the connection went while saying goodbye: the broker publishes the will instead
+      }
+    }
+    session.destroy();
+    await session.closed;
+  }
+
+  #setConnected(connected: boolean): void {
+    if (this.#connected === connected) return;
+    this.#connected = connected;
+    const what = connected ? 'connected to the fleet broker' : 'disconnected from the fleet broker';
+    this.#o.logger?.info({ device: this.deviceId }, what);
+    this.#o.onStatus?.(connected ? 'connected' : 'disconnected');
+  }
+
+  #backoff(failures: number): number {
+    const min = this.#o.reconnect?.minDelayMs ?? 500;
+    const max = this.#o.reconnect?.maxDelayMs ?? 30_000;
+    return Math.min(max, min * 2 ** Math.min(failures, 20));
+  }
+
+  /** Sleeps, or returns early when stop is called. */
+  async #sleep(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([new Promise((resolve) => (timer = setTimeout(resolve, ms))), this.#stopRequested]);
+    clearTimeout(timer);
+  }
+
+  #scheduleTelemetry(): void {
+    const telemetry = this.#o.telemetry;
+    if (telemetry === undefined || this.#state !== 'started') return;
+    this.#telemetryTimer = setTimeout(() => {
+      Promise.resolve()
+        .then(() => telemetry.sample())
+        .then((metrics) => {
+          if (this.#state === 'started') this.publishTelemetry(metrics);
+        })
+        .catch((err: unknown) => this.#o.logger?.warn({ err: (err as Error).message }, 'telemetry sample failed'))
+        .finally(() => this.#scheduleTelemetry());
+    }, telemetry.intervalMs);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

@@ -1,0 +1,67 @@
+/** node/fleetproto: the device–fleet MQTT contract (SPEC §9, §10): topics, login tokens, signed commands. */
+export {
+  FleetProtoError,
+  FLEETPROTO_ERROR_CODES,
+  type FleetProtoErrorCode,
+  type FleetProtoErrorOptions,
+} from './errors.ts';
+export {
+  assertDeviceId,
+  DEVICE_PUBLISH_KINDS,
+  DEVICE_SUBSCRIBE_KINDS,
+  DEVICE_TOPIC_KINDS,
+  deviceRoot,
+  deviceTopic,
+  deviceTopics,
+  FLEET_PUBLISH_KINDS,
+  isDeviceId,
+  parseDeviceTopic,
+  TOPIC_ROOT,
+  type DeviceTopicKind,
+  type DeviceTopics,
+  type ParsedDeviceTopic,
+} from './topics.ts';
+export {
+  DEFAULT_CLOCK_SKEW_MS,
+  DEFAULT_TOKEN_LIFETIME_MS,
+  decodeLoginToken,
+  encodeToken,
+  issueLoginToken,
+  loginTokenMessage,
+  MAX_BROKER_ID_LENGTH,
+  MAX_TOKEN_LIFETIME_MS,
+  MAX_TOKEN_TEXT_LENGTH,
+  verifyLoginToken,
+  type IssueLoginTokenOptions,
+  type LoginTokenClaims,
+  type VerifyLoginTokenOptions,
+} from './token.ts';
+export { MemorySequenceStore, ReplayGuard, type CommandStream, type SequenceStore } from './replay-guard.ts';
+export {
+  commandMessage,
+  CommandVerifier,
+  desiredMessage,
+  MAX_COMMAND_SIZE,
+  MAX_DESIRED_SIZE,
+  signCommand,
+  signDesired,
+  type CommandFields,
+  type CommandVerifierOptions,
+  type DesiredFields,
+  type VerifiedCommand,
+  type VerifiedDesired,
+  type VerifiedOf,
+} from './commands.ts';
+export {
+  decodeCommandResult,
+  decodeJsonObject,
+  decodeOnline,
+  encodeCommandResult,
+  encodeJson,
+  MAX_JSON_PAYLOAD,
+  OFFLINE_PAYLOAD,
+  ONLINE_PAYLOAD,
+  type CommandResult,
+  type JsonObject,
+  type JsonValue,
+} from './payloads.ts';
