@@ -12,7 +12,7 @@
  * removed.
  */
 import { type AccountKey, type Ed25519KeyPair, peerIdOf, toHex } from '../crypto/index.ts';
-import { encodeTx, type LedgerParams, type NodeRecord, signAccountTx, spendable } from '../ledger/index.ts';
+import { type AccountRecord, encodeTx, type LedgerParams, type NodeRecord, signAccountTx, spendable } from '../ledger/index.ts';
 import { type Clock, type ClockTimer, type NetLogger, type PeerRef, type Rpc, systemClock } from '../net/index.ts';
 import { WorkerError } from './errors.ts';
 import type { LedgerFollower } from './ledger-view.ts';
@@ -29,6 +29,10 @@ export interface TemporaryStatus {
   readonly waiting: string;
   readonly height: bigint;
   readonly node: NodeRecord | undefined;
+  /** The payout account at the verified head (balance, option tranches, bad record). */
+  readonly account: AccountRecord | undefined;
+  /** The ledger parameters at the verified head (prices, promotion rules, vesting). */
+  readonly params: LedgerParams | undefined;
   /** The payout account's spendable balance at the verified head (micro-units). */
   readonly balance: bigint;
   readonly served: number;
@@ -68,6 +72,7 @@ export class TemporaryWorker {
   #timer: ClockTimer | undefined;
   #running = false;
   #node: NodeRecord | undefined;
+  #account: AccountRecord | undefined;
   #params: LedgerParams | undefined;
   #balance = 0n;
   #nonce = 0n;
@@ -105,6 +110,8 @@ export class TemporaryWorker {
       waiting: this.#waiting,
       height: this.#o.follower.height,
       node: this.#node,
+      account: this.#account,
+      params: this.#params,
       balance: this.#balance,
       served: this.#serving?.log.tail().seq ?? 0,
       settlements: this.#settler?.stats.submitted ?? 0,
@@ -156,6 +163,7 @@ export class TemporaryWorker {
         this.#o.follower.params(),
       ]);
       this.#node = node;
+      this.#account = account;
       this.#params = params;
       this.#nonce = account?.nonce ?? 0n;
       this.#balance = account === undefined ? 0n : spendable(params, account);
