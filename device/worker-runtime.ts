@@ -1,0 +1,176 @@
+/**
+ * The real NodeRuntime of a device (runtime.ts): a libp2p host under the node identity, a light client of the
+ * chain named by the genesis this device trusts, and a TemporaryWorker (node/worker/temporary-worker.ts) that
+ * registers, serves, heartbeats, settles and applies for promotion. The device's own wallet is the account that
+ * registers and settles (SPEC §6 item 1: an owner's address in the config is bound later by a `rebind` the owner
+ * signs); its keystore lives beside the data the factory reset keeps.
+ *
+ * The managers to talk to are the config's `network.bootstrap` peers (multiaddrs ending in /p2p/<PeerId>).
+ */
+import { readKeystoreFile, unlockKeystore, type AccountKey } from '../node/crypto/index.ts';
+import { genesisId, genesisStateRoot, type GenesisConfig, LightClient } from '../node/ledger/index.ts';
+import { submitTx } from '../node/manager/index.ts';
+import { createHost, type Host, type PeerRef } from '../node/net/index.ts';
+import { LedgerFollower } from '../node/worker/ledger-view.ts';
+import type { SettlePolicy } from '../node/worker/payments/index.ts';
+import { type TemporaryStatus, TemporaryWorker } from '../node/worker/temporary-worker.ts';
+import { DeviceError } from './errors.ts';
+import type { NodeRuntime, NodeRuntimeFactory, RuntimeContext, RuntimeStatus } from './runtime.ts';
+
+export interface WorkerRuntimeOptions {
+  /** The chain this device trusts (its light client starts from it). */
+  readonly genesis: GenesisConfig;
+  /** The device's wallet keystore (unencrypted at rest on the device; the data partition is the device's). */
+  readonly walletFile: string;
+  readonly settle?: SettlePolicy;
+  readonly tickMs?: number;
+  readonly heartbeatMs?: number;
+  /** How long connect/register/serve wait for their phase before failing (the agent retries; default 30 s). */
+  readonly waitMs?: number;
+}
+
+const DEFAULT_SETTLE: SettlePolicy = { threshold: 100_000n, maxAgeMs: 60_000, deadlineMarginMs: 120_000 };
+
+/** PeerRefs of `network.bootstrap`: one per PeerId, with every address given for it. */
+export function managersOf(bootstrap: readonly string[]): PeerRef[] {
+  const byId = new Map<string, string[]>();
+  for (const text of bootstrap) {
+    const id = /\/p2p\/([1-9A-HJ-NP-Za-km-z]+)$/.exec(text)?.[1];
+    if (id === undefined) throw new DeviceError('CONFIG_INVALID', `network.bootstrap: ${text} names no /p2p/ peer`);
+    byId.set(id, [...(byId.get(id) ?? []), text]);
+  }
+  return [...byId].map(([id, addrs]) => ({ id, addrs }));
+}
+
+class WorkerRuntime implements NodeRuntime {
+  readonly #o: WorkerRuntimeOptions;
+  readonly #ctx: RuntimeContext;
+  #host: Host | undefined;
+  #worker: TemporaryWorker | undefined;
+  #payout: AccountKey | undefined;
+
+  constructor(options: WorkerRuntimeOptions, context: RuntimeContext) {
+    this.#o = options;
+    this.#ctx = context;
+  }
+
+  async connect(): Promise<void> {
+    if (this.#worker !== undefined) return;
+    const managers = managersOf(this.#ctx.config.network.bootstrap);
+    if (managers.length === 0) throw new DeviceError('CONFIG_INVALID', 'network.bootstrap: name at least one manager to join through');
+    this.#payout ??= (await unlockKeystore(readKeystoreFile(this.#o.walletFile))).account;
+    if (this.#host === undefined) {
+      const host = createHost({ nodeKey: this.#ctx.identity.key, listen: this.#ctx.config.network.listen, logger: this.#ctx.logger });
+      await host.start();
+      this.#host = host;
+    }
+    const rpc = this.#host.rpc;
+    const follower = new LedgerFollower({
+      rpc,
+      managers,
+      light: LightClient.fromGenesis(this.#o.genesis, genesisStateRoot(this.#o.genesis)),
+      logger: this.#ctx.logger,
+    });
+    try {
+      await follower.sync();
+    } catch (error) {
+      follower.stop();
+      throw error;
+    }
+    let next = 0;
+    this.#worker = new TemporaryWorker({
+      rpc,
+      nodeKey: this.#ctx.identity.key,
+      payout: this.#payout,
+      chain: genesisId(this.#o.genesis),
+      dataDir: this.#ctx.dataDir,
+      follower,
+      managers,
+      // Each transaction to the next manager in turn; a refusal is the manager's typed error.
+      submit: (tx) => submitTx(rpc, managers[next++ % managers.length]!, tx),
+      hardware: 'ame device',
+      settle: this.#o.settle ?? DEFAULT_SETTLE,
+      logger: this.#ctx.logger,
+      ...(this.#o.tickMs === undefined ? {} : { tickMs: this.#o.tickMs }),
+      ...(this.#o.heartbeatMs === undefined ? {} : { heartbeatMs: this.#o.heartbeatMs }),
+    });
+    this.#worker.start();
+  }
+
+  /** Waits until the worker's phase is one of `phases`; fails naming what it waits for (the agent retries). */
+  async #until(phases: readonly TemporaryStatus['phase'][], what: string): Promise<TemporaryStatus> {
+    const worker = this.#worker;
+    if (worker === undefined) throw new DeviceError('RUNTIME_FAILED', `${what}: not connected`);
+    const deadline = Date.now() + (this.#o.waitMs ?? 30_000);
+    for (;;) {
+      const status = worker.status();
+      if (phases.includes(status.phase)) return status;
+      if (status.phase === 'removed' || status.phase === 'exited') throw new DeviceError('RUNTIME_FAILED', `${what}: the node is ${status.phase}`);
+      if (Date.now() > deadline) throw new DeviceError('RUNTIME_FAILED', `${what}: still ${status.phase}${status.waiting === '' ? '' : ` (${status.waiting})`}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  async register(): Promise<void> {
+    await this.#until(['attaching', 'serving', 'promoted', 'exiting'], 'registration');
+  }
+
+  async serve(): Promise<void> {
+    await this.#until(['serving', 'promoted', 'exiting'], 'attachment to a Unity');
+  }
+
+  /** Asks the managers to promote this node (SPEC §6 item 6); their answer. */
+  async applyForPromotion(): Promise<Awaited<ReturnType<TemporaryWorker['applyForPromotion']>>> {
+    if (this.#worker === undefined) throw new DeviceError('RUNTIME_FAILED', 'promotion: not connected');
+    return this.#worker.applyForPromotion();
+  }
+
+  async status(): Promise<RuntimeStatus> {
+    const status = this.#worker?.status();
+    const node = status?.node;
+    const book = this.#worker?.worker?.book;
+    let unsettled = 0n;
+    let settled = 0n;
+    for (const entry of book?.list() ?? []) {
+      settled += entry.paid;
+      unsettled += entry.amount - entry.paid;
+    }
+    return {
+      role: node === undefined ? 'none' : node.role === 'worker' ? 'server' : 'temporary-worker',
+      peerId: this.#ctx.identity.peerId,
+      walletAddress: node?.account ?? null,
+      registered: node !== undefined,
+      promoted: node?.role === 'worker',
+      connectedPeers: this.#host?.libp2p.getConnections().length ?? 0,
+      balance: status === undefined || status.height === 0n ? null : { unit: 'ABC', micro: status.balance },
+      earnings: {
+        servedRequests: status?.served ?? 0,
+        receiptsHeld: book?.list().length ?? 0,
+        unsettled: { unit: 'ABC', micro: unsettled },
+        settled: { unit: 'ABC', micro: settled },
+      },
+      problems: status === undefined || status.waiting === '' ? [] : [status.waiting],
+    };
+  }
+
+  async gracefulExit(): Promise<void> {
+    const worker = this.#worker;
+    if (worker?.status().node === undefined) return;
+    if (worker.status().phase !== 'exiting') await worker.exit();
+    await this.#until(['exiting', 'exited'], 'graceful exit');
+  }
+
+  async stop(): Promise<void> {
+    const worker = this.#worker;
+    const host = this.#host;
+    this.#worker = undefined;
+    this.#host = undefined;
+    await worker?.stop();
+    await host?.stop();
+  }
+}
+
+/** The factory `ame device` gives the agent. */
+export function workerRuntimeFactory(options: WorkerRuntimeOptions): NodeRuntimeFactory {
+  return (context) => new WorkerRuntime(options, context);
+}
