@@ -7,6 +7,7 @@ import { AmeError } from '../node/crypto/errors.ts';
 export type CliErrorCode =
   | 'USAGE' // unknown command or option, missing argument
   | 'NOT_FOUND' // a file the command needs does not exist
+  | 'BAD_INPUT' // a file the command needs that does not hold what it should
   | 'EXISTS' // refusing to overwrite something valuable (a wallet)
   | 'NEEDS_PASSWORD' // an encrypted keystore and no way to ask for its password
   | 'NOT_CONFIRMED' // a dangerous action that was not confirmed

@@ -9,6 +9,7 @@ import { processIO, type CliIO } from './io.ts';
 import { chain } from './commands/chain.ts';
 import { channel } from './commands/channel.ts';
 import { client } from './commands/client.ts';
+import { device } from './commands/device.ts';
 import { manager } from './commands/manager.ts';
 import { ring } from './commands/ring.ts';
 import { store } from './commands/store.ts';
@@ -26,6 +27,7 @@ const commands: Record<string, Entry> = {
   chain: { run: chain, summary: 'read the final chain from a manager\'s explorer API: head, blocks, transactions' },
   channel: { run: channel, summary: 'open, inspect and close the payment channels a client pays workers from' },
   client: { run: client, summary: 'store and fetch blobs, send and read end-to-end encrypted messages through a worker' },
+  device: { run: device, summary: 'run the device agent: a temporary worker with its LED, button, console, watchdog and dashboard' },
   manager: { run: manager, summary: 'run one Manager Ring server with its explorer API' },
   ring: { run: ring, summary: 'look up keys, read and write values and show routing slices of the Worker Ring' },
   up: { run: up, summary: 'run the local network on this machine: the Manager Ring, its explorer and the Worker Ring' },

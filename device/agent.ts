@@ -14,6 +14,7 @@ import { createButtonHandler } from './button-handler.ts';
 import { dataWritableCheck, freeSpaceCheck, temperatureCheck } from './checks/standard.ts';
 import type { HealthCheck } from './checks/types.ts';
 import { KEYS_BY_PATH, type DeviceConfig } from './config/schema.ts';
+import { createDashboard, type Dashboard, type DashboardOptions } from './dashboard/index.ts';
 import { openDeviceConfig, type ConfigResult, type ConfigSources, type DeviceConfigStore } from './config/store.ts';
 import { createConsoleSession } from './console-commands.ts';
 import { DeviceError, describeError } from './errors.ts';
@@ -49,6 +50,8 @@ export interface DeviceAgentOptions {
   /** More supervisor checks (fatal ones gate the watchdog). */
   readonly healthChecks?: readonly HealthCheck[];
   readonly walletScheme?: Scheme;
+  /** Serve the dashboard (JSON API, page, /metrics) on `dashboard.port`, started and stopped with the agent. */
+  readonly dashboard?: DashboardOptions;
 }
 
 export interface DeviceAgent {
@@ -71,6 +74,8 @@ export interface DeviceAgent {
   /** Runs a supervisor round now (rounds also run every thresholds.healthIntervalMs). */
   checkHealth(): Promise<RoundReport>;
   events(count: number): readonly EventLogEntry[];
+  /** Where the dashboard listens (null without one, or when its port could not be bound). */
+  dashboardAddress(): { readonly host: string; readonly port: number } | null;
 }
 
 export function createDeviceAgent(options: DeviceAgentOptions): DeviceAgent {
@@ -216,6 +221,23 @@ export function createDeviceAgent(options: DeviceAgentOptions): DeviceAgent {
     };
   };
 
+  let dashboard: Dashboard | null = null;
+  const startDashboard = async () => {
+    if (options.dashboard === undefined) return;
+    dashboard = createDashboard({
+      options: options.dashboard,
+      port: store.current().dashboard.port,
+      password: () => store.current().dashboard.password,
+      status,
+      runtime: () => runtime,
+      clock,
+      wallNow,
+      logger,
+    });
+    // The node earns without its dashboard: a port in use is reported, never a reason not to serve.
+    await dashboard.start().catch((error: unknown) => note('error', `dashboard: ${describeError(error)}`));
+  };
+
   const reset = (wipeWallet: boolean): Promise<ResetOutcome> => {
     if (!started) return Promise.reject(new DeviceError('NOT_STARTED', 'the agent is not running'));
     if (resetting) return resetting;
@@ -311,8 +333,11 @@ export function createDeviceAgent(options: DeviceAgentOptions): DeviceAgent {
         await consoleSession.start();
         button.start();
         await supervisor.start();
+        await startDashboard();
       } catch (error) {
         started = false;
+        await dashboard?.stop();
+        dashboard = null;
         button.stop();
         consoleSession.stop();
         await hal.stop().catch(() => {});
@@ -323,6 +348,8 @@ export function createDeviceAgent(options: DeviceAgentOptions): DeviceAgent {
     async stop() {
       if (!started) return;
       started = false;
+      await dashboard?.stop();
+      dashboard = null;
       button.stop();
       consoleSession.stop();
       await resetting?.catch(() => {});
@@ -343,6 +370,7 @@ export function createDeviceAgent(options: DeviceAgentOptions): DeviceAgent {
     factoryReset: (o) => reset(o.wipeWallet),
     checkHealth: () => supervisor.runRound(),
     events: (count) => eventLog.last(count),
+    dashboardAddress: () => dashboard?.address() ?? null,
   };
 }
 

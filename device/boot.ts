@@ -71,7 +71,9 @@ export async function runBoot(ctx: BootContext): Promise<void> {
     }
     const firstBoot = !existsSync(ctx.layout.nodeKeyFile);
     live(undefined);
-    states.dispatch({ kind: 'booted', firstBoot });
+    // A first boot shows provisioning while it creates the identity; a later boot reads it before it connects, so
+    // from `connecting` on the identity is known.
+    if (firstBoot) states.dispatch({ kind: 'booted', firstBoot });
 
     const provisioned = live(
       await provision({
@@ -83,6 +85,7 @@ export async function runBoot(ctx: BootContext): Promise<void> {
       }),
     );
     ctx.onProvisioned(provisioned);
+    if (!firstBoot) states.dispatch({ kind: 'booted', firstBoot });
     if (provisioned.created.length > 0) ctx.note('info', `provisioned: created ${provisioned.created.join(', ')}`);
     ctx.config.persist();
     writeFileAtomic(ctx.layout.runningMarker, `${ctx.wallNow()}\n`, 0o600);

@@ -14,7 +14,8 @@ export type DeviceErrorCode =
   | 'BAD_TRANSITION' // an event the current agent state does not accept
   | 'RUNTIME_FAILED' // the node runtime failed to start serving (connect and register are retried instead)
   | 'NOT_CONFIRMED' // a dangerous console command whose typed confirmation did not match
-  | 'NOT_STARTED'; // the agent used before start() or after stop()
+  | 'NOT_STARTED' // the agent used before start() or after stop()
+  | 'DASHBOARD_FAILED'; // the dashboard could not listen (`field` dashboard.port); the agent runs without it
 
 export const DEVICE_ERROR_CODES: readonly DeviceErrorCode[] = [
   'CONFIG_INVALID',
@@ -26,6 +27,7 @@ export const DEVICE_ERROR_CODES: readonly DeviceErrorCode[] = [
   'RUNTIME_FAILED',
   'NOT_CONFIRMED',
   'NOT_STARTED',
+  'DASHBOARD_FAILED',
 ];
 
 export interface DeviceErrorOptions extends ErrorOptions {

@@ -9,6 +9,7 @@
  * gracefulExit(), and it calls stop() before a reset and at shutdown.
  */
 import type { Ed25519KeyPair } from '../node/crypto/index.ts';
+import type { AccountRecord, LedgerParams, NodeRecord } from '../node/ledger/index.ts';
 import type { Amount } from '../node/wire/index.ts';
 import type { Logger } from 'pino';
 import type { DeviceConfig } from './config/schema.ts';
@@ -43,6 +44,25 @@ export interface RuntimeStatus {
   readonly problems: readonly string[];
 }
 
+/**
+ * The node's own records at the light client's verified head, for the dashboard: it computes vesting, promotion
+ * progress and reputation from them with the ledger's own functions, so the page shows what the ledger decides.
+ */
+export interface LedgerSnapshot {
+  /** Height of the verified head the records were read at. */
+  readonly height: bigint;
+  /**
+   * Block time (ms) the figures are computed at: the head's time when the runtime knows it, else the node's
+   * clock (consensus time follows it), which is what the worker's own promotion check uses.
+   */
+  readonly time: bigint;
+  /** The node's record (undefined before its registration is final). */
+  readonly node: NodeRecord | undefined;
+  /** The payout account as stored (option tranches with what earlier transactions released). */
+  readonly account: AccountRecord | undefined;
+  readonly params: LedgerParams;
+}
+
 export interface NodeRuntime {
   connect(): Promise<void>;
   register(): Promise<void>;
@@ -57,6 +77,8 @@ export interface NodeRuntime {
    * state root), next to the agent's SQLite, free-space and writability checks.
    */
   preServingChecks?(): readonly HealthCheck[];
+  /** The node's records at the verified head (undefined until the light client has read them). */
+  ledger?(): Promise<LedgerSnapshot | undefined>;
 }
 
 export interface RuntimeContext {

@@ -11,11 +11,12 @@ import { readKeystoreFile, unlockKeystore, type AccountKey } from '../node/crypt
 import { genesisId, genesisStateRoot, type GenesisConfig, LightClient } from '../node/ledger/index.ts';
 import { submitTx } from '../node/manager/index.ts';
 import { createHost, type Host, type PeerRef } from '../node/net/index.ts';
+import { writeContact } from '../node/ring/service/ring-host.ts';
 import { LedgerFollower } from '../node/worker/ledger-view.ts';
 import type { SettlePolicy } from '../node/worker/payments/index.ts';
 import { type TemporaryStatus, TemporaryWorker } from '../node/worker/temporary-worker.ts';
 import { DeviceError } from './errors.ts';
-import type { NodeRuntime, NodeRuntimeFactory, RuntimeContext, RuntimeStatus } from './runtime.ts';
+import type { LedgerSnapshot, NodeRuntime, NodeRuntimeFactory, RuntimeContext, RuntimeStatus } from './runtime.ts';
 
 export interface WorkerRuntimeOptions {
   /** The chain this device trusts (its light client starts from it). */
@@ -63,6 +64,8 @@ class WorkerRuntime implements NodeRuntime {
       const host = createHost({ nodeKey: this.#ctx.identity.key, listen: this.#ctx.config.network.listen, logger: this.#ctx.logger });
       await host.start();
       this.#host = host;
+      // Clients name this node by its data folder, as they name a ring server's (docs/cli.md).
+      writeContact(this.#ctx.dataDir, { peer: host.peer });
     }
     const rpc = this.#host.rpc;
     const follower = new LedgerFollower({
@@ -151,6 +154,13 @@ class WorkerRuntime implements NodeRuntime {
       },
       problems: status === undefined || status.waiting === '' ? [] : [status.waiting],
     };
+  }
+
+  /** The light client keeps no header time: block time is taken from the clock, as the worker's own promotion check does. */
+  async ledger(): Promise<LedgerSnapshot | undefined> {
+    const status = this.#worker?.status();
+    if (status?.params === undefined || status.height === 0n) return undefined;
+    return { height: status.height, time: BigInt(Date.now()), node: status.node, account: status.account, params: status.params };
   }
 
   async gracefulExit(): Promise<void> {

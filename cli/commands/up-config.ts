@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bytesEqual, Ed25519KeyPair, encodeKeystore, fromHex, Wallet, writeKeystoreFile } from '../../node/crypto/index.ts';
-import { defaultParams, encodeGenesis, type GenesisConfig, validateGenesis } from '../../node/ledger/index.ts';
+import { defaultParams, demoParams, encodeGenesis, type GenesisConfig, type LedgerParams, validateGenesis } from '../../node/ledger/index.ts';
 import { ManagerError } from '../../node/manager/index.ts';
 import { MICRO_PER_UNIT } from '../../node/wire/index.ts';
 import { loadGenesis } from './manager.ts';
@@ -116,7 +116,18 @@ export function loadLocal(dir: string, layout: Layout): LocalConfig {
 }
 
 /** The local chain's genesis: the managers of local.json, their and the named accounts' wallets, production parameters. */
-export function localGenesis(config: LocalConfig, nowMs: number): GenesisConfig {
+/**
+ * The ledger parameters a first start may choose (`ame up --params`): the production defaults, the SPEC's worked
+ * example (`demo`: one-minute periods, one-second "days", promotion after 10 served requests and 3 audits), and
+ * `quick`: the demo with promotion after one passed audit and nothing else, to watch a promotion within a minute.
+ */
+export const PARAM_PRESETS: Readonly<Record<'default' | 'demo' | 'quick', LedgerParams>> = {
+  default: defaultParams,
+  demo: demoParams,
+  quick: { ...demoParams, promotionMinServed: 0n, promotionMinAudits: 1n, promotionMinScore: 0n, promotionUptimeBps: 0n },
+};
+
+export function localGenesis(config: LocalConfig, nowMs: number, params: LedgerParams = defaultParams): GenesisConfig {
   const address = (hex: string) => walletOf(hex).account.address;
   const { wallets } = config;
   return validateGenesis({
@@ -129,7 +140,7 @@ export function localGenesis(config: LocalConfig, nowMs: number): GenesisConfig 
       research: address(wallets.research),
       earlyDevelopers: address(wallets.earlyDevelopers),
     },
-    params: defaultParams,
+    params,
     managers: config.managers.map((seed, i) => ({ key: keyOf(seed).publicKey.bytes, account: address(wallets.managers[i]!) })),
     ringAuthority: keyOf(config.authority).publicKey.bytes,
     // The ring map is not ledger state yet (docs/manager.md "Left to do").
@@ -142,8 +153,11 @@ export function localGenesis(config: LocalConfig, nowMs: number): GenesisConfig 
   });
 }
 
-/** DIR/genesis.cbor, created (with the investors' wallet file) on the first start; its managers must be local.json's. */
-export async function loadOrCreateGenesis(dir: string, config: LocalConfig, nowMs: number): Promise<GenesisConfig> {
+/**
+ * DIR/genesis.cbor, created (with the investors' wallet file, and `params`) on the first start; its managers must be
+ * local.json's. A later start keeps the genesis it finds, whatever `params` says.
+ */
+export async function loadOrCreateGenesis(dir: string, config: LocalConfig, nowMs: number, params: LedgerParams = defaultParams): Promise<GenesisConfig> {
   const path = join(dir, GENESIS_FILE);
   if (existsSync(path)) {
     const genesis = loadGenesis(path);
@@ -153,7 +167,7 @@ export async function loadOrCreateGenesis(dir: string, config: LocalConfig, nowM
     if (!same) throw damaged(path, `its managers are not the ones of ${join(dir, 'local.json')}`);
     return genesis;
   }
-  const genesis = localGenesis(config, nowMs);
+  const genesis = localGenesis(config, nowMs, params);
   const wallet = walletOf(config.wallets.investors);
   writeKeystoreFile(join(dir, WALLET_FILE), await encodeKeystore(wallet, {}, nowMs), { overwrite: true });
   writeFileSync(path, encodeGenesis(genesis));

@@ -27,7 +27,7 @@ export const AUDIT_INTERVAL_MS = 30_000;
 export interface UpDuties {
   /** Whether a PeerId is one of the auditing managers (the workers' `auditor` predicate). */
   readonly isAuditor: (peer: string) => boolean;
-  start(servers: readonly Host[], serverKeys: readonly Ed25519KeyPair[], loads: () => readonly UnityLoad[]): void;
+  start(servers: readonly Host[], serverKeys: readonly Ed25519KeyPair[], loads: () => readonly UnityLoad[], auditMs?: number): void;
   stop(): void;
 }
 
@@ -36,7 +36,7 @@ export function upDuties(managers: readonly { server: ManagerServer; host: Host;
   const stops: (() => void)[] = [];
   return {
     isAuditor: (peer) => ids.has(peer),
-    start(servers, serverKeys, loads) {
+    start(servers, serverKeys, loads, auditMs = AUDIT_INTERVAL_MS) {
       const peers = new Map(serverKeys.map((key, i) => [toHex(key.publicKey.bytes), servers[i]!.peer]));
       for (const m of managers) {
         const duty = new DutyTxs({ nodeKey: m.key, ledger: () => m.server.ledger, submit: (tx) => m.server.submit(tx), now: Date.now });
@@ -48,7 +48,7 @@ export function upDuties(managers: readonly { server: ManagerServer; host: Host;
           duty,
           uptime,
           peerOf: (node) => peers.get(toHex(node)),
-          intervalMs: AUDIT_INTERVAL_MS,
+          intervalMs: auditMs,
           perRound: 2,
         });
         const attacher = new Attacher({ duty, clock: systemClock, loads });

@@ -16,11 +16,12 @@ import { genesisMap } from '../../node/ring/genesis.ts';
 import { recordedEpoch } from '../../node/ring/service/epoch-record.ts';
 import { startHost, startRingAuthorityNode, startRingServerNode } from '../../node/ring/service/ring-host.ts';
 import { startWorkerNode } from '../../node/worker/worker-node.ts';
-import { parse } from '../args.ts';
+import { oneOf, parse } from '../args.ts';
 import { CliError } from '../errors.ts';
 import type { CliIO } from '../io.ts';
-import { keyOf, loadLocal, loadOrCreateGenesis, WALLET_FILE, walletOf } from './up-config.ts';
+import { keyOf, loadLocal, loadOrCreateGenesis, PARAM_PRESETS, WALLET_FILE, walletOf } from './up-config.ts';
 import { AUDIT_INTERVAL_MS, upDuties } from './up-duties.ts';
+import { writeBootstrap } from './up-bootstrap.ts';
 import { loadOrCreatePayout, PAYOUT_WALLET_FILE, registerRingServers } from './up-register.ts';
 
 const USAGE = `ame up [--data DIR] [--unities N] [--servers-per-unity S] [--managers M] [--http-port P] [--log-level LEVEL]
@@ -30,7 +31,9 @@ const USAGE = `ame up [--data DIR] [--unities N] [--servers-per-unity S] [--mana
   --unities N             Unities at first start (default 3)
   --servers-per-unity S   servers per Unity at first start (default 6, the minimum of SPEC §5)
   --managers M            Manager Ring servers at first start (default 6)
-  --http-port P           the explorer API's port (default 0: a free one, printed)`;
+  --http-port P           the explorer API's port (default 0: a free one, printed)
+  --params NAME           the ledger parameters at first start: default, demo or quick (docs/cli.md)
+  --audit-every S         seconds between two audit rounds of each manager (default 30)`;
 
 const OPTIONS = {
   data: { type: 'string' },
@@ -39,6 +42,8 @@ const OPTIONS = {
   managers: { type: 'string' },
   'http-port': { type: 'string' },
   'log-level': { type: 'string' },
+  params: { type: 'string' },
+  'audit-every': { type: 'string' },
 } as const;
 
 function count(text: string | undefined, fallback: number, name: string, min: number, max: number): number {
@@ -63,7 +68,9 @@ export async function up(args: string[], io: CliIO): Promise<number> {
   };
   const httpPort = count(values['http-port'], 0, 'http-port', 0, 65535);
   const config = loadLocal(dir, layout);
-  const genesis = await loadOrCreateGenesis(dir, config, io.now());
+  const preset = oneOf('params', values.params, ['default', 'demo', 'quick'] as const, 'default');
+  const auditMs = count(values['audit-every'], AUDIT_INTERVAL_MS / 1000, 'audit-every', 1, 3600) * 1000;
+  const genesis = await loadOrCreateGenesis(dir, config, io.now(), PARAM_PRESETS[preset]);
   const logger = pino({ level: values['log-level'] ?? 'warn' }, io.stderr);
   const listen = ['/ip4/127.0.0.1/tcp/0'];
   // Every node here dials from 127.0.0.1: lift the per-address inbound limit meant for the open internet.
@@ -87,6 +94,8 @@ export async function up(args: string[], io: CliIO): Promise<number> {
     });
     closers.push(() => unity.stop());
     const lead = unity.servers[0]!;
+    // Where devices and other tools join this network: the managers' addresses of this start, and the genesis.
+    writeBootstrap(dir, unity.hosts.map((h) => h.peer));
     const duties = upDuties(unity.servers.map((server, i) => ({ server, host: unity.hosts[i]!, key: Ed25519KeyPair.fromSeed(seeds[i]!) })));
     // The ring servers become workers the ledger can pay (channels name them, settlements pay them); this runs
     // while the Worker Ring starts and is awaited before "ready". Caught here so a ring failure first is not
@@ -151,7 +160,7 @@ export async function up(args: string[], io: CliIO): Promise<number> {
         servers: u.servers.length,
         load: u.servers.reduce((sum, s) => sum + (served.get(s.id)?.log.tail().seq ?? 0), 0),
       }));
-    duties.start(hosts, config.servers.map(keyOf), loads);
+    duties.start(hosts, config.servers.map(keyOf), loads, auditMs);
     closers.push(() => duties.stop());
     const registration = await registering;
 
@@ -161,7 +170,7 @@ export async function up(args: string[], io: CliIO): Promise<number> {
       `explorer ${explorer.url}`,
       `Worker Ring up: ${config.unities} Unities, ${nodes.length} servers serving blobs and messages, epoch ${ringGenesis.epoch}, certified by the managers (data in ${dir})`,
       `ring authority ${authority.host.id}`,
-      `ring servers registered as workers: ${registration.registered} now, ${registration.already} before (payout account ${registration.payout} in ${join(dir, PAYOUT_WALLET_FILE)}); the managers audit them every ${AUDIT_INTERVAL_MS / 1000} s`,
+      `ring servers registered as workers: ${registration.registered} now, ${registration.already} before (payout account ${registration.payout} in ${join(dir, PAYOUT_WALLET_FILE)}); the managers audit them every ${auditMs / 1000} s`,
       `try: npx ame chain head --manager ${explorer.url}`,
       `     npx ame wallet balance ${join(dir, WALLET_FILE)} --manager ${explorer.url}`,
       `     npx ame ring put - hello --data ${join(dir, 's0')}`,

@@ -12,7 +12,7 @@
  * removed.
  */
 import { type AccountKey, type Ed25519KeyPair, peerIdOf, toHex } from '../crypto/index.ts';
-import { type AccountRecord, encodeTx, type LedgerParams, type NodeRecord, signAccountTx, spendable } from '../ledger/index.ts';
+import { type AccountRecord, encodeTx, type LedgerParams, type NodeRecord, promotionShortfall, signAccountTx, spendable } from '../ledger/index.ts';
 import { type Clock, type ClockTimer, type NetLogger, type PeerRef, type Rpc, systemClock } from '../net/index.ts';
 import { WorkerError } from './errors.ts';
 import type { LedgerFollower } from './ledger-view.ts';
@@ -62,6 +62,16 @@ export interface TemporaryWorkerOptions {
   readonly tickMs?: number;
   /** The heartbeat interval until a manager names its own (default 10 s). */
   readonly heartbeatMs?: number;
+  /**
+   * While serving as a temporary worker, apply for promotion at most this often once its own record meets the
+   * promotion rules at the verified head (default 60 s; 0: never on its own).
+   */
+  readonly applyEveryMs?: number;
+  /**
+   * Seals the service log's open batch once its first entry is this old (default 10 s): audits sample sealed
+   * batches, and a quiet node would otherwise wait for a full batch (1,024 entries) to be audited at all.
+   */
+  readonly sealEveryMs?: number;
   readonly logBatchSize?: number;
   readonly logger?: NetLogger;
 }
@@ -82,6 +92,8 @@ export class TemporaryWorker {
   #settler: Settler | undefined;
   #tick: Promise<void> | undefined;
   #beatTimer: ClockTimer | undefined;
+  #appliedAt: number | undefined;
+  #openSince: number | undefined;
   #beatMs: number;
   readonly #beats: number[] = [];
 
@@ -169,7 +181,11 @@ export class TemporaryWorker {
       this.#balance = account === undefined ? 0n : spendable(params, account);
       this.#waiting = '';
       if (node === undefined) await this.#register(params);
-      else this.#serve();
+      else {
+        this.#serve();
+        this.#maybeSeal();
+        await this.#maybeApply(node, params);
+      }
       if (this.#settler !== undefined && this.#node?.status !== 'removed') await this.#settler.round();
     } catch (error) {
       this.#waiting = (error as Error).message;
@@ -238,6 +254,33 @@ export class TemporaryWorker {
     return true;
   }
 
+  #maybeSeal(): void {
+    const log = this.#serving?.log;
+    if (log === undefined) return;
+    const now = this.#clock.now();
+    if (log.stats().unsealed === 0) {
+      this.#openSince = undefined;
+      return;
+    }
+    this.#openSince ??= now;
+    if (now - this.#openSince >= (this.#o.sealEveryMs ?? 10_000)) {
+      log.seal();
+      this.#openSince = undefined;
+    }
+  }
+
+  /** Applies once its own record meets every rule (the managers decide on their final state, the same rules). */
+  async #maybeApply(node: NodeRecord, params: LedgerParams): Promise<void> {
+    const every = this.#o.applyEveryMs ?? 60_000;
+    if (every === 0 || node.role !== 'temporary' || node.status !== 'active' || node.unity === '' || node.rep.bad) return;
+    const now = this.#clock.now();
+    if (this.#appliedAt !== undefined && now - this.#appliedAt < every) return;
+    if (promotionShortfall(node.rep, params, BigInt(now)) !== undefined) return;
+    this.#appliedAt = now;
+    const reply = await this.applyForPromotion();
+    this.#o.logger?.info({ reply: reply.ok ? 'submitted' : `${reply.code}: ${reply.message}` }, 'applied for promotion');
+  }
+
   #phase(): TemporaryPhase {
     const node = this.#node;
     if (node === undefined) return this.#o.follower.height === 0n && this.#waiting !== '' ? 'connecting' : 'registering';
@@ -271,6 +314,11 @@ export class TemporaryWorker {
       nodeKey: this.#o.nodeKey,
       dataDir: this.#o.dataDir,
       channels: this.#o.follower.channelView(),
+      // A channel opened since the last poll is in a block the follower has not verified yet: follow first.
+      learnChannel: async (id) => {
+        await this.#o.follower.sync();
+        return this.#o.follower.channel(id);
+      },
       prices,
       auditor: (peer) => managers.has(peer),
       now: () => this.#clock.now(),

@@ -25,6 +25,8 @@ export interface WorkerNodeOptions {
   readonly nodeKey: Ed25519KeyPair;
   readonly dataDir: string;
   readonly channels: ChannelView;
+  /** Reads a channel `channels` does not know yet (WorkerServiceOptions.learnChannel). */
+  readonly learnChannel?: (id: Uint8Array) => Promise<unknown>;
   readonly prices: () => Prices;
   /** Service-log entries per sealed batch (audits sample sealed batches); default the log's 1,024. */
   readonly logBatchSize?: number;
@@ -75,7 +77,17 @@ export function startWorkerNode(options: WorkerNodeOptions): WorkerNode {
     closers.push(() => book.close());
     const archive = SqliteReceiptArchive.open(join(dir, 'receipt-archive.sqlite'));
     closers.push(() => archive.close());
-    const service = new WorkerService({ blobs, mailbox, book, log, archive, channels: options.channels, params: options.prices, now });
+    const service = new WorkerService({
+      blobs,
+      mailbox,
+      book,
+      log,
+      archive,
+      channels: options.channels,
+      ...(options.learnChannel === undefined ? {} : { learnChannel: options.learnChannel }),
+      params: options.prices,
+      now,
+    });
     service.attach(options.rpc);
     const audits = new AuditResponder({ log, archive, blobs, auditor: options.auditor ?? (() => false) });
     audits.attach(options.rpc);

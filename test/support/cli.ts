@@ -65,3 +65,37 @@ export function startUp(args: readonly string[], children: ChildProcess[]): Prom
     void exit.then((code) => reject(new Error(`ame up exited with ${code}:\n${out}`)));
   });
 }
+
+export interface DeviceProcess {
+  readonly child: ChildProcess;
+  readonly exit: Promise<number | null>;
+  /** Waits for a line of its standard output matching `re` (throws with the output when it exits or times out). */
+  line(re: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
+  readonly output: () => string;
+}
+
+/** Starts `ame device <args>` as a child process (pushed onto `children`, for the caller to reap). */
+export function startDevice(args: readonly string[], children: ChildProcess[], env: Record<string, string | undefined> = {}): DeviceProcess {
+  const main = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
+  const child = spawn(process.execPath, [main, 'device', ...args], {
+    cwd: repoRoot,
+    env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exit = new Promise<number | null>((resolve) => child.on('close', resolve));
+  const line = async (re: RegExp, timeoutMs = 60_000): Promise<RegExpExecArray> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = out.split('\n').map((l) => re.exec(l)).find((m) => m !== null);
+      if (found) return found;
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no line ${re} from ame device:\n${out}\n${err.slice(-4000)}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+  return { child, exit, line, output: () => out };
+}

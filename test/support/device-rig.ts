@@ -129,7 +129,7 @@ export function nameOfPattern(pattern: LedPattern): string {
 
 export function createDeviceRig(
   dirs: DeviceDirs,
-  options: { env?: Record<string, string>; console?: boolean; runtimes?: InMemoryRuntimes } & Partial<Pick<DeviceAgentOptions, 'healthChecks' | 'reboot' | 'walletScheme'>> = {},
+  options: { env?: Record<string, string>; console?: boolean; runtimes?: InMemoryRuntimes } & Partial<Pick<DeviceAgentOptions, 'healthChecks' | 'reboot' | 'walletScheme' | 'dashboard'>> = {},
 ): DeviceRig {
   const clock = new ManualClock(0);
   const hal = createSimDeviceHal(clock, options.console ? { console: true } : {});
@@ -145,6 +145,7 @@ export function createDeviceRig(
     walletScheme: options.walletScheme ?? 'ecdsa',
     ...(options.healthChecks ? { healthChecks: options.healthChecks } : {}),
     ...(options.reboot ? { reboot: options.reboot } : {}),
+    ...(options.dashboard ? { dashboard: options.dashboard } : {}),
   });
   return {
     dirs,

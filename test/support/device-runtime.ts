@@ -1,10 +1,11 @@
 /**
  * TEST ONLY: an in-memory NodeRuntime for the device agent's tests. It does no networking; it records every call
  * in order, lets a test hold any call at a gate (to look at the LED while the agent waits in a state), fail it,
- * and set what status() reports (promotion, problems, earnings). stop() rejects calls held at a gate, as the real
+ * and set what status() reports (promotion, problems, earnings) and what ledger() reads (a test builds it from a
+ * real ledger, test/support/ledger-chain.ts). stop() rejects calls held at a gate, as the real
  * runtime's pending connect() must.
  */
-import type { NodeRuntime, NodeRuntimeFactory, RuntimeContext, RuntimeStatus } from '../../device/index.ts';
+import type { LedgerSnapshot, NodeRuntime, NodeRuntimeFactory, RuntimeContext, RuntimeStatus } from '../../device/index.ts';
 
 export type GatedCall = 'connect' | 'register' | 'serve' | 'gracefulExit';
 
@@ -76,6 +77,11 @@ export class InMemoryRuntime implements NodeRuntime {
     return this.#status;
   }
 
+  /** The owner's `ledgerSnapshot` (undefined: not read yet). */
+  async ledger(): Promise<LedgerSnapshot | undefined> {
+    return this.#owner.ledgerSnapshot;
+  }
+
   async gracefulExit(): Promise<void> {
     await this.#call('gracefulExit');
     this.set({ registered: false, role: 'none' });
@@ -99,6 +105,8 @@ export class InMemoryRuntimes {
   preServingChecks: ReturnType<NonNullable<NodeRuntime['preServingChecks']>> = [];
   /** When set, status() rejects with it (a wedged node, for the supervisor). */
   statusFailure: Error | null = null;
+  /** What every runtime's ledger() answers. */
+  ledgerSnapshot: LedgerSnapshot | undefined = undefined;
   readonly #gates: PendingGate[] = [];
   readonly #waiting = new Set<PendingGate>();
   readonly #builtWaiters: (() => void)[] = [];

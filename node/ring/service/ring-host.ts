@@ -77,7 +77,8 @@ export async function startHost(
   return host;
 }
 
-function writeContact(dataDir: string, contact: RingContact): void {
+/** <dataDir>/ring-contact.json: how clients reach this node (`ame channel open --payee DIR`, `ame client --worker DIR`). */
+export function writeContact(dataDir: string, contact: RingContact): void {
   mkdirSync(dataDir, { recursive: true });
   writeFileSync(join(dataDir, CONTACT_FILE), `${JSON.stringify(contact, null, 2)}\n`);
 }

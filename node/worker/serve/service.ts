@@ -9,13 +9,14 @@
  * not charged for a request we would refuse.
  */
 import { sha256, toHex } from '../../crypto/index.ts';
-import type { LedgerParams } from '../../ledger/index.ts';
+import { decodeReceipt, type LedgerParams } from '../../ledger/index.ts';
 import type { Rpc } from '../../net/index.ts';
 import { type BlobStore, decodeManifest, encodeManifest, manifestAddress, verifyChunk } from '../../services/blobs/index.ts';
 import type { Mailbox } from '../../services/messaging/index.ts';
 import { messagePrice, servePrice, storePrice } from '../../services/pricing.ts';
 import { TurnWrites } from '../../services/turn-writes.ts';
 import type { ServiceLog } from '../../store/index.ts';
+import { WorkerError } from '../errors.ts';
 import type { ChannelView, ReceiptBook } from '../payments/index.ts';
 import type { ReceiptArchive } from '../payments/receipt-archive.ts';
 import { checkAccess } from './mail-access.ts';
@@ -49,6 +50,11 @@ export interface WorkerServiceOptions {
   readonly archive: ReceiptArchive;
   /** The channels as the ledger holds them (the same view the book checks receipts against). */
   readonly channels: ChannelView;
+  /**
+   * Reads a channel `channels` does not know yet into it (a light client's view learns channels as asked), so the
+   * first request on a new channel waits for that read instead of being refused UNKNOWN_CHANNEL.
+   */
+  readonly learnChannel?: (id: Uint8Array) => Promise<unknown>;
   /** Prices of the ledger's final state. */
   readonly params: () => Pick<LedgerParams, 'priceStorageKibDay' | 'priceServedKib' | 'priceComputeUnit' | 'priceMessage'>;
   /** Wall clock, ms. */
@@ -166,7 +172,15 @@ export class WorkerService {
   }
 
   async #accept(pay: Payment, price: bigint): Promise<Paid> {
-    const accepted = await this.#o.book.accept(pay.receipt, pay.authorization, price);
+    let accepted;
+    try {
+      accepted = await this.#o.book.accept(pay.receipt, pay.authorization, price);
+    } catch (error) {
+      const learn = this.#o.learnChannel;
+      if (learn === undefined || !(error instanceof WorkerError) || error.code !== 'UNKNOWN_CHANNEL') throw error;
+      await learn(decodeReceipt(pay.receipt).fields.channel).catch(() => undefined);
+      accepted = await this.#o.book.accept(pay.receipt, pay.authorization, price);
+    }
     this.#earned += accepted.earned;
     const client = this.#o.channels(accepted.channel)?.client ?? toHex(accepted.channel);
     return { hash: accepted.hash, client, pay };

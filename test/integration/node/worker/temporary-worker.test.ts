@@ -103,6 +103,8 @@ async function world(params: LedgerParams, options: { heartbeatMs?: number } = {
     settle: { threshold: 1n, maxAgeMs: 0, deadlineMarginMs: 0 },
     tickMs: 100,
     logBatchSize: 2,
+    // The test applies by hand, to see the refusal first.
+    applyEveryMs: 0,
   });
   cleanup.push(() => worker.stop());
   worker.start();

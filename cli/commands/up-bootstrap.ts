@@ -1,0 +1,46 @@
+/**
+ * DIR/bootstrap.json: how a device or a tool joins the network `ame up` runs in DIR — the managers' multiaddrs of
+ * this start (ports change with every start, so it is rewritten each time) and the genesis file the light client
+ * starts from. `ame device --join DIR` reads it (docs/cli.md).
+ */
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { PeerRef } from '../../node/net/index.ts';
+import { CliError } from '../errors.ts';
+import { GENESIS_FILE } from './up-config.ts';
+
+export const BOOTSTRAP_FILE = 'bootstrap.json';
+
+export interface Bootstrap {
+  /** Multiaddrs ending in /p2p/<PeerId>, one or more per manager. */
+  readonly managers: readonly string[];
+  /** The genesis file (absolute path). */
+  readonly genesis: string;
+}
+
+export function writeBootstrap(dir: string, managers: readonly PeerRef[]): void {
+  const body: Bootstrap = {
+    managers: managers.flatMap((m) => m.addrs.map((a) => (a.includes('/p2p/') ? a : `${a}/p2p/${m.id}`))),
+    genesis: join(dir, GENESIS_FILE),
+  };
+  const path = join(dir, BOOTSTRAP_FILE);
+  writeFileSync(`${path}.tmp`, `${JSON.stringify(body, null, 2)}\n`);
+  renameSync(`${path}.tmp`, path);
+}
+
+/** DIR/bootstrap.json; NOT_FOUND when `ame up` never ran there, BAD_INPUT when it does not hold a bootstrap. */
+export function readBootstrap(dir: string): Bootstrap {
+  const path = join(dir, BOOTSTRAP_FILE);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (cause) {
+    const missing = (cause as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new CliError(missing ? 'NOT_FOUND' : 'BAD_INPUT', missing ? `${path} does not exist: is \`ame up --data ${dir}\` running?` : `${path}: ${(cause as Error).message}`, { cause });
+  }
+  const b = raw as Partial<Bootstrap> | null;
+  if (b === null || !Array.isArray(b.managers) || !b.managers.every((m) => typeof m === 'string') || typeof b.genesis !== 'string') {
+    throw new CliError('BAD_INPUT', `${path} does not hold {managers: [multiaddr…], genesis: path}`);
+  }
+  return { managers: b.managers, genesis: b.genesis };
+}

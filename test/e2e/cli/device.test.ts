@@ -1,0 +1,87 @@
+/**
+ * `ame device` as a separate process joining `ame up` (the quick parameters: promotion after one passed audit):
+ * it provisions its identity and wallet, waits for funds, registers, is attached by the managers, serves a
+ * client's paid blob stores, is audited, applies for promotion by itself and is promoted — every state printed as
+ * it happens — then stops cleanly on SIGTERM and, started again on the same folder, comes back as promoted without
+ * registering again.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import { main } from '../../../cli/main.ts';
+import { type CliRun, startDevice, startUp } from '../../support/cli.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'ame-device-'));
+const net = join(dir, 'net');
+const children: ChildProcess[] = [];
+afterAll(() => {
+  for (const child of children) child.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function ame(...args: string[]): Promise<CliRun> {
+  let out = '';
+  let err = '';
+  const stdout = new Writable({ write: (chunk: Buffer, _enc, done) => ((out += chunk.toString()), done()) });
+  const stderr = new Writable({ write: (chunk: Buffer, _enc, done) => ((err += chunk.toString()), done()) });
+  const code = await main(args, { stdout, stderr, stdin: Readable.from([]), env: { HOME: dir }, cwd: dir, now: () => Date.now() });
+  return { code, stdout: out, stderr: err };
+}
+
+const json = <T>(run: CliRun): T => {
+  expect(run.code, run.stderr).toBe(0);
+  return JSON.parse(run.stdout) as T;
+};
+
+describe('ame device', () => {
+  it('joins ame up, serves paid requests, is promoted, stops cleanly and resumes promoted', async () => {
+    const up = await startUp(
+      ['--data', net, '--unities', '1', '--servers-per-unity', '3', '--managers', '1', '--params', 'quick', '--audit-every', '2'],
+      children,
+    );
+    const data = join(dir, 'device');
+    const args = ['--data', data, '--boot', join(dir, 'boot'), '--join', net, '--sim'];
+    const first = startDevice(args, children, { HOME: dir });
+    const device = JSON.parse((await first.line(/^device (\{.*\})$/))[1]!) as { wallet: string; peerId: string; key: string; dashboard: string };
+    await first.line(/^state registering$/);
+
+    // The owner funds the device's wallet: the worker deposit its promotion will freeze, and fees.
+    const chain = ['--wallet', join(net, 'investors-wallet.json'), '--manager', up.url];
+    expect(json<{ ok: boolean }>(await ame('wallet', 'transfer', device.wallet, '150', ...chain, '--wait', '30', '--json'))).toMatchObject({ ok: true });
+    await first.line(/^state serving$/);
+
+    // A client pays it for stored blobs; the managers audit what it logged.
+    const node = join(data, 'node');
+    const client = join(dir, 'client');
+    json(await ame('channel', 'open', '--currency', 'ABC', '--amount', '1', '--payee', node, ...chain, '--client', client, '--json'));
+    for (let i = 0; i < 3; i++) {
+      const file = join(dir, `blob-${i}`);
+      writeFileSync(file, `blob ${i} for the device`);
+      json(await ame('client', 'store', file, '--client', client, '--worker', node, '--json'));
+    }
+    await first.line(/^state promoted$/, 90_000);
+    // Its dashboard says so from the device's light client (docs/device.md "Dashboard").
+    const status = (await (await fetch(`${device.dashboard}/api/status`)).json()) as { state: string; promoted: boolean; wallet: { address: string } };
+    expect(status).toMatchObject({ state: 'promoted', promoted: true, wallet: { address: device.wallet } });
+    // The ledger agrees: a worker now, attached, its worker deposit frozen, audits passed, requests reported.
+    const nodes = ((await (await fetch(`${up.url}/api/nodes`)).json()) as { nodes: Record<string, unknown>[] }).nodes;
+    const mine = nodes.find((n) => n['key'] === device.key);
+    expect(mine, JSON.stringify(nodes)).toMatchObject({ role: 'worker', status: 'active', account: device.wallet, deposit: '100000000' });
+
+    first.child.kill('SIGTERM');
+    expect(await first.exit).toBe(0);
+    expect(first.output()).toMatch(/^stopped$/m);
+
+    // Same folder: same identity and wallet, registered already, still promoted.
+    const second = startDevice(args, children, { HOME: dir });
+    const again = JSON.parse((await second.line(/^device (\{.*\})$/))[1]!) as { wallet: string; peerId: string };
+    expect({ ...again, dashboard: '' }).toEqual({ ...device, dashboard: '' });
+    await second.line(/^state promoted$/);
+    expect(second.output()).not.toMatch(/^state provisioning$/m);
+    second.child.kill('SIGTERM');
+    expect(await second.exit).toBe(0);
+  });
+});
