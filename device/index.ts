@@ -18,3 +18,4 @@ export type { Earnings, LedgerSnapshot, NodeRole, NodeRuntime, NodeRuntimeFactor
 export { createStateDriver, type StateDriver, type StateListener } from './state-driver.ts';
 export { describeState, INITIAL_STATE, isServing, transition, type AgentEvent, type AgentState, type AgentStateName } from './state-machine.ts';
 export { createSupervisor, type CheckFailure, type RoundReport, type Supervisor } from './supervisor.ts';
+export { startFleetLink, type FleetLink, type FleetLinkOptions } from './fleet-link.ts';

@@ -7,9 +7,10 @@
  * precedence holds: `--join DIR` sets the managers of `ame up --data DIR` and loopback addresses on free ports,
  * `--sim` the simulated hardware.
  */
-import { resolve } from 'node:path';
-import { pino } from 'pino';
-import { createDeviceAgent, deviceLayout, halOptionsOf, openDeviceConfig } from '../../device/index.ts';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { type Logger, pino } from 'pino';
+import { createDeviceAgent, type DeviceAgent, type DeviceConfig, deviceLayout, type FleetLink, halOptionsOf, openDeviceConfig, readNodeIdentity, startFleetLink } from '../../device/index.ts';
 import { workerRuntimeFactory } from '../../device/worker-runtime.ts';
 import { createHal } from '../../hal/index.ts';
 import { ed25519KeyFromPeerId, toHex } from '../../node/crypto/index.ts';
@@ -58,6 +59,32 @@ function environment(io: CliIO, values: { join?: string; genesis?: string; sim?:
   return { env, genesis: genesis === undefined ? undefined : resolve(io.cwd, genesis) };
 }
 
+function version(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
+/**
+ * The fleet link (MQTT), once the identity exists; none without a broker and command key in the config. A broker
+ * that cannot be reached is retried by the link itself, never a reason not to serve.
+ */
+async function fleetLink(agent: DeviceAgent, config: DeviceConfig, logger: Logger): Promise<FleetLink | undefined> {
+  const identity = readNodeIdentity(deviceLayout(config.dataDir));
+  if (identity === null) return undefined;
+  try {
+    return await startFleetLink({
+      agent,
+      mqtt: config.mqtt,
+      nodeKey: identity.key,
+      storePath: join(deviceLayout(config.dataDir).agentDir, 'fleet-outbox.sqlite'),
+      version: version(),
+      logger,
+    });
+  } catch (error) {
+    logger.error({ err: error }, 'the fleet link did not start');
+    return undefined;
+  }
+}
+
 export async function device(args: string[], io: CliIO): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
     io.stdout.write(`usage: ${USAGE}\n`);
@@ -84,12 +111,14 @@ export async function device(args: string[], io: CliIO): Promise<number> {
     dashboard: {},
   });
   let introduced = false;
+  let link: Promise<FleetLink | undefined> | undefined;
   agent.onState((state) => {
     const reason = state.name === 'error' ? `: ${state.reason}` : state.name === 'degraded' ? `: ${state.reasons.join('; ')}` : '';
     io.stdout.write(`state ${state.name}${reason}\n`);
     // Once provisioned (identity and wallet exist): who this device is, for the owner to fund and find it.
     if (state.name === 'connecting' && !introduced) {
       introduced = true;
+      link = fleetLink(agent, current, logger);
       void agent.status().then((status) => {
         const key = status.peerId === null ? null : toHex(ed25519KeyFromPeerId(status.peerId));
         const at = agent.dashboardAddress();
@@ -107,6 +136,7 @@ export async function device(args: string[], io: CliIO): Promise<number> {
   await agent.start();
   await stopped;
   io.stdout.write('stopping\n');
+  await (await link?.catch(() => undefined))?.stop();
   await agent.stop();
   io.stdout.write('stopped\n');
   return 0;

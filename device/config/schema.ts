@@ -55,7 +55,16 @@ export interface DeviceConfig {
   /** The owner's payout account; null: the device's own wallet is the payout account. */
   readonly payoutAddress: string | null;
   readonly dashboard: { readonly port: number; readonly password: string | null };
-  readonly mqtt: { readonly url: string | null; readonly provisioningToken: string | null };
+  readonly mqtt: {
+    readonly url: string | null;
+    readonly provisioningToken: string | null;
+    /** The broker id login tokens name (the fleet gives it with the URL). */
+    readonly brokerId: string;
+    /** The fleet's command key (hex Ed25519 public key): commands and desired state signed by another are refused. */
+    readonly commandKey: string | null;
+    /** Between two telemetry messages. */
+    readonly telemetryMs: number;
+  };
   readonly thresholds: {
     /** Below this many free bytes on the data mount the agent does not start serving, and degrades while serving. */
     readonly minFreeBytes: number;
@@ -137,6 +146,9 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     restart: false,
   }),
   key('mqtt.url', null, brokerUrl(), 'fleet broker URL; unset: no fleet connection'),
+  key('mqtt.brokerId', 'ame-fleet', text(/^[\x21-\x7e]{1,128}$/, 'a broker id of 1 to 128 printable characters'), 'broker id the login tokens name'),
+  key('mqtt.commandKey', null, nullableText(/^[0-9a-f]{64}$/, 'a hex Ed25519 public key (64 lower-case hex digits)'), "the fleet's command key"),
+  key('mqtt.telemetryMs', 30_000, integer(1_000, 3_600_000), 'period of the telemetry messages'),
   key('mqtt.provisioningToken', null, nullableText(/^[\x21-\x7e]{8,256}$/, 'a token of 8 to 256 printable characters', true), 'fleet enrolment token', {
     secret: true,
   }),

@@ -3,7 +3,7 @@
  * it provisions its identity and wallet, waits for funds, registers, is attached by the managers, serves a
  * client's paid blob stores, is audited, applies for promotion by itself and is promoted — every state printed as
  * it happens — then stops cleanly on SIGTERM and, started again on the same folder, comes back as promoted without
- * registering again.
+ * registering again. Its fleet (the embedded MQTT broker) sees the promotion in its retained state.
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,15 +12,21 @@ import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../../cli/main.ts';
+import { createFleetBroker } from '../../../fleet/broker/index.ts';
+import { ed25519KeyFromPeerId, toHex } from '../../../node/crypto/index.ts';
+import { deviceTopics } from '../../../node/fleetproto/index.ts';
 import { type CliRun, startDevice, startUp } from '../../support/cli.ts';
+import { Enrolment, identity, keyOf, Watcher } from '../../support/fleet-mqtt.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ame-device-'));
 const net = join(dir, 'net');
 const children: ChildProcess[] = [];
-afterAll(() => {
+const closers: (() => Promise<void>)[] = [];
+afterAll(async () => {
   for (const child of children) child.kill('SIGKILL');
+  for (const close of closers.splice(0).reverse()) await close();
   rmSync(dir, { recursive: true, force: true });
-});
+}, 30_000);
 
 async function ame(...args: string[]): Promise<CliRun> {
   let out = '';
@@ -42,9 +48,18 @@ describe('ame device', () => {
       ['--data', net, '--unities', '1', '--servers-per-unity', '3', '--managers', '1', '--params', 'quick', '--audit-every', '2'],
       children,
     );
+    // Its fleet: the embedded broker, which lets in any device whose token its own PeerId's key signed.
+    const controller = identity('device e2e controller');
+    const broker = createFleetBroker({ brokerId: 'e2e', devices: { publicKey: (id) => (id === controller.id ? undefined : ed25519KeyFromPeerId(id)) }, controllers: new Enrolment(controller) });
+    const { url } = await broker.start();
+    closers.push(() => broker.stop());
+    const watcher = await Watcher.open(url, ['ame/v1/devices/#'], { as: controller, brokerId: 'e2e' });
+    closers.push(() => watcher.close());
+    const fleet = { AME_MQTT_URL: url, AME_MQTT_BROKER_ID: 'e2e', AME_MQTT_COMMAND_KEY: toHex(keyOf('device e2e command').publicKey.bytes) };
+
     const data = join(dir, 'device');
     const args = ['--data', data, '--boot', join(dir, 'boot'), '--join', net, '--sim'];
-    const first = startDevice(args, children, { HOME: dir });
+    const first = startDevice(args, children, { HOME: dir, ...fleet });
     const device = JSON.parse((await first.line(/^device (\{.*\})$/))[1]!) as { wallet: string; peerId: string; key: string; dashboard: string };
     await first.line(/^state registering$/);
 
@@ -63,6 +78,9 @@ describe('ame device', () => {
       json(await ame('client', 'store', file, '--client', client, '--worker', node, '--json'));
     }
     await first.line(/^state promoted$/, 90_000);
+    // The fleet sees it: its retained state under its own topics says promoted.
+    const reported = await watcher.next(deviceTopics(device.peerId).state, (m) => m.text.includes('"promoted"'), 20_000);
+    expect(JSON.parse(reported.text)).toMatchObject({ state: 'promoted', role: 'server', peerId: device.peerId, wallet: device.wallet });
     // Its dashboard says so from the device's light client (docs/device.md "Dashboard").
     const status = (await (await fetch(`${device.dashboard}/api/status`)).json()) as { state: string; promoted: boolean; wallet: { address: string } };
     expect(status).toMatchObject({ state: 'promoted', promoted: true, wallet: { address: device.wallet } });
@@ -76,7 +94,7 @@ describe('ame device', () => {
     expect(first.output()).toMatch(/^stopped$/m);
 
     // Same folder: same identity and wallet, registered already, still promoted.
-    const second = startDevice(args, children, { HOME: dir });
+    const second = startDevice(args, children, { HOME: dir, ...fleet });
     const again = JSON.parse((await second.line(/^device (\{.*\})$/))[1]!) as { wallet: string; peerId: string };
     expect({ ...again, dashboard: '' }).toEqual({ ...device, dashboard: '' });
     await second.line(/^state promoted$/);
