@@ -2,7 +2,8 @@
  * The managers' reports on nodes (SPEC §6 item 5, §7 "keep reputation"): a `node-report`, signed by one manager,
  * adds to each listed node's record what that manager observed since its last report — audits passed and
  * failed (a failure proven as cheating sets the node's bad record, for ever), heartbeat intervals seen and
- * expected (to today's uptime bucket), requests served. Client scores do not come this way: receipts carry them
+ * expected (to today's uptime bucket), requests served, and the workload units served (to the node's workload of
+ * the open period, which the period close pays the worker fee pool by). Client scores do not come this way: receipts carry them
  * and the settlement records them (exec-channels.ts), so no manager can invent one.
  *
  * Reports add up: each manager reports its own observations once (its nonce orders them); telling apart two
@@ -45,6 +46,7 @@ export function execNodeReport(ctx: TxContext, body: TxBody<'node-report'>): voi
     }
     ctx.state.setNode({
       ...node,
+      workload: add(node.workload, entry.units ?? 0n, `${field}.units`),
       rep: {
         ...rep,
         auditsPassed: add(rep.auditsPassed, entry.auditsPassed, `${field}.auditsPassed`),

@@ -59,6 +59,8 @@ export const TX_BODIES = {
         heartbeatsSeen: s.u64(),
         heartbeatsExpected: s.u64(),
         served: s.u64(),
+        /** Workload units served (⌈bytes / 1 KiB⌉ + compute units per request): the period's fee-pool share. */
+        units: s.optional(s.u64()),
       }),
       { min: 1, max: 1 << 12 },
     ),

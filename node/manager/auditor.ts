@@ -110,9 +110,10 @@ export class Auditor {
     // Heartbeats of nodes the ledger holds (a node-report naming an unknown node would fail as a whole).
     const counts = this.#o.uptime?.drain((hex) => view.node(fromHex(hex)) !== undefined) ?? [];
     for (const c of counts) {
-      if (c.expected === 0 && c.served === 0) continue;
+      if (c.expected === 0 && c.served === 0 && c.units === 0) continue;
       const entry = entries.get(c.node) ?? { ...EMPTY, node: fromHex(c.node) };
-      entries.set(c.node, { ...entry, heartbeatsSeen: BigInt(c.seen), heartbeatsExpected: BigInt(c.expected), served: BigInt(c.served) });
+      const units = c.units === 0 ? {} : { units: BigInt(c.units) };
+      entries.set(c.node, { ...entry, heartbeatsSeen: BigInt(c.seen), heartbeatsExpected: BigInt(c.expected), served: BigInt(c.served), ...units });
     }
     if (entries.size === 0) return { audited };
     const report = { nodes: [...entries.values()] };

@@ -9,18 +9,20 @@ import { NetError, type Rpc } from '../net/index.ts';
 import type { UptimeBook } from '../ring/service/uptime-book.ts';
 import { decodeHeartbeat, encodeHeartbeatReply, HEARTBEAT_METHOD } from '../worker/heartbeat-protocol.ts';
 
+const safe = (n: bigint): number => (n > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(n));
+
 /** Serves `manager/heartbeat` on `rpc`; returns the function that stops serving it. */
 export function serveHeartbeats(rpc: Rpc, book: UptimeBook): () => void {
   rpc.handle(HEARTBEAT_METHOD, async (body, ctx) => {
     let node: Uint8Array;
-    let served: bigint;
+    let beat: { served: bigint; units?: bigint };
     try {
       node = ed25519KeyFromPeerId(ctx.peer);
-      served = decodeHeartbeat(body).served;
+      beat = decodeHeartbeat(body);
     } catch (error) {
       throw new NetError('BAD_REQUEST', `heartbeat: ${(error as Error).message}`);
     }
-    const counted = book.beat(toHex(node), served > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(served));
+    const counted = book.beat(toHex(node), safe(beat.served), safe(beat.units ?? 0n));
     return encodeHeartbeatReply(book.intervalMs, counted);
   });
   return () => rpc.unhandle(HEARTBEAT_METHOD);

@@ -6,8 +6,9 @@
  * The close itself (work rewards, the fee pool by workload, option tranches, the allowance, the fund release) runs
  * in the ledger (node/ledger/period.ts).
  *
- * The workload listed is empty: workload units reach the nodes' records through the managers' reports, which do
- * not carry them yet (docs/worker.md "Not yet"), so the worker fee pool waits in the pool until they do.
+ * The workload it lists is empty: the workload units reach the nodes' records through the managers' node-reports
+ * (the units each node's heartbeats counted, audited by sampling its log), and the close pays the worker fee pool
+ * in proportion to what the records hold.
  */
 import type { Clock, ClockTimer } from '../net/index.ts';
 import type { DutyTxs } from './duty-txs.ts';

@@ -11,6 +11,7 @@
  * yet) → serving → promoted (the ledger made it a worker: it keeps serving, no restart), or exiting / exited /
  * removed.
  */
+import { join } from 'node:path';
 import { type AccountKey, type Ed25519KeyPair, peerIdOf, toHex } from '../crypto/index.ts';
 import { type AccountRecord, encodeTx, type LedgerParams, type NodeRecord, promotionShortfall, signAccountTx, spendable } from '../ledger/index.ts';
 import { type Clock, type ClockTimer, type NetLogger, type PeerRef, type Rpc, systemClock } from '../net/index.ts';
@@ -19,7 +20,8 @@ import type { LedgerFollower } from './ledger-view.ts';
 import { type SettlePolicy, Settler } from './payments/index.ts';
 import { DEFAULT_HEARTBEAT_MS, dutyIndex, sendHeartbeat } from './heartbeat-protocol.ts';
 import { applyForPromotion, type PromotionReply } from './promotion-protocol.ts';
-import { startWorkerNode, type WorkerNode } from './worker-node.ts';
+import { startWorkerNode, WORKER_DIR, type WorkerNode } from './worker-node.ts';
+import { WorkloadCounter } from './workload.ts';
 
 export type TemporaryPhase = 'connecting' | 'registering' | 'attaching' | 'serving' | 'promoted' | 'exiting' | 'exited' | 'removed';
 
@@ -94,6 +96,7 @@ export class TemporaryWorker {
   #beatTimer: ClockTimer | undefined;
   #appliedAt: number | undefined;
   #openSince: number | undefined;
+  #workload: WorkloadCounter | undefined;
   #beatMs: number;
   readonly #beats: number[] = [];
 
@@ -238,12 +241,16 @@ export class TemporaryWorker {
     if (this.#node === undefined || this.#node.status === 'removed' || this.#node.status === 'exited') return false;
     const keys = this.#o.follower.managers;
     const start = dutyIndex(this.key, keys.length);
-    const served = BigInt(this.#serving?.log.tail().seq ?? 0);
+    const log = this.#serving?.log;
+    const counts = {
+      served: BigInt(log?.tail().seq ?? 0),
+      units: BigInt(log === undefined || this.#workload === undefined ? 0 : this.#workload.count(log)),
+    };
     for (let i = 0; i < keys.length; i++) {
       const id = peerIdOf(keys[(start + i) % keys.length]!);
       const peer = this.#o.managers.find((m) => m.id === id) ?? { id, addrs: [] };
       try {
-        const reply = await sendHeartbeat(this.#o.rpc, peer, served);
+        const reply = await sendHeartbeat(this.#o.rpc, peer, counts);
         this.#beatMs = reply.intervalMs;
         this.#beats.push(reply.counted);
         return true;
@@ -324,6 +331,7 @@ export class TemporaryWorker {
       now: () => this.#clock.now(),
       ...(this.#o.logBatchSize === undefined ? {} : { logBatchSize: this.#o.logBatchSize }),
     });
+    this.#workload = new WorkloadCounter(join(this.#o.dataDir, WORKER_DIR));
     this.#settler = new Settler({
       book: this.#serving.book,
       self: this.key,

@@ -6,8 +6,9 @@
  * the intervals that passed (expected), then opens the next window at the current interval. A heartbeat of the
  * current interval is counted by the next drain, so two drains never count an interval twice.
  *
- * `served` is the node's own count of requests it logged (cumulative, as its heartbeats say); a drain reports
- * what it grew by since the last one. It is the node's word: the audits sample the log it counts.
+ * `served` and `units` are the node's own counts of the requests it logged and their workload units (cumulative, as
+ * its heartbeats say); a drain reports what they grew by since the last one. They are the node's word: the audits
+ * sample the log they count.
  */
 import type { Clock } from '../../net/types.ts';
 
@@ -17,13 +18,32 @@ export interface UptimeCount {
   readonly seen: number;
   readonly expected: number;
   readonly served: number;
+  readonly units: number;
+}
+
+/** A cumulative count and how much of it was reported. */
+interface Counter {
+  now: number;
+  reported: number;
 }
 
 interface Window {
   from: number;
   readonly beats: Set<number>;
-  served: number;
-  reported: number;
+  readonly served: Counter;
+  readonly units: Counter;
+}
+
+/** A new cumulative value; a smaller one is a restarted node counting from zero (what it had was reported). */
+function advance(counter: Counter, value: number): void {
+  if (value < counter.now) counter.reported = 0;
+  counter.now = value;
+}
+
+function take(counter: Counter): number {
+  const grown = Math.max(0, counter.now - counter.reported);
+  counter.reported = counter.now;
+  return grown;
 }
 
 export class UptimeBook {
@@ -52,19 +72,21 @@ export class UptimeBook {
     return Math.floor(this.#clock.now() / this.#interval);
   }
 
-  /** Records a heartbeat of `node` now, with its cumulative count of requests served; the interval counted in. */
-  beat(node: string, served = 0): number {
+  /**
+   * Records a heartbeat of `node` now, with its cumulative counts of requests served and of their workload units;
+   * the interval counted in. What a node had served before its first heartbeat here is not counted.
+   */
+  beat(node: string, served = 0, units = 0): number {
     const k = this.#now();
     let w = this.#windows.get(node);
     if (w === undefined) {
       if (this.#windows.size >= this.#max) return k;
-      w = { from: k, beats: new Set(), served, reported: served };
+      w = { from: k, beats: new Set(), served: { now: served, reported: served }, units: { now: units, reported: units } };
       this.#windows.set(node, w);
     }
     w.beats.add(k);
-    // A restarted node counts from zero again: what it served before was reported already.
-    if (served < w.served) w.reported = 0;
-    w.served = served;
+    advance(w.served, served);
+    advance(w.units, units);
     return k;
   }
 
@@ -85,9 +107,8 @@ export class UptimeBook {
           w.beats.delete(i);
         }
       }
-      out.push({ node, seen, expected: k - w.from, served: Math.max(0, w.served - w.reported) });
+      out.push({ node, seen, expected: k - w.from, served: take(w.served), units: take(w.units) });
       w.from = k;
-      w.reported = w.served;
     }
     return out;
   }
@@ -99,7 +120,8 @@ export class UptimeBook {
       if (w === undefined) continue;
       w.from -= c.expected;
       for (let i = 0; i < c.seen; i++) w.beats.add(w.from + i);
-      w.reported -= c.served;
+      w.served.reported -= c.served;
+      w.units.reported -= c.units;
     }
   }
 }

@@ -24,6 +24,7 @@ import { DutyTxs } from '../../../../node/manager/duty-txs.ts';
 import { serveHeartbeats } from '../../../../node/manager/heartbeat-desk.ts';
 import { UptimeBook } from '../../../../node/ring/service/uptime-book.ts';
 import { submitTx } from '../../../../node/manager/index.ts';
+import { PeriodCloser } from '../../../../node/manager/period-closer.ts';
 import { servePromotions } from '../../../../node/manager/promotion-desk.ts';
 import { createHost, type Host, systemClock } from '../../../../node/net/index.ts';
 import { WorkerClient } from '../../../../node/client/worker-client.ts';
@@ -194,9 +195,9 @@ describe('a temporary worker', () => {
     expect(await worker.applyForPromotion()).toMatchObject({ ok: false, code: 'BAD_ROLE' });
   });
 
-  it("puts exactly the heartbeat intervals it sent on the ledger as uptime, and what it served", async () => {
+  it('puts exactly the heartbeat intervals it sent on the ledger as uptime, what it served, and is paid the fee pool by workload', async () => {
     const interval = 250;
-    const { view, worker, key, auditor } = await world(demoParams, { heartbeatMs: interval });
+    const { chain, unity, manager, view, duty, investors, payout, worker, key, auditor } = await world(demoParams, { heartbeatMs: interval });
     await eventually('the registration', () => view().node(key));
     const beats = (n: number) => eventually(`${n} heartbeats`, () => (worker.status().heartbeats >= n ? true : undefined), 20_000);
     await beats(4);
@@ -239,5 +240,21 @@ describe('a temporary worker', () => {
     expect(buckets.reduce((sum, b) => sum + b.expected, 0n)).toBe(entry!.heartbeatsExpected);
     expect(worker.status().served).toBe(3);
     expect(view().node(key)!.rep.served).toBe(3n);
+    // Their workload: 4 units each (4,096 bytes, ⌈4096 / 1024⌉), the node's share of the period's fee pool.
+    expect(view().node(key)!.workload).toBe(12n);
+
+    // A fee fills the worker fee pool (half of it; the miner keeps the rest); the period close pays it by workload.
+    await submitTx(unity.client.rpc, manager, encodeTx(signAccountTx({ chain, kind: 'transfer', nonce: 1n, fee: 2n * ABC, body: { to: payout.address, amount: 1n } }, investors)));
+    const pool = await eventually('the fee in the pool', () => {
+      const p = view().pools().workerFeePool;
+      return p > 0n ? p : undefined;
+    });
+    const before = owned(view().account(payout.address));
+    const period = view().chain().period;
+    expect(new PeriodCloser({ duty, clock: systemClock }).round()).toBe(period);
+    await eventually('the period close', () => (view().chain().period > period ? true : undefined));
+    expect(owned(view().account(payout.address)) - before).toBe(pool);
+    expect(view().node(key)!.workload).toBe(0n);
+    expect(view().pools().workerFeePool).toBe(0n);
   });
 });

@@ -57,19 +57,25 @@ describe('UptimeBook', () => {
     );
   });
 
-  it("reports what a node's served count grew by, and forgets nodes the caller does not keep", () => {
+  it("reports what a node's served and unit counts grew by, and forgets nodes the caller does not keep", () => {
     const time = { t: 0 };
     const book = new UptimeBook({ clock: clockAt(time), intervalMs: 100 });
-    book.beat('a', 5);
-    book.beat('b', 1);
+    book.beat('a', 5, 20);
+    book.beat('b', 1, 4);
     time.t = 150;
-    book.beat('a', 12);
+    book.beat('a', 12, 48);
     time.t = 250;
-    expect(book.drain((n) => n === 'a')).toEqual([{ node: 'a', seen: 2, expected: 2, served: 7 }]);
+    expect(book.drain((n) => n === 'a')).toEqual([{ node: 'a', seen: 2, expected: 2, served: 7, units: 28 }]);
     expect(book.knows('b')).toBe(false);
-    book.beat('a', 2); // restarted: counts from zero again
+    book.beat('a', 2, 8); // restarted: counts from zero again
     time.t = 350;
-    expect(book.drain()).toEqual([{ node: 'a', seen: 1, expected: 1, served: 2 }]);
+    const counts = book.drain();
+    expect(counts).toEqual([{ node: 'a', seen: 1, expected: 1, served: 2, units: 8 }]);
+    // A report that did not reach the pool: restored, the next drain reports it again.
+    book.restore(counts);
+    book.beat('a', 3, 9);
+    time.t = 450;
+    expect(book.drain()).toEqual([{ node: 'a', seen: 2, expected: 2, served: 3, units: 9 }]);
   });
 
   it('ignores new nodes past its bound', () => {
