@@ -11,8 +11,9 @@
  */
 import { toHex } from '../crypto/index.ts';
 import type { NodeRecord } from '../ledger/index.ts';
-import type { Clock, ClockTimer } from '../net/index.ts';
+import type { Clock } from '../net/index.ts';
 import { dutyIndex } from '../worker/heartbeat-protocol.ts';
+import { DutyTimer } from './duty-timer.ts';
 import type { DutyTxs } from './duty-txs.ts';
 
 /** What a Unity carries now, as the manager sees it (requests per second its servers report, or a proxy). */
@@ -55,27 +56,21 @@ export function chooseUnities(nodes: readonly Uint8Array[], loads: readonly Unit
 
 export class Attacher {
   readonly #o: AttacherOptions;
-  #timer: ClockTimer | undefined;
+  readonly #timer: DutyTimer;
   /** Nodes attached by this manager and not yet final, so a round does not attach them again. */
   readonly #pending = new Map<string, { readonly key: Uint8Array; readonly at: number }>();
 
   constructor(options: AttacherOptions) {
     this.#o = options;
+    this.#timer = new DutyTimer(options.clock, options.intervalMs ?? 5_000, () => this.round());
   }
 
   start(): void {
-    const tick = () => {
-      this.#timer = this.#o.clock.setTimeout(() => {
-        this.round();
-        if (this.#timer !== undefined) tick();
-      }, this.#o.intervalMs ?? 5_000);
-    };
-    tick();
+    this.#timer.start();
   }
 
   stop(): void {
-    if (this.#timer !== undefined) this.#o.clock.clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#timer.stop();
   }
 
   /** Attaches this round's nodes; returns the attachments submitted, node key (hex) → Unity. */

@@ -9,9 +9,10 @@
  */
 import { fromHex, peerIdOf, type RandomSource, toHex } from '../crypto/index.ts';
 import type { NodeRecord, TxBody } from '../ledger/index.ts';
-import type { Clock, ClockTimer, PeerRef, Rpc } from '../net/index.ts';
+import type { Clock, PeerRef, Rpc } from '../net/index.ts';
 import { type AuditDeps, type AuditOutcome, auditNode } from './audit.ts';
 import type { UptimeBook, UptimeCount } from '../ring/service/uptime-book.ts';
+import { DutyTimer } from './duty-timer.ts';
 import type { DutyTxs } from './duty-txs.ts';
 
 export interface AuditorOptions {
@@ -46,12 +47,13 @@ const EMPTY = { auditsPassed: 0n, auditsFailed: 0n, cheated: false, heartbeatsSe
 
 export class Auditor {
   readonly #o: AuditorOptions;
-  #timer: ClockTimer | undefined;
+  readonly #timer: DutyTimer;
   #after = '';
   #rounds = 0;
 
   constructor(options: AuditorOptions) {
     this.#o = options;
+    this.#timer = new DutyTimer(options.clock, options.intervalMs ?? 60_000, () => this.round());
   }
 
   get rounds(): number {
@@ -59,19 +61,11 @@ export class Auditor {
   }
 
   start(): void {
-    const tick = () => {
-      this.#timer = this.#o.clock.setTimeout(() => {
-        void this.round().finally(() => {
-          if (this.#timer !== undefined) tick();
-        });
-      }, this.#o.intervalMs ?? 60_000);
-    };
-    tick();
+    this.#timer.start();
   }
 
   stop(): void {
-    if (this.#timer !== undefined) this.#o.clock.clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#timer.stop();
   }
 
   /** Audits the next nodes in turn and submits their report. */

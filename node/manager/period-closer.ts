@@ -10,7 +10,8 @@
  * (the units each node's heartbeats counted, audited by sampling its log), and the close pays the worker fee pool
  * in proportion to what the records hold.
  */
-import type { Clock, ClockTimer } from '../net/index.ts';
+import type { Clock } from '../net/index.ts';
+import { DutyTimer } from './duty-timer.ts';
 import type { DutyTxs } from './duty-txs.ts';
 
 export interface PeriodCloserOptions {
@@ -23,27 +24,21 @@ export interface PeriodCloserOptions {
 
 export class PeriodCloser {
   readonly #o: PeriodCloserOptions;
-  #timer: ClockTimer | undefined;
+  readonly #timer: DutyTimer;
   /** The period this manager last submitted a close for, and when (its clock). */
   #submitted: { period: bigint; at: number } | undefined;
 
   constructor(options: PeriodCloserOptions) {
     this.#o = options;
+    this.#timer = new DutyTimer(options.clock, options.intervalMs ?? 1_000, () => this.round());
   }
 
   start(): void {
-    const tick = () => {
-      this.#timer = this.#o.clock.setTimeout(() => {
-        this.round();
-        if (this.#timer !== undefined) tick();
-      }, this.#o.intervalMs ?? 1_000);
-    };
-    tick();
+    this.#timer.start();
   }
 
   stop(): void {
-    if (this.#timer !== undefined) this.#o.clock.clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#timer.stop();
   }
 
   /** Submits the close of the open period when it is due and this manager's to make; the period closed, if any. */

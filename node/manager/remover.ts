@@ -12,7 +12,8 @@
  */
 import { toHex } from '../crypto/index.ts';
 import { type NodeRecord, replacementCandidates } from '../ledger/index.ts';
-import type { Clock, ClockTimer } from '../net/index.ts';
+import type { Clock } from '../net/index.ts';
+import { DutyTimer } from './duty-timer.ts';
 import type { DutyTxs } from './duty-txs.ts';
 
 export interface RemoverOptions {
@@ -47,27 +48,21 @@ function silence(node: NodeRecord): bigint | undefined {
 
 export class Remover {
   readonly #o: RemoverOptions;
-  #timer: ClockTimer | undefined;
+  readonly #timer: DutyTimer;
   /** Nodes this manager submitted a removal for, and when: not submitted again while it may still land. */
   readonly #pending = new Map<string, number>();
 
   constructor(options: RemoverOptions) {
     this.#o = options;
+    this.#timer = new DutyTimer(options.clock, options.intervalMs ?? 10_000, () => this.round());
   }
 
   start(): void {
-    const tick = () => {
-      this.#timer = this.#o.clock.setTimeout(() => {
-        this.round();
-        if (this.#timer !== undefined) tick();
-      }, this.#o.intervalMs ?? 10_000);
-    };
-    tick();
+    this.#timer.start();
   }
 
   stop(): void {
-    if (this.#timer !== undefined) this.#o.clock.clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#timer.stop();
   }
 
   /** Removes this round's nodes (and promotes their replacements); what it submitted. */

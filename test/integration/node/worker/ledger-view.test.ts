@@ -33,21 +33,13 @@ import {
 import { MemoryBookStore, ReceiptBook } from '../../../../node/worker/payments/index.ts';
 import { ABC, accountKey, INVESTORS, managerAccount, managerNode, testGenesis } from '../../../support/ledger-chain.ts';
 import { TestUnity } from '../../../support/manager-unity.ts';
+import { eventually } from '../../../support/wait.ts';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
 });
 
-async function eventually<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
   try {

@@ -33,6 +33,7 @@ import { ChannelSpender, MemorySpenderStore } from '../../../../node/worker/paym
 import { TemporaryWorker } from '../../../../node/worker/temporary-worker.ts';
 import { ABC, accountKey, INVESTORS, managerNode, owned, testGenesis } from '../../../support/ledger-chain.ts';
 import { TestUnity } from '../../../support/manager-unity.ts';
+import { eventually } from '../../../support/wait.ts';
 import { labelledBytes } from '../../../support/seeded.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,15 +46,6 @@ afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
 });
 
-async function eventually<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 async function host(label: string): Promise<Host> {
   const h = createHost({ nodeKey: nodeKeyOf(label) });
