@@ -5,17 +5,21 @@
  * registers and settles (SPEC §6 item 1: an owner's address in the config is bound later by a `rebind` the owner
  * signs); its keystore lives beside the data the factory reset keeps.
  *
- * The managers to talk to are the config's `network.bootstrap` peers (multiaddrs ending in /p2p/<PeerId>).
+ * The managers to talk to are the config's `network.bootstrap` peers (multiaddrs ending in /p2p/<PeerId>). Behind NAT
+ * (`network.relay`, docs/device.md "Behind NAT") the host reserves a slot on the `network.relays` and advertises the
+ * /p2p-circuit addresses in ring-contact.json, rewritten whenever its addresses change.
  */
+import { networkInterfaces } from 'node:os';
 import { readKeystoreFile, unlockKeystore, type AccountKey } from '../node/crypto/index.ts';
 import { genesisId, genesisStateRoot, type GenesisConfig, LightClient } from '../node/ledger/index.ts';
 import { submitTx } from '../node/manager/index.ts';
-import { createHost, type Host, type PeerRef } from '../node/net/index.ts';
+import { createHost, type Host, isLoopbackAddr, isPublicAddr, type NatOptions, type PeerRef } from '../node/net/index.ts';
 import { writeContact } from '../node/ring/service/ring-host.ts';
 import { LedgerFollower } from '../node/worker/ledger-view.ts';
 import type { SettlePolicy } from '../node/worker/payments/index.ts';
 import { type TemporaryStatus, TemporaryWorker } from '../node/worker/temporary-worker.ts';
 import { DeviceError } from './errors.ts';
+import type { DeviceConfig } from './config/schema.ts';
 import type { LedgerSnapshot, NodeRuntime, NodeRuntimeFactory, RuntimeContext, RuntimeStatus } from './runtime.ts';
 
 export interface WorkerRuntimeOptions {
@@ -43,6 +47,51 @@ export function managersOf(bootstrap: readonly string[]): PeerRef[] {
   return [...byId].map(([id, addrs]) => ({ id, addrs }));
 }
 
+/** The addresses a listen multiaddr stands for: an unspecified IP (0.0.0.0, ::) means every interface's. */
+function candidateAddrs(listen: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const text of listen) {
+    const m = /^\/(ip4|ip6)\/([^/]+)(\/.*)?$/.exec(text);
+    if (m === null) continue;
+    if (m[2] !== '0.0.0.0' && m[2] !== '::') {
+      out.push(text);
+      continue;
+    }
+    const family = m[1] === 'ip4' ? 'IPv4' : 'IPv6';
+    for (const infos of Object.values(networkInterfaces())) {
+      for (const info of infos ?? []) if (info.family === family) out.push(`/${m[1]}/${info.address}${m[3] ?? ''}`);
+    }
+  }
+  return out;
+}
+
+export interface NatPlan {
+  /** Host options; undefined: none (the host is as it was before NAT support). */
+  readonly nat: NatOptions | undefined;
+  /** Why, for the log. */
+  readonly reason: string;
+}
+
+/**
+ * How this device is reached (docs/device.md "Behind NAT"): `never` — directly only; `always` — through the relays
+ * too; `auto` — through the relays when none of its addresses is public, unless all are loopback (a network on one
+ * machine has nothing to relay). AutoNAT, DCUtR and UPnP run whenever the device is not loopback-only.
+ */
+export function natPlanOf(network: DeviceConfig['network']): NatPlan {
+  if (network.relay === 'never') return { nat: undefined, reason: 'network.relay is never' };
+  const addrs = candidateAddrs(network.listen);
+  const loopbackOnly = addrs.length > 0 && addrs.every((a) => isLoopbackAddr(a));
+  if (network.relay === 'auto' && loopbackOnly) return { nat: undefined, reason: 'listening on loopback only' };
+  const traversal = { autonat: true, dcutr: true, upnp: !loopbackOnly };
+  const behind = network.relay === 'always' || !addrs.some((a) => isPublicAddr(a));
+  if (!behind) return { nat: traversal, reason: 'a listen address is public' };
+  if (network.relays.length === 0) {
+    if (network.relay === 'always') throw new DeviceError('CONFIG_INVALID', 'network.relays: network.relay is always, name at least one relay');
+    return { nat: traversal, reason: 'no public address and no network.relays: reachable only if UPnP maps a port' };
+  }
+  return { nat: { ...traversal, relays: network.relays }, reason: network.relay === 'always' ? 'network.relay is always' : 'no public listen address' };
+}
+
 class WorkerRuntime implements NodeRuntime {
   readonly #o: WorkerRuntimeOptions;
   readonly #ctx: RuntimeContext;
@@ -61,11 +110,22 @@ class WorkerRuntime implements NodeRuntime {
     if (managers.length === 0) throw new DeviceError('CONFIG_INVALID', 'network.bootstrap: name at least one manager to join through');
     this.#payout ??= (await unlockKeystore(readKeystoreFile(this.#o.walletFile))).account;
     if (this.#host === undefined) {
-      const host = createHost({ nodeKey: this.#ctx.identity.key, listen: this.#ctx.config.network.listen, logger: this.#ctx.logger });
+      const plan = natPlanOf(this.#ctx.config.network);
+      const host = createHost({
+        nodeKey: this.#ctx.identity.key,
+        listen: this.#ctx.config.network.listen,
+        logger: this.#ctx.logger,
+        ...(plan.nat === undefined ? {} : { nat: plan.nat }),
+      });
       await host.start();
       this.#host = host;
-      // Clients name this node by its data folder, as they name a ring server's (docs/cli.md).
+      this.#ctx.logger.info({ relays: plan.nat?.relays ?? [], addrs: host.peer.addrs, why: plan.reason }, 'device network');
+      // Clients name this node by its data folder, as they name a ring server's (docs/cli.md); a relay's
+      // reservation or a UPnP mapping changes the addresses later.
       writeContact(this.#ctx.dataDir, { peer: host.peer });
+      host.libp2p.addEventListener('self:peer:update', () => {
+        if (this.#host === host) writeContact(this.#ctx.dataDir, { peer: host.peer });
+      });
     }
     const rpc = this.#host.rpc;
     const follower = new LedgerFollower({

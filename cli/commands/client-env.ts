@@ -103,9 +103,12 @@ export function channelFor(folder: ClientFolder, currency: Currency, worker: Con
   return usable.reduce((best, c) => (left(c) > left(best) ? c : best));
 }
 
-/** Runs `fn` with a short-lived libp2p host (fresh key, listening nowhere), stopped whatever happens. */
+/**
+ * Runs `fn` with a short-lived libp2p host (fresh key, listening nowhere), stopped whatever happens. It can dial
+ * /p2p-circuit addresses: a device behind NAT is reached through its relay (docs/net.md "Relays and NAT").
+ */
 export async function withHost<T>(fn: (host: Host) => Promise<T>): Promise<T> {
-  const host = createHost({ nodeKey: Ed25519KeyPair.generate(), listen: [] });
+  const host = createHost({ nodeKey: Ed25519KeyPair.generate(), listen: [], nat: { relayDial: true } });
   await host.start();
   try {
     return await fn(host);

@@ -23,7 +23,7 @@ import { readBootstrap } from './up-bootstrap.ts';
 const USAGE = `ame device [--data DIR] [--boot DIR] [--join UPDIR] [--genesis FILE] [--sim] [--log-level LEVEL]
   --data DIR       the agent's data directory (default AME_DATA_DIR, else /data)
   --boot DIR       the boot partition holding ame.json (default AME_BOOT_DIR, else /boot/firmware)
-  --join UPDIR     join the network \`ame up --data UPDIR\` runs (its UPDIR/bootstrap.json): its managers and
+  --join UPDIR     join the network \`ame up --data UPDIR\` runs (its UPDIR/bootstrap.json): its managers, relays and
                    genesis, listening on 127.0.0.1 and the dashboard on a free port unless the config says otherwise
   --genesis FILE   the chain's genesis (default AME_GENESIS; --join sets it)
   --sim            simulated hardware: sim LED, button, watchdog and system information, no serial console
@@ -49,6 +49,8 @@ function environment(io: CliIO, values: { join?: string; genesis?: string; sim?:
     const bootstrap = readBootstrap(resolve(io.cwd, values.join));
     fill('AME_NETWORK_BOOTSTRAP', bootstrap.managers.join(','));
     fill('AME_NETWORK_LISTEN', '/ip4/127.0.0.1/tcp/0');
+    // Its ring servers relay for devices behind NAT (used when network.relay says so; docs/device.md "Behind NAT").
+    if ((bootstrap.relays ?? []).length > 0) fill('AME_NETWORK_RELAYS', (bootstrap.relays ?? []).join(','));
     fill('AME_DASHBOARD_PORT', '0');
     genesis ??= bootstrap.genesis;
   }

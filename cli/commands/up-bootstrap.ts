@@ -16,12 +16,17 @@ export interface Bootstrap {
   readonly managers: readonly string[];
   /** The genesis file (absolute path). */
   readonly genesis: string;
+  /** Circuit relays devices behind NAT reserve a slot on (the ring servers): multiaddrs ending in /p2p/<PeerId>. */
+  readonly relays?: readonly string[];
 }
 
-export function writeBootstrap(dir: string, managers: readonly PeerRef[]): void {
+const withPeer = (p: PeerRef) => p.addrs.map((a) => (a.includes('/p2p/') ? a : `${a}/p2p/${p.id}`));
+
+export function writeBootstrap(dir: string, managers: readonly PeerRef[], relays: readonly PeerRef[] = []): void {
   const body: Bootstrap = {
-    managers: managers.flatMap((m) => m.addrs.map((a) => (a.includes('/p2p/') ? a : `${a}/p2p/${m.id}`))),
+    managers: managers.flatMap(withPeer),
     genesis: join(dir, GENESIS_FILE),
+    ...(relays.length === 0 ? {} : { relays: relays.flatMap(withPeer) }),
   };
   const path = join(dir, BOOTSTRAP_FILE);
   writeFileSync(`${path}.tmp`, `${JSON.stringify(body, null, 2)}\n`);
@@ -42,5 +47,6 @@ export function readBootstrap(dir: string): Bootstrap {
   if (b === null || !Array.isArray(b.managers) || !b.managers.every((m) => typeof m === 'string') || typeof b.genesis !== 'string') {
     throw new CliError('BAD_INPUT', `${path} does not hold {managers: [multiaddr…], genesis: path}`);
   }
-  return { managers: b.managers, genesis: b.genesis };
+  const relays = Array.isArray(b.relays) && b.relays.every((r) => typeof r === 'string') ? b.relays : [];
+  return { managers: b.managers, genesis: b.genesis, relays };
 }

@@ -57,7 +57,7 @@ export interface RegisterOptions {
 }
 
 /** Waits until a final block holds every hash; TX_FAILED naming the ledger's code when one failed. */
-async function final(server: ManagerServer, hashes: readonly Uint8Array[], what: string, deadline: number): Promise<void> {
+export async function final(server: ManagerServer, hashes: readonly Uint8Array[], what: string, deadline: number): Promise<void> {
   let left = [...hashes];
   while (left.length > 0) {
     const still: Uint8Array[] = [];

@@ -1,14 +1,15 @@
 /**
  * `ame up`: the local network on this machine, in one process — a Manager Ring Unity of M servers (consensus,
  * ledger, mempool; the explorer API over manager 0's chain), the ring authority, and U Unities of S Worker Ring
- * servers whose maps and views the managers certify. Every node is a libp2p host on 127.0.0.1; identities and the
+ * servers whose maps and views the managers certify. Every node is a libp2p host on 127.0.0.1 (or --listen IP), every
+ * ring server also a circuit relay for devices behind NAT (docs/net.md "Relays and NAT"); identities and the
  * genesis live in DIR (up-config.ts), each manager's chain in DIR/mI/, each ring server's replicas in DIR/sN/ring/,
  * so a restart keeps every PeerId, the chain and every stored value. Runs until SIGINT or SIGTERM, then stops the
  * ring servers, the authority, the explorer, the managers and their hosts, in that order.
  */
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
-import { Ed25519KeyPair, fromHex, toHex } from '../../node/crypto/index.ts';
+import { Ed25519KeyPair, fromHex, toHex, Wallet } from '../../node/crypto/index.ts';
 import { genesisId } from '../../node/ledger/index.ts';
 import { startExplorer, startManagerUnity } from '../../node/manager/manager-node.ts';
 import type { Certifiers } from '../../node/ring/epoch-certificate.ts';
@@ -22,18 +23,23 @@ import type { CliIO } from '../io.ts';
 import { keyOf, loadLocal, loadOrCreateGenesis, PARAM_PRESETS, WALLET_FILE, walletOf } from './up-config.ts';
 import { AUDIT_INTERVAL_MS, upDuties } from './up-duties.ts';
 import { writeBootstrap } from './up-bootstrap.ts';
+import { serialFunder, startUpDevices } from './up-devices.ts';
+import { startUpLoad } from './up-load.ts';
 import { loadOrCreatePayout, PAYOUT_WALLET_FILE, registerRingServers } from './up-register.ts';
 
-const USAGE = `ame up [--data DIR] [--unities N] [--servers-per-unity S] [--managers M] [--http-port P] [--log-level LEVEL]
+const USAGE = `ame up [--data DIR] [--unities N] [--servers-per-unity S] [--managers M] [--http-port P] [--listen IP] [--log-level LEVEL]
   runs the local network on 127.0.0.1: a Manager Ring of M servers with its explorer API, the ring authority and
-  N × S Worker Ring servers whose maps the managers certify
+  N × S Worker Ring servers whose maps the managers certify (each also a circuit relay for devices behind NAT)
   --data DIR              where identities and data live (default .ame/local)
   --unities N             Unities at first start (default 3)
   --servers-per-unity S   servers per Unity at first start (default 6, the minimum of SPEC §5)
   --managers M            Manager Ring servers at first start (default 6)
   --http-port P           the explorer API's port (default 0: a free one, printed)
   --params NAME           the ledger parameters at first start: default, demo or quick (docs/cli.md)
-  --audit-every S         seconds between two audit rounds of each manager (default 30)`;
+  --audit-every S         seconds between two audit rounds of each manager (default 30)
+  --listen IP             the IPv4 address every node listens on (default 127.0.0.1; the explorer stays on 127.0.0.1)
+  --devices N             device agents to run, each its own \`ame device --join\` process (default 0)
+  --load                  clients that store and fetch blobs on the devices, paying by receipts`;
 
 const OPTIONS = {
   data: { type: 'string' },
@@ -44,7 +50,13 @@ const OPTIONS = {
   'log-level': { type: 'string' },
   params: { type: 'string' },
   'audit-every': { type: 'string' },
+  listen: { type: 'string' },
+  devices: { type: 'string' },
+  load: { type: 'boolean' },
 } as const;
+
+/** Relays named in bootstrap.json: the first server of each Unity, at most this many (a device reserves on each). */
+const MAX_BOOTSTRAP_RELAYS = 4;
 
 function count(text: string | undefined, fallback: number, name: string, min: number, max: number): number {
   if (text === undefined) return fallback;
@@ -69,10 +81,13 @@ export async function up(args: string[], io: CliIO): Promise<number> {
   const httpPort = count(values['http-port'], 0, 'http-port', 0, 65535);
   const config = loadLocal(dir, layout);
   const preset = oneOf('params', values.params, ['default', 'demo', 'quick'] as const, 'default');
+  const deviceCount = count(values.devices, 0, 'devices', 0, 64);
   const auditMs = count(values['audit-every'], AUDIT_INTERVAL_MS / 1000, 'audit-every', 1, 3600) * 1000;
   const genesis = await loadOrCreateGenesis(dir, config, io.now(), PARAM_PRESETS[preset]);
   const logger = pino({ level: values['log-level'] ?? 'warn' }, io.stderr);
-  const listen = ['/ip4/127.0.0.1/tcp/0'];
+  const ip = values.listen ?? '127.0.0.1';
+  if (!/^(\d{1,3})(\.\d{1,3}){3}$/.test(ip) || ip.split('.').some((n) => Number(n) > 255)) throw new CliError('USAGE', `--listen must be an IPv4 address, got ${JSON.stringify(ip)}`);
+  const listen = [`/ip4/${ip}/tcp/0`];
   // Every node here dials from 127.0.0.1: lift the per-address inbound limit meant for the open internet.
   const connections = { inboundConnectionThreshold: 10_000, maxIncomingPendingConnections: 512 };
 
@@ -112,12 +127,20 @@ export async function up(args: string[], io: CliIO): Promise<number> {
     // The servers trust the current manager set of the ledger (a reconfiguration applies at once).
     const certifiers: Certifiers = { managers: () => lead.ledger.finalView().managers().keys };
 
-    const hosts = await Promise.all(config.servers.map((seed) => startHost(keyOf(seed), listen, logger, connections)));
+    // Every ring server relays for devices behind NAT: a protocol handler and a table of reservations, no limits on
+    // the relayed connections (RLDP keeps one long-lived stream; docs/net.md "Relays and NAT").
+    const hosts = await Promise.all(config.servers.map((seed) => startHost(keyOf(seed), listen, logger, connections, { relayServer: {} })));
     closers.push(() => Promise.all(hosts.map((h) => h.stop())).then(() => undefined));
     // A new genesis map each start (the servers' ports are new), above every epoch the managers signed before.
     const authorityDir = join(dir, 'authority');
     const epoch = recordedEpoch(authorityDir) + 1n;
     const ringGenesis = genesisMap({ unities: config.unities, servers: hosts.map((h) => h.peer), epoch });
+    const byId = new Map(hosts.map((h) => [h.id, h]));
+    const relays = ringGenesis.unities.flatMap((u) => {
+      const first = u.servers[0] === undefined ? undefined : byId.get(u.servers[0].id);
+      return first === undefined ? [] : [first.peer];
+    });
+    writeBootstrap(dir, unity.hosts.map((h) => h.peer), relays.slice(0, MAX_BOOTSTRAP_RELAYS));
     const authority = await startRingAuthorityNode({
       certify: lead.ringCertify(),
       certifiers,
@@ -164,6 +187,17 @@ export async function up(args: string[], io: CliIO): Promise<number> {
     closers.push(() => duties.stop());
     const registration = await registering;
 
+    // Devices (temporary workers in their own processes) and clients that use them.
+    const investors = serialFunder(lead, walletOf(config.wallets.investors));
+    const fleet = startUpDevices({ dir, count: deviceCount, lead, fund: investors });
+    closers.push(() => fleet.stop());
+    if (values.load === true) {
+      const clientHost = await startHost(Ed25519KeyPair.generate(), listen, logger, connections);
+      closers.push(() => clientHost.stop());
+      const load = startUpLoad({ lead, host: clientHost, devices: fleet.devices, fund: investors, wallet: Wallet.generate('ecdsa') });
+      closers.push(() => load.stop());
+    }
+
     const head = lead.head();
     lines.push(
       `Manager Ring up: ${unity.servers.length} managers, chain ${toHex(genesisId(genesis))} (${genesis.chainName}), height ${head.height} (data in ${join(dir, 'm*')})`,
@@ -176,6 +210,11 @@ export async function up(args: string[], io: CliIO): Promise<number> {
       `     npx ame ring put - hello --data ${join(dir, 's0')}`,
       `     npx ame ring lookup hello --data ${join(dir, 's1')}`,
       `     npx ame channel open --currency ABC --amount 1 --payee ${join(dir, 's0')} --wallet ${join(dir, WALLET_FILE)} --manager ${explorer.url}`,
+      ...(deviceCount === 0
+        ? []
+        : [
+            `devices: ${deviceCount} device agents (temporary workers, sim hardware) in ${join(dir, 'devices')}, funded by the investors; each prints its dashboard URL in ${join(dir, 'devices', 'dN', 'agent.log')}${values.load === true ? '; clients store and fetch blobs on them' : ''}`,
+          ]),
       'ready',
       '',
     );

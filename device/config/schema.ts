@@ -51,6 +51,10 @@ export interface DeviceConfig {
     readonly name: string;
     readonly listen: readonly string[];
     readonly bootstrap: readonly string[];
+    /** Reaching this device through a circuit relay (docs/device.md "Behind NAT"). */
+    readonly relay: 'auto' | 'always' | 'never';
+    /** Relays to reserve a slot on (multiaddrs ending in /p2p/<PeerId>): Unity servers. */
+    readonly relays: readonly string[];
   };
   /** The owner's payout account; null: the device's own wallet is the payout account. */
   readonly payoutAddress: string | null;
@@ -139,6 +143,8 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   key('network.name', 'ame', text(/^[a-z0-9][a-z0-9-]{0,31}$/, 'a chain name (lower-case letters, digits, -)'), 'chain to join'),
   key<readonly string[]>('network.listen', ['/ip4/0.0.0.0/tcp/4001'], multiaddrList({ needsPeerId: false }), 'multiaddrs to listen on'),
   key<readonly string[]>('network.bootstrap', [], multiaddrList({ needsPeerId: true }), 'peers to join through'),
+  key<'auto' | 'always' | 'never'>('network.relay', 'auto', oneOf(['auto', 'always', 'never']), 'listen through a circuit relay: auto (when no listen address is public), always or never'),
+  key<readonly string[]>('network.relays', [], multiaddrList({ needsPeerId: true }), 'relays to reserve a slot on (Unity servers)'),
   key('payoutAddress', null, payoutAddress(), "owner's payout account; unset: the device's own wallet"),
   key('dashboard.port', 8080, integer(0, 65535), 'dashboard HTTP port (0: any free port)'),
   key('dashboard.password', null, nullableText(/^[^\0]{8,128}$/, 'a password of 8 to 128 characters', true), 'dashboard password', {

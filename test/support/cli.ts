@@ -74,10 +74,14 @@ export interface DeviceProcess {
   readonly output: () => string;
 }
 
-/** Starts `ame device <args>` as a child process (pushed onto `children`, for the caller to reap). */
-export function startDevice(args: readonly string[], children: ChildProcess[], env: Record<string, string | undefined> = {}): DeviceProcess {
+/**
+ * Starts `ame device <args>` as a child process (pushed onto `children`, for the caller to reap). `prefix` runs it
+ * through another command that execs it (e.g. `ip netns exec NS`), so the child is still the node process.
+ */
+export function startDevice(args: readonly string[], children: ChildProcess[], env: Record<string, string | undefined> = {}, prefix: readonly string[] = []): DeviceProcess {
   const main = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
-  const child = spawn(process.execPath, [main, 'device', ...args], {
+  const command = [...prefix, process.execPath, main, 'device', ...args];
+  const child = spawn(command[0]!, command.slice(1), {
     cwd: repoRoot,
     env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

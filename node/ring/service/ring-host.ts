@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { type Ed25519KeyPair, toHex } from '../../crypto/index.ts';
-import { createHost, systemClock, systemRandom, type ConnectionOptions, type Host, type PeerRef } from '../../net/index.ts';
+import { createHost, systemClock, systemRandom, type ConnectionOptions, type Host, type NatOptions, type PeerRef } from '../../net/index.ts';
 import { openStore } from '../../store/index.ts';
 import { authorityCertify, certifiersOf, type CertifiersLike, type Certify } from '../epoch-certificate.ts';
 import { RingError } from '../errors.ts';
@@ -66,11 +66,13 @@ export async function startHost(
   listen?: readonly string[],
   logger?: Logger,
   connections?: ConnectionOptions,
+  nat?: NatOptions,
 ): Promise<Host> {
   const host = createHost({
     nodeKey,
     ...(listen === undefined ? {} : { listen }),
     ...(connections === undefined ? {} : { connections }),
+    ...(nat === undefined ? {} : { nat }),
     ...(logger === undefined ? {} : { logger: logger.child({ mod: 'net' }) }),
   });
   await host.start();
