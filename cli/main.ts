@@ -6,17 +6,16 @@ import { readFileSync } from 'node:fs';
 import { AmeError } from '../node/crypto/errors.ts';
 import { CliError, exitCodeOf } from './errors.ts';
 import { processIO, type CliIO } from './io.ts';
-import { chain } from './commands/chain.ts';
-import { channel } from './commands/channel.ts';
-import { client } from './commands/client.ts';
-import { device } from './commands/device.ts';
-import { manager } from './commands/manager.ts';
-import { ring } from './commands/ring.ts';
-import { store } from './commands/store.ts';
-import { up } from './commands/up.ts';
-import { wallet } from './commands/wallet.ts';
 
 export type Command = (args: string[], io: CliIO) => Promise<number>;
+
+/**
+ * A command loaded when it runs: each pulls in its own part of the stack (libp2p, SQLite, the ledger), and a
+ * device agent restarting after a power cut should not pay for loading the manager's and the wallet's.
+ */
+function lazy<N extends string>(load: () => Promise<Record<N, Command>>, name: N): Command {
+  return async (args, io) => (await load())[name](args, io);
+}
 
 interface Entry {
   run: Command;
@@ -24,15 +23,15 @@ interface Entry {
 }
 
 const commands: Record<string, Entry> = {
-  chain: { run: chain, summary: 'read the final chain from a manager\'s explorer API: head, blocks, transactions' },
-  channel: { run: channel, summary: 'open, inspect and close the payment channels a client pays workers from' },
-  client: { run: client, summary: 'store and fetch blobs, send and read end-to-end encrypted messages through a worker' },
-  device: { run: device, summary: 'run the device agent: a temporary worker with its LED, button, console, watchdog and dashboard' },
-  manager: { run: manager, summary: 'run one Manager Ring server with its explorer API' },
-  ring: { run: ring, summary: 'look up keys, read and write values and show routing slices of the Worker Ring' },
-  up: { run: up, summary: 'run the local network on this machine: the Manager Ring, its explorer and the Worker Ring' },
-  store: { run: store, summary: 'statistics, verification and garbage collection of a node\'s storage' },
-  wallet: { run: wallet, summary: 'create, show, back up and restore wallets; sign and verify files; verified balance, transfers' },
+  chain: { run: lazy(() => import('./commands/chain.ts'), 'chain'), summary: 'read the final chain from a manager\'s explorer API: head, blocks, transactions' },
+  channel: { run: lazy(() => import('./commands/channel.ts'), 'channel'), summary: 'open, inspect and close the payment channels a client pays workers from' },
+  client: { run: lazy(() => import('./commands/client.ts'), 'client'), summary: 'store and fetch blobs, send and read end-to-end encrypted messages through a worker' },
+  device: { run: lazy(() => import('./commands/device.ts'), 'device'), summary: 'run the device agent: a temporary worker with its LED, button, console, watchdog and dashboard' },
+  manager: { run: lazy(() => import('./commands/manager.ts'), 'manager'), summary: 'run one Manager Ring server with its explorer API' },
+  ring: { run: lazy(() => import('./commands/ring.ts'), 'ring'), summary: 'look up keys, read and write values and show routing slices of the Worker Ring' },
+  up: { run: lazy(() => import('./commands/up.ts'), 'up'), summary: 'run the local network on this machine: the Manager Ring, its explorer and the Worker Ring' },
+  store: { run: lazy(() => import('./commands/store.ts'), 'store'), summary: 'statistics, verification and garbage collection of a node\'s storage' },
+  wallet: { run: lazy(() => import('./commands/wallet.ts'), 'wallet'), summary: 'create, show, back up and restore wallets; sign and verify files; verified balance, transfers' },
 };
 
 function version(): string {

@@ -9,15 +9,21 @@
  * (`network.relay`, docs/device.md "Behind NAT") the host reserves a slot on the `network.relays` and advertises the
  * /p2p-circuit addresses in ring-contact.json, rewritten whenever its addresses change.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { networkInterfaces } from 'node:os';
 import { readKeystoreFile, unlockKeystore, type AccountKey } from '../node/crypto/index.ts';
 import { genesisId, genesisStateRoot, type GenesisConfig, LightClient } from '../node/ledger/index.ts';
-import { submitTx } from '../node/manager/index.ts';
+// The one manager call a device makes: from its own module, so a device does not load the manager's server code.
+import { submitTx } from '../node/manager/rpc.ts';
 import { createHost, type Host, isLoopbackAddr, isPublicAddr, type NatOptions, type PeerRef } from '../node/net/index.ts';
 import { writeContact } from '../node/ring/service/ring-host.ts';
+import { ServiceLog } from '../node/store/index.ts';
 import { LedgerFollower } from '../node/worker/ledger-view.ts';
+import { WORKER_DIR } from '../node/worker/worker-node.ts';
 import type { SettlePolicy } from '../node/worker/payments/index.ts';
 import { type TemporaryStatus, TemporaryWorker } from '../node/worker/temporary-worker.ts';
+import type { HealthCheck } from './checks/types.ts';
 import { DeviceError } from './errors.ts';
 import type { DeviceConfig } from './config/schema.ts';
 import type { LedgerSnapshot, NodeRuntime, NodeRuntimeFactory, RuntimeContext, RuntimeStatus } from './runtime.ts';
@@ -186,6 +192,30 @@ class WorkerRuntime implements NodeRuntime {
   async applyForPromotion(): Promise<Awaited<ReturnType<TemporaryWorker['applyForPromotion']>>> {
     if (this.#worker === undefined) throw new DeviceError('RUNTIME_FAILED', 'promotion: not connected');
     return this.#worker.applyForPromotion();
+  }
+
+  /**
+   * After an unclean stop: the service log opens only when its rows, chain tail and meta agree (ServiceLog.open
+   * checks them), so a log a power cut damaged stops the agent before it serves on it. The light client keeps no
+   * state between runs (it follows again from the genesis), so there is no state root of its own to check.
+   */
+  preServingChecks(): readonly HealthCheck[] {
+    const path = join(this.#ctx.dataDir, WORKER_DIR, 'service-log.sqlite');
+    return [
+      {
+        name: 'service log chain tail',
+        severity: 'fatal',
+        run: async () => {
+          if (!existsSync(path)) return { ok: true, detail: 'no service log yet' };
+          const log = ServiceLog.open({ path });
+          try {
+            return { ok: true, detail: `chain intact to entry ${log.tail().seq}` };
+          } finally {
+            log.close();
+          }
+        },
+      },
+    ];
   }
 
   async status(): Promise<RuntimeStatus> {

@@ -14,10 +14,10 @@ import { createDeviceAgent, type DeviceAgent, type DeviceConfig, deviceLayout, t
 import { workerRuntimeFactory } from '../../device/worker-runtime.ts';
 import { createHal } from '../../hal/index.ts';
 import { ed25519KeyFromPeerId, toHex } from '../../node/crypto/index.ts';
+import { decodeGenesis, type GenesisConfig } from '../../node/ledger/index.ts';
 import { parse } from '../args.ts';
 import { CliError } from '../errors.ts';
 import type { CliIO } from '../io.ts';
-import { loadGenesis } from './manager.ts';
 import { readBootstrap } from './up-bootstrap.ts';
 
 const USAGE = `ame device [--data DIR] [--boot DIR] [--join UPDIR] [--genesis FILE] [--sim] [--log-level LEVEL]
@@ -61,6 +61,21 @@ function environment(io: CliIO, values: { join?: string; genesis?: string; sim?:
   return { env, genesis: genesis === undefined ? undefined : resolve(io.cwd, genesis) };
 }
 
+/** The genesis file; NOT_FOUND or BAD_INPUT naming it. */
+function readGenesis(path: string): GenesisConfig {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (cause) {
+    throw new CliError('NOT_FOUND', `cannot read the genesis ${path}: ${(cause as Error).message}`, { cause });
+  }
+  try {
+    return decodeGenesis(bytes);
+  } catch (cause) {
+    throw new CliError('BAD_INPUT', `the genesis ${path} does not decode: ${(cause as Error).message}`, { cause });
+  }
+}
+
 function version(): string {
   return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
@@ -96,7 +111,7 @@ export async function device(args: string[], io: CliIO): Promise<number> {
   if (positionals.length > 0) throw new CliError('USAGE', `unexpected "${positionals[0]}"\nusage: ${USAGE}`);
   const { env, genesis } = environment(io, values);
   if (genesis === undefined) throw new CliError('USAGE', `name the chain: --genesis FILE, AME_GENESIS or --join UPDIR\nusage: ${USAGE}`);
-  const chain = loadGenesis(genesis);
+  const chain = readGenesis(genesis);
   const config = openDeviceConfig({
     env,
     ...(values.data === undefined ? {} : { dataDir: resolve(io.cwd, values.data) }),

@@ -4,7 +4,7 @@
  * file in its data folder so operators' commands (`ame ring … --data DIR`) find the node and whom it trusts —
  * the ring-authority key or the manager set — without flags.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { type Ed25519KeyPair, toHex } from '../../crypto/index.ts';
@@ -82,7 +82,10 @@ export async function startHost(
 /** <dataDir>/ring-contact.json: how clients reach this node (`ame channel open --payee DIR`, `ame client --worker DIR`). */
 export function writeContact(dataDir: string, contact: RingContact): void {
   mkdirSync(dataDir, { recursive: true });
-  writeFileSync(join(dataDir, CONTACT_FILE), `${JSON.stringify(contact, null, 2)}\n`);
+  // Atomically: a device rewrites it when its addresses change, and a client may be reading it.
+  const path = join(dataDir, CONTACT_FILE);
+  writeFileSync(`${path}.tmp`, `${JSON.stringify(contact, null, 2)}\n`);
+  renameSync(`${path}.tmp`, path);
 }
 
 export async function startRingServerNode(options: RingServerNodeOptions): Promise<RingServerNode> {

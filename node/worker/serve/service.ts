@@ -186,10 +186,15 @@ export class WorkerService {
     return { hash: accepted.hash, client, pay };
   }
 
-  /** The receipt archived and the log entry appended, each durable (both group-committed, in parallel). */
+  /**
+   * The receipt archived, then the log entry appended, each durable (group-committed). In this order because a log
+   * entry may be sealed as soon as it is written (a full batch, or a quiet node sealing its open batch), and an
+   * audit of a sealed entry whose receipt is not archived is proven cheating: a power cut between the two writes
+   * must never leave that behind. An archived receipt with no log entry is only an unlogged request.
+   */
   async #log(paid: Paid, service: string, bytes: number, resultHash: Uint8Array, start: number): Promise<void> {
-    const archived = this.#archiveWrites.run(() => this.#o.archive.put(paid.hash, paid.pay.receipt, paid.pay.authorization, this.#o.now()));
-    const logged = this.#o.log.appendAsync({
+    await this.#archiveWrites.run(() => this.#o.archive.put(paid.hash, paid.pay.receipt, paid.pay.authorization, this.#o.now()));
+    await this.#o.log.appendAsync({
       // A receipt's hash is unique per request (each receipt has a fresh nonce), so it names the request too.
       requestId: paid.hash.subarray(0, 16),
       client: new TextEncoder().encode(paid.client),
@@ -200,7 +205,6 @@ export class WorkerService {
       latencyMs: Math.max(0, Math.round(this.#o.now() - start)),
       receiptHash: paid.hash,
     });
-    await Promise.all([archived, logged]);
     this.#count(service);
   }
 
