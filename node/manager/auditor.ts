@@ -1,6 +1,7 @@
 /**
  * The managers' audit duty (SPEC §6 item 5, §7): every `intervalMs` a manager audits a few of the active workers
- * and temporary workers the ledger holds (in turn, by node key, so every node comes up), and puts what it found
+ * and temporary workers the ledger holds (in turn by node key, starting from a random one so that the managers
+ * spread over the nodes; every node comes up), and puts what it found
  * on the ledger as one node-report transaction signed by its node key. Reputation, promotion and removal read
  * those counters (docs/ledger.md "Reputation and promotion").
  *
@@ -48,11 +49,13 @@ const EMPTY = { auditsPassed: 0n, auditsFailed: 0n, cheated: false, heartbeatsSe
 export class Auditor {
   readonly #o: AuditorOptions;
   readonly #timer: DutyTimer;
-  #after = '';
+  /** The last node audited, by key; starts at a random key so that the managers do not all audit the same nodes. */
+  #after: string;
   #rounds = 0;
 
   constructor(options: AuditorOptions) {
     this.#o = options;
+    this.#after = toHex(options.random(32));
     this.#timer = new DutyTimer(options.clock, options.intervalMs ?? 60_000, () => this.round());
   }
 
