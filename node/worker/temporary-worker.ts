@@ -270,6 +270,9 @@ export class TemporaryWorker {
       return;
     }
     this.#openSince ??= now;
+    // Not while entries wait for their group commit: sealing commits them at once, ahead of the archived receipts
+    // committed beside them (WorkerService.#log), and a sealed entry must never lack its receipt.
+    if (log.stats().pending > 0) return;
     if (now - this.#openSince >= (this.#o.sealEveryMs ?? 10_000)) {
       log.seal();
       this.#openSince = undefined;

@@ -187,14 +187,15 @@ export class WorkerService {
   }
 
   /**
-   * The receipt archived, then the log entry appended, each durable (group-committed). In this order because a log
-   * entry may be sealed as soon as it is written (a full batch, or a quiet node sealing its open batch), and an
-   * audit of a sealed entry whose receipt is not archived is proven cheating: a power cut between the two writes
-   * must never leave that behind. An archived receipt with no log entry is only an unlogged request.
+   * The receipt archived and the log entry appended, each durable (group-committed). A sealed log entry whose
+   * receipt is not archived would be judged cheating by an audit, so a power cut must never leave one behind: the
+   * archive's commit is scheduled first (both commit on the next turn, in the order scheduled, and a batch the log
+   * fills is sealed inside its own commit), and nothing seals the log between the two (TemporaryWorker seals a quiet
+   * log only when no entry waits for its commit). An archived receipt with no log entry is only an unlogged request.
    */
   async #log(paid: Paid, service: string, bytes: number, resultHash: Uint8Array, start: number): Promise<void> {
-    await this.#archiveWrites.run(() => this.#o.archive.put(paid.hash, paid.pay.receipt, paid.pay.authorization, this.#o.now()));
-    await this.#o.log.appendAsync({
+    const archived = this.#archiveWrites.run(() => this.#o.archive.put(paid.hash, paid.pay.receipt, paid.pay.authorization, this.#o.now()));
+    const logged = this.#o.log.appendAsync({
       // A receipt's hash is unique per request (each receipt has a fresh nonce), so it names the request too.
       requestId: paid.hash.subarray(0, 16),
       client: new TextEncoder().encode(paid.client),
@@ -205,6 +206,7 @@ export class WorkerService {
       latencyMs: Math.max(0, Math.round(this.#o.now() - start)),
       receiptHash: paid.hash,
     });
+    await Promise.all([archived, logged]);
     this.#count(service);
   }
 
