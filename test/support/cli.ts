@@ -1,5 +1,6 @@
 /** Runs the real `ame` CLI as a child process (the Node running the tests, which is Node 24). */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -102,4 +103,20 @@ export function startDevice(args: readonly string[], children: ChildProcess[], e
     }
   };
   return { child, exit, line, output: () => out };
+}
+
+/**
+ * `ame <args>` run in this process (the CLI's `main` with captured output), with HOME and the working directory
+ * at `dir`: for the steps of an e2e test that need no process of their own.
+ */
+export function ameIn(dir: string): (...args: string[]) => Promise<CliRun> {
+  return async (...args) => {
+    const { main } = await import('../../cli/main.ts');
+    let out = '';
+    let err = '';
+    const stdout = new Writable({ write: (chunk: Buffer, _enc, done) => ((out += chunk.toString()), done()) });
+    const stderr = new Writable({ write: (chunk: Buffer, _enc, done) => ((err += chunk.toString()), done()) });
+    const code = await main(args, { stdout, stderr, stdin: Readable.from([]), env: { HOME: dir }, cwd: dir, now: () => Date.now() });
+    return { code, stdout: out, stderr: err };
+  };
 }

@@ -18,12 +18,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../../cli/main.ts';
 import { Ed25519KeyPair } from '../../../node/crypto/index.ts';
 import { createHost, isCircuitAddr, NetError } from '../../../node/net/index.ts';
-import { type CliRun, startDevice, startUp } from '../../support/cli.ts';
+import { ameIn, type CliRun, startDevice, startUp } from '../../support/cli.ts';
 
 const tag = String(process.pid % 10_000);
 const octet = 20 + (process.pid % 200);
@@ -89,14 +87,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 }, 30_000);
 
-async function ame(...args: string[]): Promise<CliRun> {
-  let out = '';
-  let err = '';
-  const stdout = new Writable({ write: (chunk: Buffer, _enc, done) => ((out += chunk.toString()), done()) });
-  const stderr = new Writable({ write: (chunk: Buffer, _enc, done) => ((err += chunk.toString()), done()) });
-  const code = await main(args, { stdout, stderr, stdin: Readable.from([]), env: { HOME: dir }, cwd: dir, now: () => Date.now() });
-  return { code, stdout: out, stderr: err };
-}
+const ame = ameIn(dir);
 
 const json = <T>(run: CliRun): T => {
   expect(run.code, run.stderr).toBe(0);

@@ -9,13 +9,11 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../../../cli/main.ts';
 import { createFleetBroker } from '../../../fleet/broker/index.ts';
 import { ed25519KeyFromPeerId, toHex } from '../../../node/crypto/index.ts';
 import { deviceTopics } from '../../../node/fleetproto/index.ts';
-import { type CliRun, startDevice, startUp } from '../../support/cli.ts';
+import { ameIn, type CliRun, startDevice, startUp } from '../../support/cli.ts';
 import { Enrolment, identity, keyOf, Watcher } from '../../support/fleet-mqtt.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ame-device-'));
@@ -28,14 +26,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 }, 30_000);
 
-async function ame(...args: string[]): Promise<CliRun> {
-  let out = '';
-  let err = '';
-  const stdout = new Writable({ write: (chunk: Buffer, _enc, done) => ((out += chunk.toString()), done()) });
-  const stderr = new Writable({ write: (chunk: Buffer, _enc, done) => ((err += chunk.toString()), done()) });
-  const code = await main(args, { stdout, stderr, stdin: Readable.from([]), env: { HOME: dir }, cwd: dir, now: () => Date.now() });
-  return { code, stdout: out, stderr: err };
-}
+const ame = ameIn(dir);
 
 const json = <T>(run: CliRun): T => {
   expect(run.code, run.stderr).toBe(0);

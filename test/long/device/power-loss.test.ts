@@ -22,15 +22,13 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../../../cli/main.ts';
 import { ClientFolder } from '../../../node/client/client-folder.ts';
 import { WorkerClient } from '../../../node/client/worker-client.ts';
 import { Ed25519KeyPair, fromHex, toHex, utf8 } from '../../../node/crypto/index.ts';
 import { createHost, type Host, type PeerRef } from '../../../node/net/index.ts';
 import { ChannelSpender, MemorySpenderStore, type Payment } from '../../../node/worker/payments/index.ts';
-import { type CliRun, type DeviceProcess, startDevice, startUp } from '../../support/cli.ts';
+import { ameIn, type CliRun, type DeviceProcess, startDevice, startUp } from '../../support/cli.ts';
 import { folderBytes, integrityProblems, readWorkerFiles } from '../../support/device-power.ts';
 import { seededRandom } from '../../support/seeded.ts';
 
@@ -59,14 +57,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function ame(...args: string[]): Promise<CliRun> {
-  let out = '';
-  let err = '';
-  const stdout = new Writable({ write: (chunk: Buffer, _enc, done) => ((out += chunk.toString()), done()) });
-  const stderr = new Writable({ write: (chunk: Buffer, _enc, done) => ((err += chunk.toString()), done()) });
-  const code = await main(args, { stdout, stderr, stdin: Readable.from([]), env: { HOME: dir }, cwd: dir, now: () => Date.now() });
-  return { code, stdout: out, stderr: err };
-}
+const ame = ameIn(dir);
 
 const json = <T>(run: CliRun): T => {
   expect(run.code, run.stderr).toBe(0);
