@@ -20,6 +20,7 @@ import { createHost, type Host, isLoopbackAddr, isPublicAddr, type NatOptions, t
 import { writeContact } from '../node/ring/service/ring-host.ts';
 import { ServiceLog } from '../node/store/index.ts';
 import { LedgerFollower } from '../node/worker/ledger-view.ts';
+import { ringPartStoreFrom } from '../node/worker/replication/part-store.ts';
 import { WORKER_DIR } from '../node/worker/worker-node.ts';
 import type { SettlePolicy } from '../node/worker/payments/index.ts';
 import { type TemporaryStatus, TemporaryWorker } from '../node/worker/temporary-worker.ts';
@@ -42,12 +43,12 @@ export interface WorkerRuntimeOptions {
 
 const DEFAULT_SETTLE: SettlePolicy = { threshold: 100_000n, maxAgeMs: 60_000, deadlineMarginMs: 120_000 };
 
-/** PeerRefs of `network.bootstrap`: one per PeerId, with every address given for it. */
-export function managersOf(bootstrap: readonly string[]): PeerRef[] {
+/** PeerRefs of `network.bootstrap` (or another list of `field`): one per PeerId, with every address given for it. */
+export function managersOf(bootstrap: readonly string[], field = 'network.bootstrap'): PeerRef[] {
   const byId = new Map<string, string[]>();
   for (const text of bootstrap) {
     const id = /\/p2p\/([1-9A-HJ-NP-Za-km-z]+)$/.exec(text)?.[1];
-    if (id === undefined) throw new DeviceError('CONFIG_INVALID', `network.bootstrap: ${text} names no /p2p/ peer`);
+    if (id === undefined) throw new DeviceError('CONFIG_INVALID', `${field}: ${text} names no /p2p/ peer`);
     byId.set(id, [...(byId.get(id) ?? []), text]);
   }
   return [...byId].map(([id, addrs]) => ({ id, addrs }));
@@ -83,7 +84,7 @@ export interface NatPlan {
  * too; `auto` — through the relays when none of its addresses is public, unless all are loopback (a network on one
  * machine has nothing to relay). AutoNAT, DCUtR and UPnP run whenever the device is not loopback-only.
  */
-export function natPlanOf(network: DeviceConfig['network']): NatPlan {
+export function natPlanOf(network: Pick<DeviceConfig['network'], 'listen' | 'relay' | 'relays'>): NatPlan {
   if (network.relay === 'never') return { nat: undefined, reason: 'network.relay is never' };
   const addrs = candidateAddrs(network.listen);
   const loopbackOnly = addrs.length > 0 && addrs.every((a) => isLoopbackAddr(a));
@@ -147,6 +148,7 @@ class WorkerRuntime implements NodeRuntime {
       throw error;
     }
     let next = 0;
+    const ringEntry = managersOf(this.#ctx.config.network.ring, 'network.ring');
     this.#worker = new TemporaryWorker({
       rpc,
       nodeKey: this.#ctx.identity.key,
@@ -162,6 +164,8 @@ class WorkerRuntime implements NodeRuntime {
       logger: this.#ctx.logger,
       ...(this.#o.tickMs === undefined ? {} : { tickMs: this.#o.tickMs }),
       ...(this.#o.heartbeatMs === undefined ? {} : { heartbeatMs: this.#o.heartbeatMs }),
+      // Blobs stored here are copied to the Worker Ring (and read from it); without ring servers they stay here.
+      ...(ringEntry.length === 0 ? {} : { ring: ringPartStoreFrom({ rpc, entry: ringEntry, authority: { managers: () => follower.managers } }) }),
     });
     this.#worker.start();
   }

@@ -51,6 +51,7 @@ function environment(io: CliIO, values: { join?: string; genesis?: string; sim?:
     fill('AME_NETWORK_LISTEN', '/ip4/127.0.0.1/tcp/0');
     // Its ring servers relay for devices behind NAT (used when network.relay says so; docs/device.md "Behind NAT").
     if ((bootstrap.relays ?? []).length > 0) fill('AME_NETWORK_RELAYS', (bootstrap.relays ?? []).join(','));
+    if ((bootstrap.ring ?? []).length > 0) fill('AME_NETWORK_RING', (bootstrap.ring ?? []).join(','));
     fill('AME_DASHBOARD_PORT', '0');
     genesis ??= bootstrap.genesis;
   }

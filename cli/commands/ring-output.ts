@@ -56,13 +56,16 @@ export function printSlice(io: CliIO, view: UnityView, json: boolean): void {
 }
 
 export function printValue(io: CliIO, key: Key, value: RingValue, json: boolean): void {
-  const data = value.kind === 'content' ? value.data : value.record.payload;
+  const data = value.kind === 'owned' ? value.record.payload : value.data;
   if (json) {
     const text = new TextDecoder('utf-8', { fatal: false }).decode(data);
+    const hex = Buffer.from(data).toString('hex');
     const result =
       value.kind === 'content'
-        ? { key: keyToHex(key), kind: 'content', value: text, hex: Buffer.from(data).toString('hex') }
-        : {
+        ? { key: keyToHex(key), kind: 'content', value: text, hex }
+        : value.kind === 'checked'
+          ? { key: keyToHex(key), kind: 'checked', scheme: value.scheme, hex }
+          : {
             key: keyToHex(key),
             kind: 'owned',
             owner: value.record.owner,

@@ -16,6 +16,7 @@ import { bodies, decodeBody, encodeBody, METHOD } from '../../node/ring/service/
 import { CONTACT_FILE, type RingContact } from '../../node/ring/service/ring-host.ts';
 import { Router } from '../../node/ring/service/router.ts';
 import { decodeRingValue, encodeRingValue, type RingValue } from '../../node/ring/service/value.ts';
+import { BLOB_SCHEMES } from '../../node/worker/replication/part-store.ts';
 import { decodeSignedView, verifyView } from '../../node/ring/service/view.ts';
 import { parse } from '../args.ts';
 import { CliError } from '../errors.ts';
@@ -185,7 +186,8 @@ async function get(client: RingClient, positionals: string[], values: Values, io
     io.stderr.write(`ame: no value under ${keyToHex(key)}\n`);
     return 1;
   }
-  printValue(io, key, decodeRingValue(key, result), json);
+  // Blob parts are the one checked kind a node holds today (docs/worker.md "Replication").
+  printValue(io, key, decodeRingValue(key, result, BLOB_SCHEMES), json);
   return 0;
 }
 

@@ -18,15 +18,18 @@ export interface Bootstrap {
   readonly genesis: string;
   /** Circuit relays devices behind NAT reserve a slot on (the ring servers): multiaddrs ending in /p2p/<PeerId>. */
   readonly relays?: readonly string[];
+  /** Worker Ring servers a device routes from to replicate its blobs: multiaddrs ending in /p2p/<PeerId>. */
+  readonly ring?: readonly string[];
 }
 
 const withPeer = (p: PeerRef) => p.addrs.map((a) => (a.includes('/p2p/') ? a : `${a}/p2p/${p.id}`));
 
-export function writeBootstrap(dir: string, managers: readonly PeerRef[], relays: readonly PeerRef[] = []): void {
+export function writeBootstrap(dir: string, managers: readonly PeerRef[], relays: readonly PeerRef[] = [], ring: readonly PeerRef[] = []): void {
   const body: Bootstrap = {
     managers: managers.flatMap(withPeer),
     genesis: join(dir, GENESIS_FILE),
     ...(relays.length === 0 ? {} : { relays: relays.flatMap(withPeer) }),
+    ...(ring.length === 0 ? {} : { ring: ring.flatMap(withPeer) }),
   };
   const path = join(dir, BOOTSTRAP_FILE);
   writeFileSync(`${path}.tmp`, `${JSON.stringify(body, null, 2)}\n`);
@@ -47,6 +50,6 @@ export function readBootstrap(dir: string): Bootstrap {
   if (b === null || !Array.isArray(b.managers) || !b.managers.every((m) => typeof m === 'string') || typeof b.genesis !== 'string') {
     throw new CliError('BAD_INPUT', `${path} does not hold {managers: [multiaddr…], genesis: path}`);
   }
-  const relays = Array.isArray(b.relays) && b.relays.every((r) => typeof r === 'string') ? b.relays : [];
-  return { managers: b.managers, genesis: b.genesis, relays };
+  const list = (value: unknown) => (Array.isArray(value) && value.every((r) => typeof r === 'string') ? (value as string[]) : []);
+  return { managers: b.managers, genesis: b.genesis, relays: list(b.relays), ring: list(b.ring) };
 }

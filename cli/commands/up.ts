@@ -16,6 +16,7 @@ import type { Certifiers } from '../../node/ring/epoch-certificate.ts';
 import { genesisMap } from '../../node/ring/genesis.ts';
 import { recordedEpoch } from '../../node/ring/service/epoch-record.ts';
 import { startHost, startRingAuthorityNode, startRingServerNode } from '../../node/ring/service/ring-host.ts';
+import { BLOB_SCHEMES, ringPartStore } from '../../node/worker/replication/part-store.ts';
 import { startWorkerNode } from '../../node/worker/worker-node.ts';
 import { oneOf, parse } from '../args.ts';
 import { CliError } from '../errors.ts';
@@ -140,7 +141,8 @@ export async function up(args: string[], io: CliIO): Promise<number> {
       const first = u.servers[0] === undefined ? undefined : byId.get(u.servers[0].id);
       return first === undefined ? [] : [first.peer];
     });
-    writeBootstrap(dir, unity.hosts.map((h) => h.peer), relays.slice(0, MAX_BOOTSTRAP_RELAYS));
+    // The same servers are the devices' entry to the ring, where their blobs are replicated.
+    writeBootstrap(dir, unity.hosts.map((h) => h.peer), relays.slice(0, MAX_BOOTSTRAP_RELAYS), relays.slice(0, MAX_BOOTSTRAP_RELAYS));
     const authority = await startRingAuthorityNode({
       certify: lead.ringCertify(),
       certifiers,
@@ -155,7 +157,17 @@ export async function up(args: string[], io: CliIO): Promise<number> {
     const managers = () => [authority.host.peer];
     const nodes = await Promise.all(
       hosts.map((host, i) =>
-        startRingServerNode({ nodeKey: keyOf(config.servers[i]!), host, dataDir: join(dir, `s${i}`), authority: certifiers, managers, connections, logger }),
+        startRingServerNode({
+          nodeKey: keyOf(config.servers[i]!),
+          host,
+          dataDir: join(dir, `s${i}`),
+          authority: certifiers,
+          managers,
+          connections,
+          logger,
+          // Blob parts are values every replica checks (node/services/blobs/ring-parts.ts).
+          schemes: BLOB_SCHEMES,
+        }),
       ),
     );
     closers.push(() => Promise.all(nodes.map((n) => n.stop())).then(() => undefined));
@@ -170,6 +182,8 @@ export async function up(args: string[], io: CliIO): Promise<number> {
         channels: (id) => lead.ledger.finalView().channel(id),
         prices: () => lead.ledger.finalView().params(),
         auditor: duties.isAuditor,
+        // Its blobs are copied to the ring's replicas; one it lacks is read from them (docs/worker.md "Replication").
+        ring: ringPartStore(nodes[i]!.server.client),
         logger,
       }),
     );

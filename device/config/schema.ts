@@ -55,6 +55,8 @@ export interface DeviceConfig {
     readonly relay: 'auto' | 'always' | 'never';
     /** Relays to reserve a slot on (multiaddrs ending in /p2p/<PeerId>): Unity servers. */
     readonly relays: readonly string[];
+    /** Worker Ring servers to route from (multiaddrs ending in /p2p/<PeerId>): where blobs are replicated. */
+    readonly ring: readonly string[];
   };
   /** The owner's payout account; null: the device's own wallet is the payout account. */
   readonly payoutAddress: string | null;
@@ -145,6 +147,7 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   key<readonly string[]>('network.bootstrap', [], multiaddrList({ needsPeerId: true }), 'peers to join through'),
   key<'auto' | 'always' | 'never'>('network.relay', 'auto', oneOf(['auto', 'always', 'never']), 'listen through a circuit relay: auto (when no listen address is public), always or never'),
   key<readonly string[]>('network.relays', [], multiaddrList({ needsPeerId: true }), 'relays to reserve a slot on (Unity servers)'),
+  key<readonly string[]>('network.ring', [], multiaddrList({ needsPeerId: true }), 'Worker Ring servers to route from; blobs are replicated on the ring (none: they stay on this device)'),
   key('payoutAddress', null, payoutAddress(), "owner's payout account; unset: the device's own wallet"),
   key('dashboard.port', 8080, integer(0, 65535), 'dashboard HTTP port (0: any free port)'),
   key('dashboard.password', null, nullableText(/^[^\0]{8,128}$/, 'a password of 8 to 128 characters', true), 'dashboard password', {

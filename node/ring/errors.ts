@@ -28,7 +28,8 @@ export type RingErrorCode =
   | 'UNSUPPORTED' // a certificate kind this node is not configured to accept
   | 'NO_QUORUM' // a managers certificate signed by fewer than ⌊2n/3⌋ + 1 distinct managers of the set
   | 'DUPLICATE_SIGNER' // a managers certificate naming one manager twice
-  | 'BAD_MANAGER_SET'; // a configured manager set that is empty, too large, repeats a key or holds a non-key
+  | 'BAD_MANAGER_SET' // a configured manager set that is empty, too large, repeats a key or holds a non-key
+  | 'BAD_VALUE'; // a checked value its scheme's checker refuses (the checker's error is the cause)
 
 export const RING_ERROR_CODES: readonly RingErrorCode[] = [
   'BAD_KEY',
@@ -55,6 +56,7 @@ export const RING_ERROR_CODES: readonly RingErrorCode[] = [
   'NO_QUORUM',
   'DUPLICATE_SIGNER',
   'BAD_MANAGER_SET',
+  'BAD_VALUE',
 ];
 
 export class RingError extends AmeError {

@@ -141,3 +141,14 @@ export {
   verifyBootstrapList,
   type BootstrapList,
 } from './bootstrap.ts';
+export {
+  checkRingValue,
+  decodeRingValue,
+  encodeRingValue,
+  MAX_RING_VALUE_SIZE,
+  MAX_SCHEME_LENGTH,
+  peekRingValue,
+  type RingValue,
+  type ValueChecker,
+  type ValueSchemes,
+} from './service/value.ts';

@@ -20,6 +20,8 @@ import type { LedgerFollower } from './ledger-view.ts';
 import { type SettlePolicy, Settler } from './payments/index.ts';
 import { DEFAULT_HEARTBEAT_MS, dutyIndex, sendHeartbeat } from './heartbeat-protocol.ts';
 import { applyForPromotion, type PromotionReply } from './promotion-protocol.ts';
+import type { PartStore } from './replication/part-store.ts';
+import type { ReplicationStatus } from './replication/replicator.ts';
 import { startWorkerNode, WORKER_DIR, type WorkerNode } from './worker-node.ts';
 import { WorkloadCounter } from './workload.ts';
 
@@ -42,6 +44,8 @@ export interface TemporaryStatus {
   /** Heartbeats a manager took, and the intervals it counted them in (indices on its clock). */
   readonly heartbeats: number;
   readonly heartbeatIntervals: readonly number[];
+  /** Copying its blobs to the Worker Ring; undefined without a ring or before it serves. */
+  readonly replication: ReplicationStatus | undefined;
 }
 
 export interface TemporaryWorkerOptions {
@@ -75,6 +79,11 @@ export interface TemporaryWorkerOptions {
    */
   readonly sealEveryMs?: number;
   readonly logBatchSize?: number;
+  /**
+   * The Worker Ring: every blob stored here is copied to it, a blob this worker lacks is read from it, and a
+   * graceful exit hands the data over to it (docs/worker.md "Replication"). Without it blobs stay on this box.
+   */
+  readonly ring?: PartStore;
   readonly logger?: NetLogger;
 }
 
@@ -99,6 +108,7 @@ export class TemporaryWorker {
   #workload: WorkloadCounter | undefined;
   #beatMs: number;
   readonly #beats: number[] = [];
+  #handOver: Promise<void> | undefined;
 
   constructor(options: TemporaryWorkerOptions) {
     // Managers know a node by the PeerId its connection authenticates: the host must be the node key's.
@@ -132,6 +142,7 @@ export class TemporaryWorker {
       settlements: this.#settler?.stats.submitted ?? 0,
       heartbeats: this.#beats.length,
       heartbeatIntervals: [...this.#beats],
+      replication: this.#serving?.replicator?.status(),
     };
   }
 
@@ -211,13 +222,25 @@ export class TemporaryWorker {
     return last;
   }
 
-  /** Files the graceful exit (the first call starts the notice period; one after it releases the deposit). */
+  /**
+   * Files the graceful exit (the first call starts the notice period; one after it releases the deposit) and starts
+   * handing this worker's blobs over to the ring; `handedOver()` tells when that is done.
+   */
   async exit(): Promise<void> {
     const tx = signAccountTx(
       { chain: this.#o.chain, kind: 'exit', nonce: this.#nonce, fee: this.#params?.minFee ?? 0n, body: { node: this.key } },
       this.#o.payout,
     );
     await this.#o.submit(encodeTx(tx));
+    this.#handOver ??= this.#serving?.replicator?.handOver();
+  }
+
+  /**
+   * Resolves once every blob held here is on the ring again (after exit()); at once when there is nothing to hand
+   * over (no ring, or not serving).
+   */
+  handedOver(): Promise<void> {
+    return this.#handOver ?? Promise.resolve();
   }
 
   #scheduleBeat(ms: number): void {
@@ -332,7 +355,9 @@ export class TemporaryWorker {
       prices,
       auditor: (peer) => managers.has(peer),
       now: () => this.#clock.now(),
+      clock: this.#clock,
       ...(this.#o.logBatchSize === undefined ? {} : { logBatchSize: this.#o.logBatchSize }),
+      ...(this.#o.ring === undefined ? {} : { ring: this.#o.ring }),
     });
     this.#workload = new WorkloadCounter(join(this.#o.dataDir, WORKER_DIR));
     this.#settler = new Settler({

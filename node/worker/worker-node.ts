@@ -8,13 +8,16 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { type Ed25519KeyPair, SignatureCache } from '../crypto/index.ts';
-import type { Rpc } from '../net/index.ts';
+import { type Clock, type Rpc, systemClock } from '../net/index.ts';
 import { type BlobStore, openSqliteBlobStore } from '../services/blobs/index.ts';
 import { type Mailbox, SqliteMailbox } from '../services/messaging/index.ts';
 import type { Prices } from '../services/pricing.ts';
 import { ServiceLog } from '../store/index.ts';
 import { type ChannelView, ReceiptBook, SqliteBookStore } from './payments/index.ts';
 import { type ReceiptArchive, SqliteReceiptArchive } from './payments/receipt-archive.ts';
+import { ReplicationMarks } from './replication/marks.ts';
+import type { PartStore } from './replication/part-store.ts';
+import { Replicator } from './replication/replicator.ts';
 import { AuditResponder } from './serve/audit-responder.ts';
 import { WorkerService } from './serve/service.ts';
 
@@ -35,6 +38,10 @@ export interface WorkerNodeOptions {
   /** Bytes of blobs this worker holds at most (default: no limit). */
   readonly quotaBytes?: number;
   readonly now?: () => number;
+  /** The Worker Ring, where this worker's blobs are replicated and missing ones are read from; none: local only. */
+  readonly ring?: PartStore;
+  /** Timers of the replication retries; default the system clock. */
+  readonly clock?: Clock;
   readonly logger?: Logger;
 }
 
@@ -46,6 +53,8 @@ export interface WorkerNode {
   readonly mailbox: Mailbox;
   readonly archive: ReceiptArchive;
   readonly audits: AuditResponder;
+  /** Present when a ring was given. */
+  readonly replicator: Replicator | undefined;
   stop(): void;
 }
 
@@ -77,6 +86,20 @@ export function startWorkerNode(options: WorkerNodeOptions): WorkerNode {
     closers.push(() => book.close());
     const archive = SqliteReceiptArchive.open(join(dir, 'receipt-archive.sqlite'));
     closers.push(() => archive.close());
+    let replicator: Replicator | undefined;
+    if (options.ring !== undefined) {
+      const marks = ReplicationMarks.open(join(dir, 'replication.sqlite'));
+      closers.push(() => marks.close());
+      replicator = new Replicator({
+        blobs,
+        ring: options.ring,
+        marks,
+        clock: options.clock ?? systemClock,
+        ...(options.logger === undefined ? {} : { logger: options.logger.child({ component: 'replication' }) }),
+      });
+      const started = replicator;
+      closers.push(() => started.stop());
+    }
     const service = new WorkerService({
       blobs,
       mailbox,
@@ -87,8 +110,10 @@ export function startWorkerNode(options: WorkerNodeOptions): WorkerNode {
       ...(options.learnChannel === undefined ? {} : { learnChannel: options.learnChannel }),
       params: options.prices,
       now,
+      ...(replicator === undefined ? {} : { replicas: replicator }),
     });
     service.attach(options.rpc);
+    replicator?.start();
     const audits = new AuditResponder({ log, archive, blobs, auditor: options.auditor ?? (() => false) });
     audits.attach(options.rpc);
     options.logger?.info({ dir }, 'worker serving blobs and messages');
@@ -100,6 +125,7 @@ export function startWorkerNode(options: WorkerNodeOptions): WorkerNode {
       mailbox,
       archive,
       audits,
+      replicator,
       stop: () => {
         audits.detach(options.rpc);
         service.detach(options.rpc);

@@ -10,6 +10,7 @@ import { Ed25519KeyPair, sha256, utf8 } from '../../node/crypto/index.ts';
 import type { PeerRef } from '../../node/net/index.ts';
 import { genesisMap } from '../../node/ring/genesis.ts';
 import type { RingParams } from '../../node/ring/map.ts';
+import type { ValueSchemes } from '../../node/ring/service/value.ts';
 import {
   startHost,
   startRingAuthorityNode,
@@ -42,6 +43,8 @@ export async function netRing(options: {
   serversPerUnity: number;
   params?: Partial<RingParams>;
   mergeAfterMs?: number;
+  /** Checked value kinds the servers accept (e.g. blob parts). */
+  schemes?: ValueSchemes;
 }): Promise<NetRing> {
   const dir = mkdtempSync(join(tmpdir(), 'ame-ring-'));
   const authorityKey = seedKey(250);
@@ -74,6 +77,7 @@ export async function netRing(options: {
     managers,
     listen,
     connections,
+    ...(options.schemes === undefined ? {} : { schemes: options.schemes }),
   });
   const nodes: (RingServerNode | undefined)[] = await Promise.all(
     hosts.map((host, i) => startRingServerNode({ ...serverOptions(i), host })),
@@ -107,6 +111,7 @@ export async function netRing(options: {
         listen,
         connections,
         join: true,
+        ...(options.schemes === undefined ? {} : { schemes: options.schemes }),
       });
       extra.push(node);
       await node.server.ready();

@@ -9,6 +9,7 @@ import type { RingParams } from '../../node/ring/map.ts';
 import { RingAuthority } from '../../node/ring/service/authority-service.ts';
 import { MemoryReplicaStore } from '../../node/ring/service/replica-store.ts';
 import { RingServer } from '../../node/ring/service/server.ts';
+import type { ValueSchemes } from '../../node/ring/service/value.ts';
 
 export interface SimRing {
   readonly net: SimNetwork;
@@ -19,6 +20,8 @@ export interface SimRing {
   readonly stores: MemoryReplicaStore[];
   /** A new server on a fresh peer, started (joining the ring when `join`). */
   addServer(id: string, options?: { join?: boolean; store?: MemoryReplicaStore; peer?: SimPeer }): Promise<RingServer>;
+  /** Server i again on its peer, with an empty store (a wiped disk). */
+  restart(i: number): Promise<void>;
   /** Runs the virtual clock in small steps until `promise` settles (or `maxMs` of virtual time pass). */
   drive<T>(promise: Promise<T>, maxMs?: number): Promise<T>;
   stop(): Promise<void>;
@@ -30,6 +33,8 @@ export async function simRing(options: {
   seed?: number;
   params?: Partial<RingParams>;
   latency?: LatencyDistribution;
+  /** Checked value kinds the servers accept. */
+  schemes?: ValueSchemes;
 }): Promise<SimRing> {
   const seed = options.seed ?? 1;
   const net = new SimNetwork({ seed, linkLatency: options.latency ?? fixedLatency(5), deadPeer: 'immediate' });
@@ -58,6 +63,7 @@ export async function simRing(options: {
       authority: authorityKey.publicKey.bytes,
       managers: () => [authorityPeer.self],
       join,
+      ...(options.schemes === undefined ? {} : { schemes: options.schemes }),
     });
   const servers = peers.map((peer, i) => serverOn(peer, stores[i]!));
   const drive = async <T>(promise: Promise<T>, maxMs = 120_000): Promise<T> => {
@@ -85,6 +91,15 @@ export async function simRing(options: {
       await drive(server.start());
       await drive(server.ready());
       return server;
+    },
+    restart: async (i) => {
+      await servers[i]!.stop();
+      peers[i]!.kill();
+      peers[i]!.restart();
+      stores[i] = new MemoryReplicaStore();
+      servers[i] = serverOn(peers[i]!, stores[i]);
+      await drive(servers[i].start());
+      await drive(servers[i].ready());
     },
     stop: async () => {
       await Promise.all(servers.map((s) => s.stop()));

@@ -10,9 +10,10 @@ import { join } from 'node:path';
 import { WorkerClient } from '../../node/client/worker-client.ts';
 import { authorizeSession, ecdsaAccountKey, Ed25519KeyPair, sha256, toHex, utf8 } from '../../node/crypto/index.ts';
 import { defaultParams } from '../../node/ledger/params.ts';
-import { createHost, type Host } from '../../node/net/index.ts';
+import { createHost, type Host, type Rpc } from '../../node/net/index.ts';
 import type { ServiceLog } from '../../node/store/index.ts';
 import { type ChannelInfo, ChannelSpender, MemorySpenderStore, type ReceiptBook, type SpenderChannel } from '../../node/worker/payments/index.ts';
+import type { PartStore } from '../../node/worker/replication/part-store.ts';
 import type { WorkerService } from '../../node/worker/serve/service.ts';
 import { startWorkerNode, type WorkerNode } from '../../node/worker/worker-node.ts';
 
@@ -34,15 +35,20 @@ export interface WorkerRig {
   stop(): Promise<void>;
 }
 
-const seed = (label: string) => sha256(utf8(`worker rig ${label}`));
+const seedOf = (label: string) => sha256(utf8(`worker rig ${label}`));
 
 export interface WorkerRigOptions {
   readonly escrow?: bigint;
   readonly logBatchSize?: number;
+  /** The Worker Ring the worker replicates its blobs to, reached over the worker's own host. */
+  readonly ring?: (rpc: Rpc) => PartStore;
+  /** Distinguishes the keys of several rigs in one test (default ''). */
+  readonly label?: string;
 }
 
 export async function startWorkerRig(options: WorkerRigOptions = {}): Promise<WorkerRig> {
   const dir = mkdtempSync(join(tmpdir(), 'ame-worker-rig-'));
+  const seed = (label: string) => seedOf(`${options.label ?? ''}${label}`);
   const workerKey = Ed25519KeyPair.fromSeed(seed('worker'));
   const worker = createHost({ nodeKey: workerKey });
   const clientHost = createHost({ nodeKey: Ed25519KeyPair.fromSeed(seed('client host')) });
@@ -67,6 +73,7 @@ export async function startWorkerRig(options: WorkerRigOptions = {}): Promise<Wo
     prices: () => defaultParams,
     auditor: (peer) => peer === clientHost.id,
     ...(options.logBatchSize === undefined ? {} : { logBatchSize: options.logBatchSize }),
+    ...(options.ring === undefined ? {} : { ring: options.ring(worker.rpc) }),
   });
   const spender = (which: 'abc' | 'abit') =>
     new ChannelSpender({ channel: which === 'abc' ? abc : abit, session, authorization, store: new MemorySpenderStore(), now: Date.now });

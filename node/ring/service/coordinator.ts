@@ -13,7 +13,7 @@ import { bodies, decodeBody, encodeBody, METHOD } from './protocol.ts';
 import { quorum } from './quorum.ts';
 import { fromRemote } from './remote-errors.ts';
 import type { AcceptOutcome, ReplicaStore } from './replica-store.ts';
-import { checkRingValue, peekRingValue, versionOf, type RingValue } from './value.ts';
+import { checkRingValue, peekRingValue, versionOf, type RingValue, type ValueSchemes } from './value.ts';
 import type { UnityView } from './view.ts';
 
 export interface CoordinatorDeps {
@@ -23,6 +23,8 @@ export interface CoordinatorDeps {
   readonly timeoutMs: number;
   /** Errors of background repairs, for the log. */
   readonly onRepairError?: (error: unknown) => void;
+  /** The checked-value schemes a read winner is checked with (value.ts); none by default. */
+  readonly schemes?: ValueSchemes;
 }
 
 export interface PutResult {
@@ -75,7 +77,7 @@ export class Coordinator {
     if (result.ok.length < need) {
       throw new NetError('UNAVAILABLE', `only ${result.ok.length} of ${replicas.length} replicas answered (${need} needed)`);
     }
-    const winner = checkedHighest(key, result.ok);
+    const winner = checkedHighest(key, result.ok, this.deps.schemes);
     if (winner !== undefined) void result.all.then(({ ok }) => this.repair(view, key, winner, ok));
     return winner?.bytes;
   }
@@ -143,14 +145,14 @@ export class Coordinator {
 type Checked = Answer & { readonly bytes: Uint8Array; readonly value: RingValue };
 
 /**
- * The answer with the highest version whose value checks (key hash, owner's signature): one check per read in
+ * The answer with the highest version whose value checks (key hash, owner's signature, scheme): one check per read in
  * the common case, and a forged copy claiming a higher version is passed over for the next one.
  */
-function checkedHighest(key: Key, answers: readonly Answer[]): Checked | undefined {
+function checkedHighest(key: Key, answers: readonly Answer[], schemes: ValueSchemes = {}): Checked | undefined {
   const present = answers.filter((a): a is Checked => a.bytes !== undefined && a.value !== undefined);
   for (const answer of present.sort((a, b) => b.version - a.version)) {
     try {
-      checkRingValue(key, answer.value);
+      checkRingValue(key, answer.value, schemes);
       return answer;
     } catch {
       // a forged or corrupt copy: try the next

@@ -13,7 +13,7 @@ import { bodies, decodeBody, encodeBody, METHOD } from './protocol.ts';
 import { serving } from './remote-errors.ts';
 import type { ReplicaStore } from './replica-store.ts';
 import { servePage } from './sync.ts';
-import { decodeRingValue } from './value.ts';
+import { decodeRingValue, type ValueSchemes } from './value.ts';
 import { decodeSignedView, encodeSignedView, type SignedView, type UnityView } from './view.ts';
 import type { Held, ViewSet } from './views.ts';
 
@@ -27,6 +27,8 @@ export interface HandlerDeps {
   readonly clock: Clock;
   /** A view push from the authority (checked by the caller against the authority's PeerIds). */
   readonly pushed: (views: readonly SignedView[], from: string) => void;
+  /** The checked-value schemes this server accepts (value.ts); none by default. */
+  readonly schemes?: ValueSchemes;
 }
 
 const empty = new Uint8Array([0xa0]); // {} in CBOR
@@ -95,7 +97,7 @@ export function registerHandlers(rpc: Rpc, deps: HandlerDeps): () => void {
     [METHOD.put]: async (body, ctx) => {
       const req = decodeBody(bodies.putRequest, body, METHOD.put);
       const view = ownerView(deps, checkEpoch(deps, req.epoch), req.key);
-      const value = decodeRingValue(req.key, req.value);
+      const value = decodeRingValue(req.key, req.value, deps.schemes);
       const result = await deps.coordinator.put(view, req.key, value, req.value, replicaBudget(deps, ctx));
       return encodeBody(bodies.putReply, result);
     },
@@ -111,7 +113,7 @@ export function registerHandlers(rpc: Rpc, deps: HandlerDeps): () => void {
       if (!isSibling(view, ctx.peer)) {
         throw new NetError('UNAUTHORIZED', 'only servers of the key’s Unity write its replicas');
       }
-      const outcome = await deps.store.accept(req.key, decodeRingValue(req.key, req.value), req.value);
+      const outcome = await deps.store.accept(req.key, decodeRingValue(req.key, req.value, deps.schemes), req.value);
       return encodeBody(bodies.replicaPutReply, { outcome });
     },
     [METHOD.sync]: async (body) => {

@@ -17,6 +17,7 @@ import { RingAuthority } from './authority-service.ts';
 import { recordingEpochs } from './epoch-record.ts';
 import { AbnsReplicaStore } from './replica-store.ts';
 import { RingServer } from './server.ts';
+import type { ValueSchemes } from './value.ts';
 
 export const CONTACT_FILE = 'ring-contact.json';
 
@@ -52,6 +53,8 @@ export interface RingServerNodeOptions {
   readonly connections?: ConnectionOptions;
   readonly logger?: Logger;
   readonly timeoutMs?: number;
+  /** The checked-value schemes the server accepts (value.ts), e.g. blob parts; none by default. */
+  readonly schemes?: ValueSchemes;
 }
 
 export interface RingServerNode {
@@ -106,6 +109,7 @@ export async function startRingServerNode(options: RingServerNodeOptions): Promi
     ...(options.join === undefined ? {} : { join: options.join }),
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     ...(options.logger === undefined ? {} : { logger: options.logger.child({ mod: 'ring' }) }),
+    ...(options.schemes === undefined ? {} : { schemes: options.schemes }),
   });
   try {
     await server.start();

@@ -20,6 +20,7 @@ import { bodies, decodeBody, encodeBody, METHOD } from './protocol.ts';
 import type { ReplicaStore } from './replica-store.ts';
 import { Router, type Located } from './router.ts';
 import { pullUnity } from './sync.ts';
+import type { ValueSchemes } from './value.ts';
 import { decodeSignedView, ownsKey, type SignedView, type UnityView } from './view.ts';
 import { ViewSet } from './views.ts';
 import { encodeCbor } from '../../wire/index.ts';
@@ -43,6 +44,11 @@ export interface RingServerOptions {
   readonly join?: boolean;
   readonly timeoutMs?: number;
   readonly logger?: Logger;
+  /**
+   * The checked-value schemes this server stores and serves, by name (value.ts): the layers above the ring
+   * inject their key rules here, since the ring may not import them. None by default.
+   */
+  readonly schemes?: ValueSchemes;
 }
 
 export class RingServer {
@@ -78,6 +84,7 @@ export class RingServer {
       selfId,
       timeoutMs,
       onRepairError: (error) => options.logger?.debug({ err: error }, 'read repair failed'),
+      schemes: options.schemes ?? {},
     });
     this.router = new Router({
       rpc: options.rpc,
@@ -119,6 +126,7 @@ export class RingServer {
       behind: () => this.refreshSoon(),
       clock: this.options.clock,
       pushed: (views, from) => this.pushed(views, from),
+      schemes: this.options.schemes ?? {},
     });
     this.options.datagrams.onDatagram(HEARTBEAT_TOPIC, (from) => this.monitor.seen(from));
     this.schedule();
@@ -229,6 +237,7 @@ export class RingServer {
       selfId: () => this.options.rpc.self.id,
       timeoutMs: this.options.timeoutMs ?? 5_000,
       onError: (source: string, error: unknown) => this.options.logger?.debug({ source, err: error }, 'sync failed'),
+      schemes: this.options.schemes ?? {},
     };
     this.syncing = this.syncing.then(async () => {
       if (this.stopped) return;

@@ -10,7 +10,7 @@ import { keysEqual, type Key } from '../keyspace.ts';
 import { replicaSet } from '../replicas.ts';
 import { bodies, decodeBody, encodeBody, MAX_SYNC_PAGE, METHOD } from './protocol.ts';
 import type { ReplicaStore } from './replica-store.ts';
-import { decodeRingValue } from './value.ts';
+import { decodeRingValue, type ValueSchemes } from './value.ts';
 import type { UnityView } from './view.ts';
 
 export interface SyncDeps {
@@ -19,6 +19,8 @@ export interface SyncDeps {
   readonly selfId: () => string;
   readonly timeoutMs: number;
   readonly onError?: (source: string, error: unknown) => void;
+  /** The checked-value schemes pulled pairs are checked with (value.ts); none by default. */
+  readonly schemes?: ValueSchemes;
 }
 
 export interface SyncReport {
@@ -57,7 +59,7 @@ export async function pullUnity(deps: SyncDeps, view: UnityView, sources: readon
             received++;
             if (!replicaSet(view.unity, key, view.params.replicas).some((s) => s.id === self)) continue;
             try {
-              const outcome = await deps.store.accept(key, decodeRingValue(key, value), value);
+              const outcome = await deps.store.accept(key, decodeRingValue(key, value, deps.schemes), value);
               if (outcome === 'stored') stored++;
             } catch (error) {
               deps.onError?.(source.id, error);

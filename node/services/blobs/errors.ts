@@ -10,6 +10,7 @@ export type BlobErrorCode =
   | 'TOO_LARGE' // an encoding over its size limit, or a blob over the largest blob size
   | 'NOT_FOUND' // a blob, or a chunk of it, that this store does not hold
   | 'HASH_MISMATCH' // a manifest or chunk whose hashes do not lead to the content address it was offered under
+  | 'KEY_MISMATCH' // a blob part offered under a ring key other than its own (ring-parts.ts)
   | 'BAD_PROOF' // an audit response that does not prove the challenged segments against the address
   | 'BAD_RANGE' // a byte range or chunk index outside the blob
   | 'QUOTA' // a blob that would take the store past its byte quota
@@ -21,6 +22,7 @@ export const BLOB_ERROR_CODES: readonly BlobErrorCode[] = [
   'TOO_LARGE',
   'NOT_FOUND',
   'HASH_MISMATCH',
+  'KEY_MISMATCH',
   'BAD_PROOF',
   'BAD_RANGE',
   'QUOTA',

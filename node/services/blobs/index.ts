@@ -75,3 +75,20 @@ export {
 } from './audit-codec.ts';
 export { answerAudit, type ChunkReader, proveStorage } from './audit-prove.ts';
 export { auditPasses, verifyAudit } from './audit-verify.ts';
+export {
+  BLOB_PART_SCHEME,
+  type BlobPart,
+  blobPartsOf,
+  CHUNK_KEY_PREFIX,
+  checkBlobPart,
+  chunkPart,
+  chunkPartKey,
+  decodeBlobPart,
+  encodeBlobPart,
+  MAX_BLOB_PART_SIZE,
+  MAX_CHUNK_PATH,
+  manifestPart,
+  manifestPartKey,
+  partKey,
+  verifyBlobPart,
+} from './ring-parts.ts';

@@ -11,7 +11,7 @@
 import { sha256, toHex } from '../../crypto/index.ts';
 import { decodeReceipt, type LedgerParams } from '../../ledger/index.ts';
 import type { Rpc } from '../../net/index.ts';
-import { type BlobStore, decodeManifest, encodeManifest, manifestAddress, verifyChunk } from '../../services/blobs/index.ts';
+import { BlobError, type BlobStore, decodeManifest, encodeManifest, type Manifest, manifestAddress, verifyChunk } from '../../services/blobs/index.ts';
 import type { Mailbox } from '../../services/messaging/index.ts';
 import { messagePrice, servePrice, storePrice } from '../../services/pricing.ts';
 import { TurnWrites } from '../../services/turn-writes.ts';
@@ -59,6 +59,18 @@ export interface WorkerServiceOptions {
   readonly params: () => Pick<LedgerParams, 'priceStorageKibDay' | 'priceServedKib' | 'priceComputeUnit' | 'priceMessage'>;
   /** Wall clock, ms. */
   readonly now: () => number;
+  /** The Worker Ring behind the local store (node/worker/replication); without it blobs stay on this worker. */
+  readonly replicas?: BlobReplicas;
+}
+
+/** What the service needs of blob replication (Replicator). */
+export interface BlobReplicas {
+  /** A chunk of `address` is now held durably here: copy it to the ring. */
+  stored(address: Uint8Array): void;
+  /** Chunk `index` of `address` from the ring, checked; undefined when the ring has none. */
+  fetch(address: Uint8Array, index: number): Promise<{ readonly manifest: Manifest; readonly chunk: Uint8Array } | undefined>;
+  /** The fetched chunk is now held here too. */
+  cached(address: Uint8Array, index: number): void;
 }
 
 export interface ServiceStats {
@@ -131,6 +143,7 @@ export class WorkerService {
       this.#o.blobs.putChunk(address, request.index, request.chunk);
       return before;
     });
+    this.#o.replicas?.stored(address);
     await this.#log(paid, 'blob-put', request.chunk.length, address, start);
     return storedReply.encode({ stored: !held });
   }
@@ -138,12 +151,33 @@ export class WorkerService {
   async blobGet(body: Uint8Array): Promise<Uint8Array> {
     const start = this.#o.now();
     const request = blobGet.decode(body);
-    // Read (and check) before charging: a blob we do not hold costs the client nothing.
-    const manifest = this.#o.blobs.manifest(request.address);
-    const chunk = this.#o.blobs.getChunk(request.address, request.index);
+    // Read (and check) before charging: a blob neither we nor the ring hold costs the client nothing.
+    const { manifest, chunk } = await this.#chunk(request.address, request.index);
     const paid = await this.#accept(request.pay, servePrice(this.#o.params(), chunk.length));
     await this.#log(paid, 'blob-get', chunk.length, sha256(chunk), start);
     return chunkReply.encode({ manifest: manifest === undefined ? new Uint8Array(0) : encodeManifest(manifest), chunk });
+  }
+
+  /** The chunk from the local store, else from the ring (then kept here: this worker serves it from now on). */
+  async #chunk(address: Uint8Array, index: number): Promise<{ manifest: Manifest | undefined; chunk: Uint8Array }> {
+    try {
+      return { manifest: this.#o.blobs.manifest(address), chunk: this.#o.blobs.getChunk(address, index) };
+    } catch (error) {
+      const replicas = this.#o.replicas;
+      if (replicas === undefined || !(error instanceof BlobError) || error.code !== 'NOT_FOUND') throw error;
+      const fetched = await replicas.fetch(address, index);
+      if (fetched === undefined) throw error;
+      try {
+        await this.#blobWrites.run(() => {
+          this.#o.blobs.putManifest(address, fetched.manifest);
+          this.#o.blobs.putChunk(address, index, fetched.chunk);
+        });
+        replicas.cached(address, index);
+      } catch {
+        // A full store (QUOTA) still serves what it read; it just does not keep it.
+      }
+      return fetched;
+    }
   }
 
   async msgPut(body: Uint8Array): Promise<Uint8Array> {

@@ -14,6 +14,7 @@ import { createFleetBroker } from '../../../fleet/broker/index.ts';
 import { ed25519KeyFromPeerId, toHex } from '../../../node/crypto/index.ts';
 import { deviceTopics } from '../../../node/fleetproto/index.ts';
 import { ameIn, type CliRun, startDevice, startUp } from '../../support/cli.ts';
+import { eventually } from '../../support/wait.ts';
 import { Enrolment, identity, keyOf, Watcher } from '../../support/fleet-mqtt.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ame-device-'));
@@ -63,11 +64,21 @@ describe('ame device', () => {
     const node = join(data, 'node');
     const client = join(dir, 'client');
     json(await ame('channel', 'open', '--currency', 'ABC', '--amount', '1', '--payee', node, ...chain, '--client', client, '--json'));
+    const stored: string[] = [];
     for (let i = 0; i < 3; i++) {
       const file = join(dir, `blob-${i}`);
       writeFileSync(file, `blob ${i} for the device`);
-      json(await ame('client', 'store', file, '--client', client, '--worker', node, '--json'));
+      stored.push(json<{ address: string }>(await ame('client', 'store', file, '--client', client, '--worker', node, '--json')).address);
     }
+    // The device copies what it stores to the Worker Ring (docs/worker.md "Replication"): a ring server that never
+    // held the blob serves it from its Unity's replicas.
+    const server = join(net, 's0');
+    json(await ame('channel', 'open', '--currency', 'ABC', '--amount', '1', '--payee', server, ...chain, '--client', client, '--json'));
+    const fetched = await eventually('the blob on the ring', async () => {
+      const result = await ame('client', 'fetch', stored[2]!, '--client', client, '--worker', server, '--json');
+      return result.code === 0 ? json<{ base64: string }>(result) : undefined;
+    });
+    expect(Buffer.from(fetched.base64, 'base64').toString()).toBe('blob 2 for the device');
     await first.line(/^state promoted$/, 90_000);
     // The fleet sees it: its retained state under its own topics says promoted.
     const reported = await watcher.next(deviceTopics(device.peerId).state, (m) => m.text.includes('"promoted"'), 20_000);
