@@ -20,7 +20,7 @@ import { createHost, type Host, isLoopbackAddr, isPublicAddr, type NatOptions, t
 import { writeContact } from '../node/ring/service/ring-host.ts';
 import { ServiceLog } from '../node/store/index.ts';
 import { LedgerFollower } from '../node/worker/ledger-view.ts';
-import { ringPartStoreFrom } from '../node/worker/replication/part-store.ts';
+import { ringEntry } from '../node/worker/ring-entry.ts';
 import { WORKER_DIR } from '../node/worker/worker-node.ts';
 import type { SettlePolicy } from '../node/worker/payments/index.ts';
 import { type TemporaryStatus, TemporaryWorker } from '../node/worker/temporary-worker.ts';
@@ -148,7 +148,8 @@ class WorkerRuntime implements NodeRuntime {
       throw error;
     }
     let next = 0;
-    const ringEntry = managersOf(this.#ctx.config.network.ring, 'network.ring');
+    const entry = managersOf(this.#ctx.config.network.ring, 'network.ring');
+    const ring = entry.length === 0 ? undefined : ringEntry({ rpc, entry, authority: { managers: () => follower.managers } });
     this.#worker = new TemporaryWorker({
       rpc,
       nodeKey: this.#ctx.identity.key,
@@ -164,8 +165,9 @@ class WorkerRuntime implements NodeRuntime {
       logger: this.#ctx.logger,
       ...(this.#o.tickMs === undefined ? {} : { tickMs: this.#o.tickMs }),
       ...(this.#o.heartbeatMs === undefined ? {} : { heartbeatMs: this.#o.heartbeatMs }),
-      // Blobs stored here are copied to the Worker Ring (and read from it); without ring servers they stay here.
-      ...(ringEntry.length === 0 ? {} : { ring: ringPartStoreFrom({ rpc, entry: ringEntry, authority: { managers: () => follower.managers } }) }),
+      // Blobs stored here are copied to the Worker Ring (and read from it), and the Unity's index servers offer
+      // this worker to clients; without ring servers the blobs stay here and clients name the worker.
+      ...(ring === undefined ? {} : { ring: ring.parts, unityServers: (unity: string) => ring.unityServers(unity) }),
     });
     this.#worker.start();
   }

@@ -24,9 +24,11 @@ import type { CliIO } from '../io.ts';
 import { keyOf, loadLocal, loadOrCreateGenesis, PARAM_PRESETS, WALLET_FILE, walletOf } from './up-config.ts';
 import { AUDIT_INTERVAL_MS, upDuties } from './up-duties.ts';
 import { writeBootstrap } from './up-bootstrap.ts';
+import { startClientFlow } from './up-client-flow.ts';
 import { serialFunder, startUpDevices } from './up-devices.ts';
 import { startUpLoad } from './up-load.ts';
 import { loadOrCreatePayout, PAYOUT_WALLET_FILE, registerRingServers } from './up-register.ts';
+import { startUpSettlers } from './up-settle.ts';
 
 const USAGE = `ame up [--data DIR] [--unities N] [--servers-per-unity S] [--managers M] [--http-port P] [--listen IP] [--log-level LEVEL]
   runs the local network on 127.0.0.1: a Manager Ring of M servers with its explorer API, the ring authority and
@@ -40,7 +42,8 @@ const USAGE = `ame up [--data DIR] [--unities N] [--servers-per-unity S] [--mana
   --audit-every S         seconds between two audit rounds of each manager (default 30)
   --listen IP             the IPv4 address every node listens on (default 127.0.0.1; the explorer stays on 127.0.0.1)
   --devices N             device agents to run, each its own \`ame device --join\` process (default 0)
-  --load                  clients that store and fetch blobs on the devices, paying by receipts`;
+  --load                  clients that store and fetch blobs on the devices, paying by receipts
+  --temporary-share P     percent of blob offers an index server leads with a temporary worker (default 50)`;
 
 const OPTIONS = {
   data: { type: 'string' },
@@ -54,6 +57,7 @@ const OPTIONS = {
   listen: { type: 'string' },
   devices: { type: 'string' },
   load: { type: 'boolean' },
+  'temporary-share': { type: 'string' },
 } as const;
 
 /** Relays named in bootstrap.json: the first server of each Unity, at most this many (a device reserves on each). */
@@ -84,6 +88,7 @@ export async function up(args: string[], io: CliIO): Promise<number> {
   const preset = oneOf('params', values.params, ['default', 'demo', 'quick'] as const, 'default');
   const deviceCount = count(values.devices, 0, 'devices', 0, 64);
   const auditMs = count(values['audit-every'], AUDIT_INTERVAL_MS / 1000, 'audit-every', 1, 3600) * 1000;
+  const share = count(values['temporary-share'], 50, 'temporary-share', 0, 100) / 100;
   const genesis = await loadOrCreateGenesis(dir, config, io.now(), PARAM_PRESETS[preset]);
   const logger = pino({ level: values['log-level'] ?? 'warn' }, io.stderr);
   const ip = values.listen ?? '127.0.0.1';
@@ -116,10 +121,11 @@ export async function up(args: string[], io: CliIO): Promise<number> {
     // The ring servers become workers the ledger can pay (channels name them, settlements pay them); this runs
     // while the Worker Ring starts and is awaited before "ready". Caught here so a ring failure first is not
     // also an unhandled rejection.
+    const payout = await loadOrCreatePayout(dir, io.now());
     const registering = registerRingServers({
       server: lead,
       servers: config.servers.map(keyOf),
-      payout: await loadOrCreatePayout(dir, io.now()),
+      payout,
       funder: walletOf(config.wallets.investors),
     });
     registering.catch(() => undefined);
@@ -199,6 +205,24 @@ export async function up(args: string[], io: CliIO): Promise<number> {
       }));
     duties.start(hosts, config.servers.map(keyOf), loads, auditMs);
     closers.push(() => duties.stop());
+    // Introductions by the managers, offers by the index servers, and every payee settling what it is owed.
+    const flow = startClientFlow({
+      lead,
+      managers: unity.servers.map((server, i) => ({
+        server,
+        host: unity.hosts[i]!,
+        key: Ed25519KeyPair.fromSeed(seeds[i]!),
+        payout: walletOf(config.wallets.managers[i]!).account,
+        dataDir: join(dir, `m${i}`),
+      })),
+      ring: nodes,
+      certifiers,
+      share,
+    });
+    closers.push(() => flow.stop());
+    const serverPayees = workers.map((w, i) => ({ book: w.book, self: keyOf(config.servers[i]!).publicKey.bytes, payout: payout.account }));
+    const settlers = startUpSettlers(lead, [...serverPayees, ...flow.payees]);
+    closers.push(() => settlers.stop());
     const registration = await registering;
 
     // Devices (temporary workers in their own processes) and clients that use them.

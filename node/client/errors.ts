@@ -7,6 +7,7 @@ export type ClientErrorCode =
   | 'BAD_STATE' // a file of the client folder that does not hold what this build writes
   | 'WRONG_ACCOUNT' // a client folder used with another account than the one its session key is authorised by
   | 'UNKNOWN_CHANNEL' // a channel id (or prefix) the client folder does not hold, or holds more than once
+  | 'NO_INTRODUCTION' // no manager introduced the client, or no index server of the Unity offered a worker
   | 'NO_SESSION'; // a message to a peer with no end-to-end session yet and no prekey bundle to start one
 
 export const CLIENT_ERROR_CODES: readonly ClientErrorCode[] = [
@@ -15,6 +16,7 @@ export const CLIENT_ERROR_CODES: readonly ClientErrorCode[] = [
   'BAD_STATE',
   'WRONG_ACCOUNT',
   'UNKNOWN_CHANNEL',
+  'NO_INTRODUCTION',
   'NO_SESSION',
 ];
 

@@ -25,6 +25,8 @@ export type WorkerErrorCode =
   | 'STORE_FAILED' // a durable write failed; what waited on it is refused (cause: the error)
   | 'NOT_AUDITOR' // an audit request from a peer that is not one of the managers
   | 'NOT_FOUND' // an audit of a log entry or receipt this worker does not hold (not sealed, pruned, never served)
+  | 'NOT_MANAGER' // an introduction signed by a key outside the current manager set
+  | 'WRONG_UNITY' // an introduction for another Unity or another chain than the index server's
   | 'REFUSED' // a worker refused a request; `remote` holds its error's class and code (e.g. "WorkerError:REPLAY")
   | 'CLOSED'; // a spender or receipt book used after close
 
@@ -48,6 +50,8 @@ export const WORKER_ERROR_CODES: readonly WorkerErrorCode[] = [
   'STORE_FAILED',
   'NOT_AUDITOR',
   'NOT_FOUND',
+  'NOT_MANAGER',
+  'WRONG_UNITY',
   'REFUSED',
   'CLOSED',
 ];

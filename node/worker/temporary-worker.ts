@@ -18,7 +18,7 @@ import { type Clock, type ClockTimer, type NetLogger, type PeerRef, type Rpc, sy
 import { WorkerError } from './errors.ts';
 import type { LedgerFollower } from './ledger-view.ts';
 import { type SettlePolicy, Settler } from './payments/index.ts';
-import { DEFAULT_HEARTBEAT_MS, dutyIndex, sendHeartbeat } from './heartbeat-protocol.ts';
+import { Heartbeats } from './heartbeats.ts';
 import { applyForPromotion, type PromotionReply } from './promotion-protocol.ts';
 import type { PartStore } from './replication/part-store.ts';
 import type { ReplicationStatus } from './replication/replicator.ts';
@@ -46,6 +46,8 @@ export interface TemporaryStatus {
   readonly heartbeatIntervals: readonly number[];
   /** Copying its blobs to the Worker Ring; undefined without a ring or before it serves. */
   readonly replication: ReplicationStatus | undefined;
+  /** Beats its Unity's index servers took. */
+  readonly indexBeats: number;
 }
 
 export interface TemporaryWorkerOptions {
@@ -84,6 +86,11 @@ export interface TemporaryWorkerOptions {
    * graceful exit hands the data over to it (docs/worker.md "Replication"). Without it blobs stay on this box.
    */
   readonly ring?: PartStore;
+  /**
+   * The servers of a Unity (by id): its index servers, which offer this worker to clients while it tells them it
+   * is up (SPEC §5 "Liveness", §6 item 2). Without it clients reach this worker only by name.
+   */
+  readonly unityServers?: (unity: string) => Promise<readonly PeerRef[]>;
   readonly logger?: NetLogger;
 }
 
@@ -102,12 +109,10 @@ export class TemporaryWorker {
   #serving: WorkerNode | undefined;
   #settler: Settler | undefined;
   #tick: Promise<void> | undefined;
-  #beatTimer: ClockTimer | undefined;
   #appliedAt: number | undefined;
   #openSince: number | undefined;
   #workload: WorkloadCounter | undefined;
-  #beatMs: number;
-  readonly #beats: number[] = [];
+  readonly #heartbeats: Heartbeats;
   #handOver: Promise<void> | undefined;
 
   constructor(options: TemporaryWorkerOptions) {
@@ -117,7 +122,25 @@ export class TemporaryWorker {
     }
     this.#o = options;
     this.#clock = options.clock ?? systemClock;
-    this.#beatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+    this.#heartbeats = new Heartbeats({
+      rpc: options.rpc,
+      clock: this.#clock,
+      key: options.nodeKey.publicKey.bytes,
+      managerKeys: () => options.follower.managers,
+      managers: options.managers,
+      node: () => this.#node,
+      counts: () => {
+        const log = this.#serving?.log;
+        return {
+          served: BigInt(log?.tail().seq ?? 0),
+          units: BigInt(log === undefined || this.#workload === undefined ? 0 : this.#workload.count(log)),
+        };
+      },
+      ...(options.unityServers === undefined ? {} : { unityServers: options.unityServers }),
+      ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
+      ...(options.tickMs === undefined ? {} : { tickMs: options.tickMs }),
+      ...(options.logger === undefined ? {} : { logger: options.logger }),
+    });
   }
 
   get key(): Uint8Array {
@@ -140,9 +163,10 @@ export class TemporaryWorker {
       balance: this.#balance,
       served: this.#serving?.log.tail().seq ?? 0,
       settlements: this.#settler?.stats.submitted ?? 0,
-      heartbeats: this.#beats.length,
-      heartbeatIntervals: [...this.#beats],
+      heartbeats: this.#heartbeats.counted.length,
+      heartbeatIntervals: [...this.#heartbeats.counted],
       replication: this.#serving?.replicator?.status(),
+      indexBeats: this.#heartbeats.indexBeats,
     };
   }
 
@@ -158,14 +182,13 @@ export class TemporaryWorker {
       }, this.#tick === undefined ? 0 : (this.#o.tickMs ?? 1_000));
     };
     loop();
-    this.#scheduleBeat(0);
+    this.#heartbeats.start();
   }
 
   /** Stops or resumes heartbeats alone (serving goes on): what a node that drops off the network looks like. */
   pauseHeartbeats(paused: boolean): void {
-    if (this.#beatTimer !== undefined) this.#clock.clearTimeout(this.#beatTimer);
-    this.#beatTimer = undefined;
-    if (!paused && this.#running) this.#scheduleBeat(0);
+    this.#heartbeats.stop();
+    if (!paused && this.#running) this.#heartbeats.start();
   }
 
   async stop(): Promise<void> {
@@ -241,47 +264,6 @@ export class TemporaryWorker {
    */
   handedOver(): Promise<void> {
     return this.#handOver ?? Promise.resolve();
-  }
-
-  #scheduleBeat(ms: number): void {
-    this.#beatTimer = this.#clock.setTimeout(() => {
-      void this.#beat().then((due) => {
-        if (this.#beatTimer === undefined || !this.#running) return;
-        // Not registered yet: look again at the next tick. Else the middle of the next interval, so clock jitter
-        // never puts two beats in one interval.
-        const now = this.#clock.now();
-        const at = (Math.floor(now / this.#beatMs) + 1) * this.#beatMs + this.#beatMs / 2;
-        this.#scheduleBeat(due ? at - now : (this.#o.tickMs ?? 1_000));
-      });
-    }, ms);
-  }
-
-  /**
-   * One heartbeat to the duty manager, or the next ones in the ledger's order when it does not answer; false when
-   * none is due (not registered, or no longer).
-   */
-  async #beat(): Promise<boolean> {
-    if (this.#node === undefined || this.#node.status === 'removed' || this.#node.status === 'exited') return false;
-    const keys = this.#o.follower.managers;
-    const start = dutyIndex(this.key, keys.length);
-    const log = this.#serving?.log;
-    const counts = {
-      served: BigInt(log?.tail().seq ?? 0),
-      units: BigInt(log === undefined || this.#workload === undefined ? 0 : this.#workload.count(log)),
-    };
-    for (let i = 0; i < keys.length; i++) {
-      const id = peerIdOf(keys[(start + i) % keys.length]!);
-      const peer = this.#o.managers.find((m) => m.id === id) ?? { id, addrs: [] };
-      try {
-        const reply = await sendHeartbeat(this.#o.rpc, peer, counts);
-        this.#beatMs = reply.intervalMs;
-        this.#beats.push(reply.counted);
-        return true;
-      } catch (error) {
-        this.#o.logger?.debug({ err: error, manager: id }, 'heartbeat not taken');
-      }
-    }
-    return true;
   }
 
   #maybeSeal(): void {

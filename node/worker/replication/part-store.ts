@@ -4,10 +4,7 @@
  * part on min(5, servers) servers of the Unity owning its key and moves it on a split or merge (docs/ring.md), so
  * a part put once stays reachable while the worker that put it comes and goes.
  */
-import type { PeerRef, Rpc } from '../../net/index.ts';
-import type { CertifiersLike } from '../../ring/index.ts';
-import { RingClient } from '../../ring/service/client.ts';
-import { Router } from '../../ring/service/router.ts';
+import type { RingClient } from '../../ring/service/client.ts';
 import { encodeRingValue, peekRingValue, type ValueSchemes } from '../../ring/service/value.ts';
 import { BLOB_PART_SCHEME, checkBlobPart } from '../../services/blobs/index.ts';
 
@@ -37,20 +34,4 @@ export function ringPartStore(client: Pick<RingClient, 'get' | 'put'>): PartStor
       return value.kind === 'checked' && value.scheme === BLOB_PART_SCHEME ? value.data : undefined;
     },
   };
-}
-
-export interface RingEntryOptions {
-  readonly rpc: Rpc;
-  /** Ring servers to route from (a client's entry servers). */
-  readonly entry: readonly PeerRef[];
-  /** Who certifies the ring's views (a fresh view in a WRONG_EPOCH reply must carry it): the ledger's managers. */
-  readonly authority: CertifiersLike;
-  readonly timeoutMs?: number;
-}
-
-/** The ring as a node without a ring server (a temporary worker) reaches it: routed from entry servers. */
-export function ringPartStoreFrom(options: RingEntryOptions): PartStore {
-  const timeoutMs = options.timeoutMs ?? 10_000;
-  const router = new Router({ rpc: options.rpc, authority: options.authority, entry: () => options.entry, timeoutMs });
-  return ringPartStore(new RingClient({ rpc: options.rpc, router, timeoutMs }));
 }

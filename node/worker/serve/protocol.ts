@@ -37,6 +37,8 @@ const MAX_ENVELOPE = 256 * 1024;
 export const MAX_MAIL_ITEMS = 256;
 
 const pay = s.struct({ receipt: s.bytes({ max: 512 }), authorization: s.bytes({ max: 8192 }) });
+/** A paid request's receipt and session authorisation (other paid protocols carry the same). */
+export const paymentSchema = pay;
 /** The mailbox owner's proof: its messaging signing key and a signature over the request at `time`. */
 const access = s.struct({ account: s.bytes({ len: 32 }), key: s.bytes({ len: 32 }), time: s.u64(), sig: s.bytes({ len: 64 }) });
 
@@ -77,7 +79,8 @@ export type MsgAck = Infer<typeof msgAckSchema>;
 export type ChunkReply = Infer<typeof chunkReplySchema>;
 export type MailItems = Infer<typeof itemsSchema>;
 
-function codec<T>(schema: Schema<T>, what: string) {
+/** Encoder and strict decoder (WorkerError MALFORMED naming `what`) of one body. */
+export function codec<T>(schema: Schema<T>, what: string) {
   return {
     encode: (value: T): Uint8Array => encodeCbor(value as unknown as CborValue),
     decode: (bytes: Uint8Array): T => {

@@ -9,7 +9,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { compareKeys, midpoint } from '../../../../node/ring/index.ts';
 import { unityOfKey } from '../../../../node/ring/locate.ts';
 import { buildBlob, chunkCount, DEFAULT_CHUNK_SIZE, manifestPartKey } from '../../../../node/services/blobs/index.ts';
-import { BLOB_SCHEMES, ringPartStoreFrom } from '../../../../node/worker/replication/part-store.ts';
+import { BLOB_SCHEMES } from '../../../../node/worker/replication/part-store.ts';
+import { ringEntry } from '../../../../node/worker/ring-entry.ts';
 import { netRing, type NetRing, until } from '../../../support/ring-net.ts';
 import { startWorkerRig, type WorkerRig } from '../../../support/worker-rig.ts';
 import { labelledBytes } from '../../../support/seeded.ts';
@@ -26,7 +27,7 @@ const bytes = (n: number, label: string): Uint8Array => labelledBytes(label)(n);
 
 async function worker(r: NetRing, label: string): Promise<WorkerRig> {
   const entry = r.live().slice(0, 2).map((n) => n.host.peer);
-  const rig = await startWorkerRig({ label, ring: (rpc) => ringPartStoreFrom({ rpc, entry, authority: r.authorityKey.publicKey.bytes }) });
+  const rig = await startWorkerRig({ label, ring: (rpc) => ringEntry({ rpc, entry, authority: r.authorityKey.publicKey.bytes }).parts });
   rigs.push(rig);
   return rig;
 }

@@ -11,11 +11,10 @@ import { defaultParams } from '../../../../node/ledger/params.ts';
 import { buildBlob, encodeManifest } from '../../../../node/services/blobs/index.ts';
 import { messagingAddress } from '../../../../node/services/messaging/index.ts';
 import { servePrice, storePrice, messagePrice } from '../../../../node/services/pricing.ts';
-import { WorkerError } from '../../../../node/worker/errors.ts';
 import { signAccess } from '../../../../node/worker/serve/mail-access.ts';
 import { BLOB_PUT_METHOD, blobPut, MSG_GET_METHOD, msgGet } from '../../../../node/worker/serve/protocol.ts';
-import { fromRemote } from '../../../../node/worker/serve/remote-errors.ts';
 import { startWorkerRig, type WorkerRig } from '../../../support/worker-rig.ts';
+import { remoteRefusal } from '../../../support/error-code.ts';
 
 let rig: WorkerRig | undefined;
 afterEach(async () => {
@@ -33,16 +32,7 @@ function bytes(n: number, label: string): Uint8Array {
   return out;
 }
 
-async function refusal(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-  } catch (error) {
-    const mapped = fromRemote(error);
-    if (mapped instanceof WorkerError && mapped.code === 'REFUSED') return mapped.remote;
-    throw mapped;
-  }
-  return undefined;
-}
+const refusal = remoteRefusal;
 
 describe('a worker serving blobs and messages', () => {
   it('stores and returns blobs, each request paid and logged with its receipt', async () => {

@@ -7,111 +7,24 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { authorizeSession, Ed25519KeyPair, sha256, toHex, utf8 } from '../../../../node/crypto/index.ts';
-import {
-  channelId,
-  demoParams,
-  encodeTx,
-  genesisId,
-  genesisStateRoot,
-  type LedgerParams,
-  LightClient,
-  signAccountTx,
-  spendable,
-} from '../../../../node/ledger/index.ts';
+import { channelId, demoParams, encodeTx, type LedgerParams, signAccountTx, spendable } from '../../../../node/ledger/index.ts';
 import { Attacher } from '../../../../node/manager/attacher.ts';
-import { Auditor } from '../../../../node/manager/auditor.ts';
-import { DutyTxs } from '../../../../node/manager/duty-txs.ts';
-import { serveHeartbeats } from '../../../../node/manager/heartbeat-desk.ts';
-import { UptimeBook } from '../../../../node/ring/service/uptime-book.ts';
 import { submitTx } from '../../../../node/manager/index.ts';
 import { PeriodCloser } from '../../../../node/manager/period-closer.ts';
-import { servePromotions } from '../../../../node/manager/promotion-desk.ts';
-import { createHost, type Host, systemClock } from '../../../../node/net/index.ts';
+import { systemClock } from '../../../../node/net/index.ts';
 import { WorkerClient } from '../../../../node/client/worker-client.ts';
-import { LedgerFollower } from '../../../../node/worker/ledger-view.ts';
 import { ChannelSpender, MemorySpenderStore } from '../../../../node/worker/payments/index.ts';
-import { TemporaryWorker } from '../../../../node/worker/temporary-worker.ts';
-import { ABC, accountKey, INVESTORS, managerNode, owned, testGenesis } from '../../../support/ledger-chain.ts';
-import { TestUnity } from '../../../support/manager-unity.ts';
+import { ABC, accountKey, owned } from '../../../support/ledger-chain.ts';
+import { type Cleanup, temporaryWorld, type WorldOptions } from '../../../support/temporary-world.ts';
 import { eventually } from '../../../support/wait.ts';
-import { labelledBytes } from '../../../support/seeded.ts';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 
-const nodeKeyOf = (label: string) => Ed25519KeyPair.fromSeed(sha256(utf8(`temporary worker test ${label}`)));
-
-const cleanup: (() => Promise<void> | void)[] = [];
+const cleanup: Cleanup = [];
 afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
 });
 
-
-async function host(label: string): Promise<Host> {
-  const h = createHost({ nodeKey: nodeKeyOf(label) });
-  await h.start();
-  cleanup.push(() => h.stop());
-  return h;
-}
-
 const PROMOTE_EARLY = { ...demoParams, promotionMinServed: 0n, promotionMinAudits: 1n, promotionMinScore: 0n, promotionUptimeBps: 0n };
-
-/** A one-manager ledger on libp2p, the manager's duties, and a temporary worker with a funded payout account. */
-async function world(params: LedgerParams, options: { heartbeatMs?: number } = {}) {
-  const base = testGenesis(params);
-  const genesis = { ...base, managers: [base.managers[0]!] };
-  const chain = genesisId(genesis);
-  const unity = new TestUnity(genesis);
-  unity.client = await host('client');
-  cleanup.push(() => unity.stop());
-  await unity.addMember(0);
-  const server = await unity.startServer(0);
-  const manager = unity.host(0).peer;
-  const view = () => server.ledger.finalView();
-
-  // The manager's duties: attachments, promotions, heartbeats and audits, signed from one nonce counter.
-  const duty = new DutyTxs({ nodeKey: managerNode(0), ledger: () => server.ledger, submit: (tx) => server.submit(tx), now: Date.now });
-  const uptime = new UptimeBook({ clock: systemClock, intervalMs: options.heartbeatMs ?? 10_000 });
-  cleanup.push(servePromotions(unity.host(0).rpc, { duty }), serveHeartbeats(unity.host(0).rpc, uptime));
-
-  // The worker's payout account, funded by the investors: the worker deposit plus change.
-  const investors = accountKey(INVESTORS);
-  const payout = accountKey(40);
-  await submitTx(unity.client.rpc, manager, encodeTx(signAccountTx({ chain, kind: 'transfer', nonce: 0n, fee: 0n, body: { to: payout.address, amount: 150n * ABC } }, investors)));
-
-  const workerHost = await host('worker');
-  const dataDir = mkdtempSync(join(tmpdir(), 'ame-temporary-'));
-  cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
-  const follower = new LedgerFollower({ rpc: workerHost.rpc, managers: [manager], light: LightClient.fromGenesis(genesis, genesisStateRoot(genesis)), pollMs: 100, maxStaleMs: 5_000 });
-  const worker = new TemporaryWorker({
-    rpc: workerHost.rpc,
-    nodeKey: nodeKeyOf('worker'),
-    payout,
-    chain,
-    dataDir,
-    follower,
-    managers: [manager],
-    submit: (tx) => submitTx(workerHost.rpc, manager, tx),
-    hardware: 'raspberry pi 5 (test)',
-    settle: { threshold: 1n, maxAgeMs: 0, deadlineMarginMs: 0 },
-    tickMs: 100,
-    logBatchSize: 2,
-    // The test applies by hand, to see the refusal first.
-    applyEveryMs: 0,
-  });
-  cleanup.push(() => worker.stop());
-  worker.start();
-  const auditor = new Auditor({
-    rpc: unity.host(0).rpc,
-    random: labelledBytes('temporary audit'),
-    clock: systemClock,
-    duty,
-    uptime,
-    peerOf: () => undefined,
-    samples: 2,
-  });
-  return { chain, unity, server, manager, view, duty, investors, payout, workerHost, worker, key: worker.key, auditor };
-}
+const world = (params: LedgerParams, options: WorldOptions = {}) => temporaryWorld(cleanup, params, options);
 
 describe('a temporary worker', () => {
   it('registers, is attached, serves, settles, is audited and is promoted without a restart', async () => {

@@ -1,0 +1,103 @@
+/**
+ * A one-manager ledger on libp2p, the manager's duties (attachments, promotions, heartbeats, audits, signed from
+ * one nonce counter) and a temporary worker in this process with a funded payout account — optionally on a Worker
+ * Ring (its blobs replicated there, its Unity's index servers beaten to). Everything started is stopped by the
+ * functions pushed to `cleanup` (run them in reverse).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Ed25519KeyPair, sha256, utf8 } from '../../node/crypto/index.ts';
+import { encodeTx, genesisId, genesisStateRoot, type LedgerParams, LightClient, signAccountTx } from '../../node/ledger/index.ts';
+import { Auditor } from '../../node/manager/auditor.ts';
+import { DutyTxs } from '../../node/manager/duty-txs.ts';
+import { serveHeartbeats } from '../../node/manager/heartbeat-desk.ts';
+import { submitTx } from '../../node/manager/index.ts';
+import { servePromotions } from '../../node/manager/promotion-desk.ts';
+import { createHost, type Host, systemClock } from '../../node/net/index.ts';
+import { UptimeBook } from '../../node/ring/service/uptime-book.ts';
+import { LedgerFollower } from '../../node/worker/ledger-view.ts';
+import { ringEntry } from '../../node/worker/ring-entry.ts';
+import { TemporaryWorker } from '../../node/worker/temporary-worker.ts';
+import { ABC, accountKey, INVESTORS, managerNode, testGenesis } from './ledger-chain.ts';
+import { TestUnity } from './manager-unity.ts';
+import type { NetRing } from './ring-net.ts';
+import { labelledBytes } from './seeded.ts';
+
+export type Cleanup = (() => Promise<void> | void)[];
+
+export const nodeKeyOf = (label: string) => Ed25519KeyPair.fromSeed(sha256(utf8(`temporary worker test ${label}`)));
+
+export async function testHost(cleanup: Cleanup, label: string): Promise<Host> {
+  const h = createHost({ nodeKey: nodeKeyOf(label) });
+  await h.start();
+  cleanup.push(() => h.stop());
+  return h;
+}
+
+export interface WorldOptions {
+  readonly heartbeatMs?: number;
+  /** The Worker Ring the temporary worker uses (entry: its first servers; views certified by its authority). */
+  readonly ring?: NetRing;
+}
+
+export async function temporaryWorld(cleanup: Cleanup, params: LedgerParams, options: WorldOptions = {}) {
+  const base = testGenesis(params);
+  const genesis = { ...base, managers: [base.managers[0]!] };
+  const chain = genesisId(genesis);
+  const unity = new TestUnity(genesis);
+  unity.client = await testHost(cleanup, 'client');
+  cleanup.push(() => unity.stop());
+  await unity.addMember(0);
+  const server = await unity.startServer(0);
+  const manager = unity.host(0).peer;
+  const view = () => server.ledger.finalView();
+
+  const duty = new DutyTxs({ nodeKey: managerNode(0), ledger: () => server.ledger, submit: (tx) => server.submit(tx), now: Date.now });
+  const uptime = new UptimeBook({ clock: systemClock, intervalMs: options.heartbeatMs ?? 10_000 });
+  cleanup.push(servePromotions(unity.host(0).rpc, { duty }), serveHeartbeats(unity.host(0).rpc, uptime));
+
+  // The worker's payout account, funded by the investors: the worker deposit plus change.
+  const investors = accountKey(INVESTORS);
+  const payout = accountKey(40);
+  await submitTx(unity.client.rpc, manager, encodeTx(signAccountTx({ chain, kind: 'transfer', nonce: 0n, fee: 0n, body: { to: payout.address, amount: 150n * ABC } }, investors)));
+
+  const workerHost = await testHost(cleanup, 'worker');
+  const dataDir = mkdtempSync(join(tmpdir(), 'ame-temporary-'));
+  cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
+  const follower = new LedgerFollower({ rpc: workerHost.rpc, managers: [manager], light: LightClient.fromGenesis(genesis, genesisStateRoot(genesis)), pollMs: 100, maxStaleMs: 5_000 });
+  const ring =
+    options.ring === undefined
+      ? undefined
+      : ringEntry({ rpc: workerHost.rpc, entry: options.ring.live().slice(0, 2).map((n) => n.host.peer), authority: options.ring.authorityKey.publicKey.bytes });
+  const worker = new TemporaryWorker({
+    rpc: workerHost.rpc,
+    nodeKey: nodeKeyOf('worker'),
+    payout,
+    chain,
+    dataDir,
+    follower,
+    managers: [manager],
+    submit: (tx) => submitTx(workerHost.rpc, manager, tx),
+    hardware: 'raspberry pi 5 (test)',
+    settle: { threshold: 1n, maxAgeMs: 0, deadlineMarginMs: 0 },
+    tickMs: 100,
+    logBatchSize: 2,
+    // The tests apply by hand, to see the refusal first.
+    applyEveryMs: 0,
+    ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
+    ...(ring === undefined ? {} : { ring: ring.parts, unityServers: (u: string) => ring.unityServers(u) }),
+  });
+  cleanup.push(() => worker.stop());
+  worker.start();
+  const auditor = new Auditor({
+    rpc: unity.host(0).rpc,
+    random: labelledBytes('temporary audit'),
+    clock: systemClock,
+    duty,
+    uptime,
+    peerOf: () => undefined,
+    samples: 2,
+  });
+  return { chain, genesis, unity, server, manager, view, duty, investors, payout, workerHost, worker, key: worker.key, auditor };
+}
