@@ -17,7 +17,8 @@ import { genesisId, genesisStateRoot, type GenesisConfig, LightClient } from '..
 // The one manager call a device makes: from its own module, so a device does not load the manager's server code.
 import { submitTx } from '../node/manager/rpc.ts';
 import { createHost, type Host, isLoopbackAddr, isPublicAddr, type NatOptions, type PeerRef } from '../node/net/index.ts';
-import { writeContact } from '../node/ring/service/ring-host.ts';
+import { contactTrust, startRingServerNode, writeContact } from '../node/ring/service/ring-host.ts';
+import { BLOB_SCHEMES } from '../node/worker/replication/part-store.ts';
 import { ServiceLog } from '../node/store/index.ts';
 import { LedgerFollower } from '../node/worker/ledger-view.ts';
 import { ringEntry } from '../node/worker/ring-entry.ts';
@@ -105,6 +106,7 @@ class WorkerRuntime implements NodeRuntime {
   #host: Host | undefined;
   #worker: TemporaryWorker | undefined;
   #payout: AccountKey | undefined;
+  #managerKeys: (() => readonly Uint8Array[]) | undefined;
 
   constructor(options: WorkerRuntimeOptions, context: RuntimeContext) {
     this.#o = options;
@@ -129,9 +131,9 @@ class WorkerRuntime implements NodeRuntime {
       this.#ctx.logger.info({ relays: plan.nat?.relays ?? [], addrs: host.peer.addrs, why: plan.reason }, 'device network');
       // Clients name this node by its data folder, as they name a ring server's (docs/cli.md); a relay's
       // reservation or a UPnP mapping changes the addresses later.
-      writeContact(this.#ctx.dataDir, { peer: host.peer });
+      this.#writeContact(host);
       host.libp2p.addEventListener('self:peer:update', () => {
-        if (this.#host === host) writeContact(this.#ctx.dataDir, { peer: host.peer });
+        if (this.#host === host) this.#writeContact(host);
       });
     }
     const rpc = this.#host.rpc;
@@ -149,7 +151,12 @@ class WorkerRuntime implements NodeRuntime {
     }
     let next = 0;
     const entry = managersOf(this.#ctx.config.network.ring, 'network.ring');
-    const ring = entry.length === 0 ? undefined : ringEntry({ rpc, entry, authority: { managers: () => follower.managers } });
+    const trust = { managers: () => follower.managers };
+    this.#managerKeys = () => follower.managers;
+    this.#writeContact(this.#host);
+    const ring = entry.length === 0 ? undefined : ringEntry({ rpc, entry, authority: trust });
+    const deciders = managersOf(this.#ctx.config.network.ringAuthority, 'network.ringAuthority');
+    const host = this.#host;
     this.#worker = new TemporaryWorker({
       rpc,
       nodeKey: this.#ctx.identity.key,
@@ -168,8 +175,32 @@ class WorkerRuntime implements NodeRuntime {
       // Blobs stored here are copied to the Worker Ring (and read from it), and the Unity's index servers offer
       // this worker to clients; without ring servers the blobs stay here and clients name the worker.
       ...(ring === undefined ? {} : { ring: ring.parts, unityServers: (unity: string) => ring.unityServers(unity) }),
+      // Promoted: a ring server of its Unity in this process, on the same host, holding the Unity's replicas.
+      ...(deciders.length === 0
+        ? {}
+        : {
+            joinRing: (unity: string) =>
+              startRingServerNode({
+                nodeKey: this.#ctx.identity.key,
+                host,
+                keepHost: true,
+                dataDir: this.#ctx.dataDir,
+                authority: trust,
+                managers: () => deciders,
+                join: true,
+                unity,
+                schemes: BLOB_SCHEMES,
+                logger: this.#ctx.logger,
+              }),
+          }),
     });
     this.#worker.start();
+  }
+
+  /** ring-contact.json: how clients reach this node, and (once the ledger is followed) whom to trust for its views. */
+  #writeContact(host: Host): void {
+    const keys = this.#managerKeys;
+    writeContact(this.#ctx.dataDir, { peer: host.peer, ...(keys === undefined || keys().length === 0 ? {} : contactTrust({ managers: keys })) });
   }
 
   /** Waits until the worker's phase is one of `phases`; fails naming what it waits for (the agent retries). */

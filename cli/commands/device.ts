@@ -52,6 +52,7 @@ function environment(io: CliIO, values: { join?: string; genesis?: string; sim?:
     // Its ring servers relay for devices behind NAT (used when network.relay says so; docs/device.md "Behind NAT").
     if ((bootstrap.relays ?? []).length > 0) fill('AME_NETWORK_RELAYS', (bootstrap.relays ?? []).join(','));
     if ((bootstrap.ring ?? []).length > 0) fill('AME_NETWORK_RING', (bootstrap.ring ?? []).join(','));
+    if ((bootstrap.ringAuthority ?? []).length > 0) fill('AME_NETWORK_RING_AUTHORITY', (bootstrap.ringAuthority ?? []).join(','));
     fill('AME_DASHBOARD_PORT', '0');
     genesis ??= bootstrap.genesis;
   }

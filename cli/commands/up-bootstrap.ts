@@ -20,16 +20,25 @@ export interface Bootstrap {
   readonly relays?: readonly string[];
   /** Worker Ring servers a device routes from to replicate its blobs: multiaddrs ending in /p2p/<PeerId>. */
   readonly ring?: readonly string[];
+  /** The peers that decide the ring map (ring/join): where a promoted device joins as a ring server. */
+  readonly ringAuthority?: readonly string[];
 }
 
 const withPeer = (p: PeerRef) => p.addrs.map((a) => (a.includes('/p2p/') ? a : `${a}/p2p/${p.id}`));
 
-export function writeBootstrap(dir: string, managers: readonly PeerRef[], relays: readonly PeerRef[] = [], ring: readonly PeerRef[] = []): void {
+export function writeBootstrap(
+  dir: string,
+  managers: readonly PeerRef[],
+  relays: readonly PeerRef[] = [],
+  ring: readonly PeerRef[] = [],
+  ringAuthority: readonly PeerRef[] = [],
+): void {
   const body: Bootstrap = {
     managers: managers.flatMap(withPeer),
     genesis: join(dir, GENESIS_FILE),
     ...(relays.length === 0 ? {} : { relays: relays.flatMap(withPeer) }),
     ...(ring.length === 0 ? {} : { ring: ring.flatMap(withPeer) }),
+    ...(ringAuthority.length === 0 ? {} : { ringAuthority: ringAuthority.flatMap(withPeer) }),
   };
   const path = join(dir, BOOTSTRAP_FILE);
   writeFileSync(`${path}.tmp`, `${JSON.stringify(body, null, 2)}\n`);
@@ -51,5 +60,5 @@ export function readBootstrap(dir: string): Bootstrap {
     throw new CliError('BAD_INPUT', `${path} does not hold {managers: [multiaddr…], genesis: path}`);
   }
   const list = (value: unknown) => (Array.isArray(value) && value.every((r) => typeof r === 'string') ? (value as string[]) : []);
-  return { managers: b.managers, genesis: b.genesis, relays: list(b.relays), ring: list(b.ring) };
+  return { managers: b.managers, genesis: b.genesis, relays: list(b.relays), ring: list(b.ring), ringAuthority: list(b.ringAuthority) };
 }

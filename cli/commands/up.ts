@@ -9,7 +9,7 @@
  */
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
-import { Ed25519KeyPair, fromHex, toHex, Wallet } from '../../node/crypto/index.ts';
+import { ed25519KeyFromPeerId, Ed25519KeyPair, fromHex, toHex, Wallet } from '../../node/crypto/index.ts';
 import { genesisId } from '../../node/ledger/index.ts';
 import { startExplorer, startManagerUnity } from '../../node/manager/manager-node.ts';
 import type { Certifiers } from '../../node/ring/epoch-certificate.ts';
@@ -147,8 +147,6 @@ export async function up(args: string[], io: CliIO): Promise<number> {
       const first = u.servers[0] === undefined ? undefined : byId.get(u.servers[0].id);
       return first === undefined ? [] : [first.peer];
     });
-    // The same servers are the devices' entry to the ring, where their blobs are replicated.
-    writeBootstrap(dir, unity.hosts.map((h) => h.peer), relays.slice(0, MAX_BOOTSTRAP_RELAYS), relays.slice(0, MAX_BOOTSTRAP_RELAYS));
     const authority = await startRingAuthorityNode({
       certify: lead.ringCertify(),
       certifiers,
@@ -158,9 +156,18 @@ export async function up(args: string[], io: CliIO): Promise<number> {
       listen,
       connections,
       logger,
+      // A server the genesis map does not name joins only as a worker the ledger promoted, into its own Unity.
+      admitJoin: (peer, asked) => {
+        const record = lead.ledger.finalView().node(ed25519KeyFromPeerId(peer));
+        return record?.role === 'worker' && record.status === 'active' && asked !== undefined && record.unity === asked;
+      },
     });
     closers.push(() => authority.stop());
     const managers = () => [authority.host.peer];
+    // The same servers are the devices' entry to the ring, where their blobs are replicated; the authority admits
+    // a promoted device as a server of its Unity.
+    const entry = relays.slice(0, MAX_BOOTSTRAP_RELAYS);
+    writeBootstrap(dir, unity.hosts.map((h) => h.peer), entry, entry, [authority.host.peer]);
     const nodes = await Promise.all(
       hosts.map((host, i) =>
         startRingServerNode({

@@ -57,6 +57,8 @@ export interface DeviceConfig {
     readonly relays: readonly string[];
     /** Worker Ring servers to route from (multiaddrs ending in /p2p/<PeerId>): where blobs are replicated. */
     readonly ring: readonly string[];
+    /** Peers that decide the ring map (ring/join): where a promoted device joins the ring as a server. */
+    readonly ringAuthority: readonly string[];
   };
   /** The owner's payout account; null: the device's own wallet is the payout account. */
   readonly payoutAddress: string | null;
@@ -147,6 +149,7 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   key<readonly string[]>('network.bootstrap', [], multiaddrList({ needsPeerId: true }), 'peers to join through'),
   key<'auto' | 'always' | 'never'>('network.relay', 'auto', oneOf(['auto', 'always', 'never']), 'listen through a circuit relay: auto (when no listen address is public), always or never'),
   key<readonly string[]>('network.relays', [], multiaddrList({ needsPeerId: true }), 'relays to reserve a slot on (Unity servers)'),
+  key<readonly string[]>('network.ringAuthority', [], multiaddrList({ needsPeerId: true }), 'peers that decide the ring map, where a promoted device joins the ring as a server (none: it keeps serving without replicas)'),
   key<readonly string[]>('network.ring', [], multiaddrList({ needsPeerId: true }), 'Worker Ring servers to route from; blobs are replicated on the ring (none: they stay on this device)'),
   key('payoutAddress', null, payoutAddress(), "owner's payout account; unset: the device's own wallet"),
   key('dashboard.port', 8080, integer(0, 65535), 'dashboard HTTP port (0: any free port)'),

@@ -48,6 +48,8 @@ export interface TemporaryStatus {
   readonly replication: ReplicationStatus | undefined;
   /** Beats its Unity's index servers took. */
   readonly indexBeats: number;
+  /** A promoted node's ring server: none yet, joining, or serving its Unity's replicas. */
+  readonly ringServer: 'none' | 'joining' | 'serving';
 }
 
 export interface TemporaryWorkerOptions {
@@ -91,6 +93,12 @@ export interface TemporaryWorkerOptions {
    * is up (SPEC §5 "Liveness", §6 item 2). Without it clients reach this worker only by name.
    */
   readonly unityServers?: (unity: string) => Promise<readonly PeerRef[]>;
+  /**
+   * Starts a Worker Ring server on this node in Unity `unity` (joining the ring map and pulling the Unity's pairs
+   * from its siblings): what a promoted worker does, in the same process (SPEC §6 item 6). Without it a promoted
+   * node keeps serving but holds no replicas.
+   */
+  readonly joinRing?: (unity: string) => Promise<{ stop(): Promise<void> }>;
   readonly logger?: NetLogger;
 }
 
@@ -114,6 +122,7 @@ export class TemporaryWorker {
   #workload: WorkloadCounter | undefined;
   readonly #heartbeats: Heartbeats;
   #handOver: Promise<void> | undefined;
+  #ringServer: { joined: Promise<void>; handle?: { stop(): Promise<void> } } | undefined;
 
   constructor(options: TemporaryWorkerOptions) {
     // Managers know a node by the PeerId its connection authenticates: the host must be the node key's.
@@ -167,6 +176,7 @@ export class TemporaryWorker {
       heartbeatIntervals: [...this.#heartbeats.counted],
       replication: this.#serving?.replicator?.status(),
       indexBeats: this.#heartbeats.indexBeats,
+      ringServer: this.#ringServer === undefined ? 'none' : this.#ringServer.handle === undefined ? 'joining' : 'serving',
     };
   }
 
@@ -198,6 +208,11 @@ export class TemporaryWorker {
     this.pauseHeartbeats(true);
     await this.#tick?.catch(() => undefined);
     this.#o.follower.stop();
+    // A join still under way stops its server itself once it is done (#maybeJoinRing); waiting for it here could
+    // wait for ever while the deciders refuse.
+    const ring = this.#ringServer;
+    this.#ringServer = undefined;
+    await ring?.handle?.stop();
     this.#serving?.stop();
     this.#serving = undefined;
   }
@@ -220,6 +235,7 @@ export class TemporaryWorker {
       if (node === undefined) await this.#register(params);
       else {
         this.#serve();
+        this.#maybeJoinRing(node);
         this.#maybeSeal();
         await this.#maybeApply(node, params);
       }
@@ -264,6 +280,26 @@ export class TemporaryWorker {
    */
   handedOver(): Promise<void> {
     return this.#handOver ?? Promise.resolve();
+  }
+
+  /** Once promoted, joins the ring as a server of its Unity (once; retried on the next tick after a failure). */
+  #maybeJoinRing(node: NodeRecord): void {
+    const join = this.#o.joinRing;
+    if (join === undefined || this.#ringServer !== undefined || !this.#running) return;
+    if (node.role !== 'worker' || node.status !== 'active' || node.unity === '') return;
+    const entry: { joined: Promise<void>; handle?: { stop(): Promise<void> } } = { joined: Promise.resolve() };
+    entry.joined = join(node.unity).then(
+      async (handle) => {
+        if (this.#ringServer === entry) entry.handle = handle;
+        else await handle.stop(); // stopped meanwhile
+        this.#o.logger?.info({ unity: node.unity }, 'joined the ring as a server of its Unity');
+      },
+      (error: unknown) => {
+        if (this.#ringServer === entry) this.#ringServer = undefined;
+        this.#o.logger?.warn({ err: error, unity: node.unity }, 'joining the ring failed; trying again');
+      },
+    );
+    this.#ringServer = entry;
   }
 
   #maybeSeal(): void {

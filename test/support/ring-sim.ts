@@ -15,11 +15,13 @@ export interface SimRing {
   readonly net: SimNetwork;
   readonly authority: RingAuthority;
   readonly authorityKey: Ed25519KeyPair;
+  /** The authority's peer (it answers ring/join, ring/report-down, ring/map-get). */
+  readonly authorityPeer: SimPeer;
   readonly servers: RingServer[];
   readonly peers: SimPeer[];
   readonly stores: MemoryReplicaStore[];
   /** A new server on a fresh peer, started (joining the ring when `join`). */
-  addServer(id: string, options?: { join?: boolean; store?: MemoryReplicaStore; peer?: SimPeer }): Promise<RingServer>;
+  addServer(id: string, options?: { join?: boolean; unity?: string; store?: MemoryReplicaStore; peer?: SimPeer }): Promise<RingServer>;
   /** Server i again on its peer, with an empty store (a wiped disk). */
   restart(i: number): Promise<void>;
   /** Runs the virtual clock in small steps until `promise` settles (or `maxMs` of virtual time pass). */
@@ -35,6 +37,8 @@ export async function simRing(options: {
   latency?: LatencyDistribution;
   /** Checked value kinds the servers accept. */
   schemes?: ValueSchemes;
+  /** Whether the authority admits a new server (RingAuthorityOptions.admitJoin). */
+  admitJoin?: (peer: string, unity: string | undefined) => boolean;
 }): Promise<SimRing> {
   const seed = options.seed ?? 1;
   const net = new SimNetwork({ seed, linkLatency: options.latency ?? fixedLatency(5), deadPeer: 'immediate' });
@@ -50,10 +54,16 @@ export async function simRing(options: {
     epoch: 1n,
     params: { heartbeatMs: 1_000, downAfterMs: 6_000, ...options.params },
   });
-  const authority = new RingAuthority({ rpc: authorityPeer, clock: net.clock, key: authorityKey, genesis });
+  const authority = new RingAuthority({
+    rpc: authorityPeer,
+    clock: net.clock,
+    key: authorityKey,
+    genesis,
+    ...(options.admitJoin === undefined ? {} : { admitJoin: options.admitJoin }),
+  });
   await authority.start();
   const stores = peers.map(() => new MemoryReplicaStore());
-  const serverOn = (peer: SimPeer, store: MemoryReplicaStore, join = false) =>
+  const serverOn = (peer: SimPeer, store: MemoryReplicaStore, join = false, unity?: string) =>
     new RingServer({
       rpc: peer,
       datagrams: peer,
@@ -63,6 +73,7 @@ export async function simRing(options: {
       authority: authorityKey.publicKey.bytes,
       managers: () => [authorityPeer.self],
       join,
+      ...(unity === undefined ? {} : { unity }),
       ...(options.schemes === undefined ? {} : { schemes: options.schemes }),
     });
   const servers = peers.map((peer, i) => serverOn(peer, stores[i]!));
@@ -80,13 +91,14 @@ export async function simRing(options: {
     net,
     authority,
     authorityKey,
+    authorityPeer,
     servers,
     peers,
     stores,
     drive,
     addServer: async (id, o = {}) => {
       const peer = o.peer ?? net.addPeer({ id, addrs: [] });
-      const server = serverOn(peer, o.store ?? new MemoryReplicaStore(), o.join ?? false);
+      const server = serverOn(peer, o.store ?? new MemoryReplicaStore(), o.join ?? false, o.unity);
       servers.push(server);
       await drive(server.start());
       await drive(server.ready());

@@ -18,7 +18,7 @@ import { createHost, type Host, systemClock } from '../../node/net/index.ts';
 import { UptimeBook } from '../../node/ring/service/uptime-book.ts';
 import { LedgerFollower } from '../../node/worker/ledger-view.ts';
 import { ringEntry } from '../../node/worker/ring-entry.ts';
-import { TemporaryWorker } from '../../node/worker/temporary-worker.ts';
+import { TemporaryWorker, type TemporaryWorkerOptions } from '../../node/worker/temporary-worker.ts';
 import { ABC, accountKey, INVESTORS, managerNode, testGenesis } from './ledger-chain.ts';
 import { TestUnity } from './manager-unity.ts';
 import type { NetRing } from './ring-net.ts';
@@ -39,6 +39,8 @@ export interface WorldOptions {
   readonly heartbeatMs?: number;
   /** The Worker Ring the temporary worker uses (entry: its first servers; views certified by its authority). */
   readonly ring?: NetRing;
+  /** How the worker joins the ring once promoted (TemporaryWorkerOptions.joinRing). */
+  readonly joinRing?: TemporaryWorkerOptions['joinRing'];
 }
 
 export async function temporaryWorld(cleanup: Cleanup, params: LedgerParams, options: WorldOptions = {}) {
@@ -87,6 +89,7 @@ export async function temporaryWorld(cleanup: Cleanup, params: LedgerParams, opt
     applyEveryMs: 0,
     ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
     ...(ring === undefined ? {} : { ring: ring.parts, unityServers: (u: string) => ring.unityServers(u) }),
+    ...(options.joinRing === undefined ? {} : { joinRing: options.joinRing }),
   });
   cleanup.push(() => worker.stop());
   worker.start();
@@ -99,5 +102,5 @@ export async function temporaryWorld(cleanup: Cleanup, params: LedgerParams, opt
     peerOf: () => undefined,
     samples: 2,
   });
-  return { chain, genesis, unity, server, manager, view, duty, investors, payout, workerHost, worker, key: worker.key, auditor };
+  return { chain, genesis, dataDir, unity, server, manager, view, duty, investors, payout, workerHost, worker, key: worker.key, auditor };
 }

@@ -36,6 +36,11 @@ export interface RingAuthorityOptions {
   /** How long a Unity stays under minServers (borrowing) before it merges; default: one heartbeat period × 6. */
   readonly mergeAfterMs?: number;
   readonly timeoutMs?: number;
+  /**
+   * Whether a new server may join (`unity`: the Unity it asks for): the ledger's say in a network with one (a
+   * promoted worker of that Unity); default every server.
+   */
+  readonly admitJoin?: (peer: string, unity: string | undefined) => boolean;
   readonly logger?: Logger;
 }
 
@@ -75,8 +80,11 @@ export class RingAuthority {
     const handlers: Record<string, (body: Uint8Array, ctx: RequestContext) => Promise<Uint8Array>> = {
       [METHOD.viewGet]: async (_body, ctx) => this.viewsReply(ctx.peer),
       [METHOD.join]: async (body, ctx) => {
-        const { addrs } = decodeBody(bodies.join, body, METHOD.join);
-        if (unityOfServer(this.current, ctx.peer) < 0) this.admit({ id: ctx.peer, addrs });
+        const { addrs, unity } = decodeBody(bodies.join, body, METHOD.join);
+        if (unityOfServer(this.current, ctx.peer) < 0) {
+          if (this.options.admitJoin?.(ctx.peer, unity) === false) throw new NetError('UNAUTHORIZED', `${ctx.peer} may not join the ring${unity === undefined ? '' : ` in ${unity}`}`);
+          this.admit({ id: ctx.peer, addrs }, unity);
+        }
         else if (this.down.has(ctx.peer) || !sameAddrs(this.addrsOf(ctx.peer), addrs)) this.readdress(ctx.peer, addrs);
         return this.viewsReply(ctx.peer);
       },
@@ -170,8 +178,11 @@ export class RingAuthority {
     this.options.logger?.info({ epoch: this.current.epoch.toString(), transitions }, 'new ring epoch');
   }
 
-  private admit(server: PeerRef): void {
-    const plan: Transition[] = [{ kind: 'join', server }];
+  private admit(server: PeerRef, unity?: string): void {
+    // The Unity asked for while it has room (it splits at the limit anyway); else the smallest.
+    const asked = unity === undefined ? undefined : this.current.unities.find((u) => u.id === unity);
+    const room = asked !== undefined && asked.servers.length < this.current.params.serverLimit;
+    const plan: Transition[] = [room ? { kind: 'join', server, unity: asked.id } : { kind: 'join', server }];
     try {
       this.apply(plan);
     } catch (error) {

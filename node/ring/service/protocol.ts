@@ -10,7 +10,8 @@
  *   ring/sync         { epoch, start, end, after?, limit } → { pairs, more }  a page of pairs in [start, end)
  *   ring/view         { view }                      → {}  the authority pushes a signed view
  *   ring/view-get     {}                            → { views }  the caller's views (own Unity, hosted Unities)
- *   ring/join         { addrs }                     → { views }  a new server asks the authority for a Unity
+ *   ring/join         { addrs, unity? }             → { views }  a new server asks the authority for a Unity (a
+ *                     promoted temporary worker names its own)
  *   ring/report-down  { epoch, peer }               → {}  an index server reports a silent sibling
  *   ring/map-get      {}                            → { update }  the whole certified map (managers, operators)
  *   ring/slice        {}                            → { view }  a server's own signed view (operators, clients)
@@ -73,7 +74,7 @@ export const bodies = {
   viewPush: s.struct({ view: signedView }),
   views: s.struct({ views: s.array(signedView, { max: 64 }) }),
   empty: s.struct({}),
-  join: s.struct({ addrs: s.array(s.text({ min: 1, max: 3 * MAX_ADDR_LENGTH }), { max: MAX_ADDRS }) }),
+  join: s.struct({ addrs: s.array(s.text({ min: 1, max: 3 * MAX_ADDR_LENGTH }), { max: MAX_ADDRS }), unity: s.optional(s.text({ max: 80 })) }),
   reportDown: s.struct({ epoch: s.u64(), peer: peerIdText }),
   mapReply: s.struct({ update: s.bytes({ max: 256 * 1024 * 1024 }) }),
   broadcast: s.struct({

@@ -15,7 +15,7 @@ import { RingError } from '../errors.ts';
 import type { RingMap } from '../map.ts';
 import { RingAuthority } from './authority-service.ts';
 import { recordingEpochs } from './epoch-record.ts';
-import { AbnsReplicaStore } from './replica-store.ts';
+import { AbnsReplicaStore, type ReplicaStore } from './replica-store.ts';
 import { RingServer } from './server.ts';
 import type { ValueSchemes } from './value.ts';
 
@@ -48,6 +48,10 @@ export interface RingServerNodeOptions {
   readonly authority: CertifiersLike;
   readonly managers: () => readonly PeerRef[];
   readonly join?: boolean;
+  /** The Unity to join (with `join`): a promoted temporary worker joins the Unity it served. */
+  readonly unity?: string;
+  /** Leave `host` running on stop: it serves other things too (a device's worker). */
+  readonly keepHost?: boolean;
   readonly listen?: readonly string[];
   /** libp2p connection limits (a whole ring on one machine needs a high inbound threshold: one address). */
   readonly connections?: ConnectionOptions;
@@ -60,6 +64,8 @@ export interface RingServerNodeOptions {
 export interface RingServerNode {
   readonly host: Host;
   readonly server: RingServer;
+  /** The replicas this server holds. */
+  readonly store: ReplicaStore;
   stop(): Promise<void>;
 }
 
@@ -107,14 +113,19 @@ export async function startRingServerNode(options: RingServerNodeOptions): Promi
     authority: options.authority,
     managers: options.managers,
     ...(options.join === undefined ? {} : { join: options.join }),
+    ...(options.unity === undefined ? {} : { unity: options.unity }),
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     ...(options.logger === undefined ? {} : { logger: options.logger.child({ mod: 'ring' }) }),
     ...(options.schemes === undefined ? {} : { schemes: options.schemes }),
   });
+  const stopHost = async () => {
+    if (options.keepHost !== true) await host.stop();
+  };
   try {
     await server.start();
   } catch (error) {
-    await host.stop();
+    await server.stop().catch(() => undefined);
+    await stopHost();
     store.close();
     throw error;
   }
@@ -122,9 +133,10 @@ export async function startRingServerNode(options: RingServerNodeOptions): Promi
   return {
     host,
     server,
+    store,
     stop: async () => {
       await server.stop();
-      await host.stop();
+      await stopHost();
       store.close();
     },
   };
@@ -147,6 +159,8 @@ export interface RingAuthorityNodeOptions {
   readonly logger?: Logger;
   readonly reportsNeeded?: number;
   readonly mergeAfterMs?: number;
+  /** Whether a new server may join (RingAuthorityOptions.admitJoin). */
+  readonly admitJoin?: (peer: string, unity: string | undefined) => boolean;
 }
 
 export interface RingAuthorityNode {
@@ -168,6 +182,7 @@ export async function startRingAuthorityNode(options: RingAuthorityNodeOptions):
     genesis,
     ...(options.reportsNeeded === undefined ? {} : { reportsNeeded: options.reportsNeeded }),
     ...(options.mergeAfterMs === undefined ? {} : { mergeAfterMs: options.mergeAfterMs }),
+    ...(options.admitJoin === undefined ? {} : { admitJoin: options.admitJoin }),
     ...(options.logger === undefined ? {} : { logger: options.logger.child({ mod: 'ring-authority' }) }),
   });
   await authority.start();

@@ -42,6 +42,8 @@ export interface RingServerOptions {
   readonly managers: () => readonly PeerRef[];
   /** Ask the managers for a Unity at start (a new server) instead of only fetching the views it already has. */
   readonly join?: boolean;
+  /** The Unity to join (a promoted temporary worker joins the one it served); default: the authority's choice. */
+  readonly unity?: string;
   readonly timeoutMs?: number;
   readonly logger?: Logger;
   /**
@@ -187,7 +189,8 @@ export class RingServer {
   }
 
   private async joinRing(): Promise<void> {
-    await this.fromManagers(METHOD.join, encodeBody(bodies.join, { addrs: [...this.options.rpc.self.addrs] }));
+    const unity = this.options.unity === undefined ? {} : { unity: this.options.unity };
+    await this.fromManagers(METHOD.join, encodeBody(bodies.join, { addrs: [...this.options.rpc.self.addrs], ...unity }));
   }
 
   private async fromManagers(method: string, body: Uint8Array): Promise<void> {

@@ -90,6 +90,14 @@ describe('ame device', () => {
     const nodes = ((await (await fetch(`${up.url}/api/nodes`)).json()) as { nodes: Record<string, unknown>[] }).nodes;
     const mine = nodes.find((n) => n['key'] === device.key);
     expect(mine, JSON.stringify(nodes)).toMatchObject({ role: 'worker', status: 'active', account: device.wallet, deposit: '100000000' });
+    // Promoted, it is a ring server of the Unity it served, in the same process: its own view says so.
+    const slice = await eventually('the device in the ring', async () => {
+      const result = await ame('ring', 'slice', '--data', node, '--json');
+      if (result.code !== 0) return undefined;
+      const view = json<{ unity: { id: string; servers: string[] } }>(result);
+      return view.unity.servers.includes(device.peerId) ? view : undefined;
+    });
+    expect(slice.unity.id).toBe(mine!['unity']);
 
     first.child.kill('SIGTERM');
     expect(await first.exit).toBe(0);

@@ -13,6 +13,7 @@ import { Attacher } from '../../../../node/manager/attacher.ts';
 import { submitTx } from '../../../../node/manager/index.ts';
 import { systemClock } from '../../../../node/net/index.ts';
 import { unityOfKey } from '../../../../node/ring/locate.ts';
+import { type RingServerNode, startRingServerNode } from '../../../../node/ring/service/ring-host.ts';
 import { buildBlob } from '../../../../node/services/blobs/index.ts';
 import { ChannelSpender, MemorySpenderStore, Settler } from '../../../../node/worker/payments/index.ts';
 import { startClientFlow } from '../../../../cli/commands/up-client-flow.ts';
@@ -20,7 +21,7 @@ import type { UpPayee } from '../../../../cli/commands/up-settle.ts';
 import { BLOB_SCHEMES } from '../../../../node/worker/replication/part-store.ts';
 import { ABC, accountKey, managerAccount, managerNode } from '../../../support/ledger-chain.ts';
 import { netRing } from '../../../support/ring-net.ts';
-import { type Cleanup, temporaryWorld } from '../../../support/temporary-world.ts';
+import { type Cleanup, nodeKeyOf, temporaryWorld } from '../../../support/temporary-world.ts';
 import { eventually } from '../../../support/wait.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,8 +36,26 @@ describe('the client flow', () => {
   it('introduces a client to its key’s Unity, whose index server offers the temporary worker attached to it', async () => {
     const ring = await netRing({ unities: 2, serversPerUnity: 6, schemes: BLOB_SCHEMES });
     cleanup.push(() => ring.stop());
-    const params = demoParams;
-    const { chain, unity, server, manager, view, duty, investors, workerHost, worker, key } = await temporaryWorld(cleanup, params, { ring, heartbeatMs: 500 });
+    // Promotion after one passed audit (no other rule), so the worker joins the ring as a server at the end.
+    const params = { ...demoParams, promotionMinServed: 0n, promotionMinAudits: 1n, promotionMinScore: 0n, promotionUptimeBps: 0n };
+    let ringServer: RingServerNode | undefined;
+    const joinRing = async (u: string) => {
+      ringServer = await startRingServerNode({
+        nodeKey: nodeKeyOf('worker'),
+        host: workerHost,
+        keepHost: true,
+        dataDir: join(worldDir(), 'ring-server'),
+        authority: ring.authorityKey.publicKey.bytes,
+        managers: () => [ring.authority.host.peer],
+        join: true,
+        unity: u,
+        schemes: BLOB_SCHEMES,
+      });
+      return ringServer;
+    };
+    const world = await temporaryWorld(cleanup, params, { ring, heartbeatMs: 500, joinRing });
+    const worldDir = () => world.dataDir;
+    const { chain, unity, server, manager, view, duty, investors, workerHost, worker, key, auditor } = world;
     const map = ring.authority.authority.map();
     const client = unity.client!;
 
@@ -121,5 +140,18 @@ describe('the client flow', () => {
     await eventually('the settlement', () => (view().channel(fees.channel.id)?.paid[0] === 3n * params.introductionFee ? true : undefined));
     // (The account also earns block rewards meanwhile: the channel's record is the exact figure.)
     expect(view().account(managerAccount(0).address).abc - before).toBeGreaterThanOrEqual(3n * params.introductionFee);
+
+    // Audited and promoted: the same process joins the ring as a server of Unity 1 and pulls its replicas — among
+    // them parts of the blob it stored, which live in Unity 1 — and keeps serving.
+    await worker.worker!.log.seal();
+    expect((await auditor.round()).report?.nodes[0]).toMatchObject({ auditsPassed: 2n, cheated: false });
+    await eventually('the audit on the ledger', () => (view().node(key)!.rep.auditsPassed > 0n ? true : undefined));
+    expect((await worker.applyForPromotion()).ok).toBe(true);
+    await eventually('the ring server', () => (worker.status().ringServer === 'serving' ? true : undefined), 20_000);
+    expect(worker.status().phase).toBe('promoted');
+    const joined = ring.authority.authority.map().unities.find((u) => u.id === map.unities[1]!.id)!;
+    expect(joined.servers.map((s) => s.id)).toContain(workerHost.id);
+    await eventually('replicas pulled', () => (ringServer!.store.size() > 0 ? true : undefined), 20_000);
+    expect(await reader.fetch(address)).toEqual(data);
   });
 });

@@ -7,6 +7,8 @@ import { MemoryReplicaStore } from '../../../../../node/ring/service/replica-sto
 import { Router } from '../../../../../node/ring/service/router.ts';
 import { RingClient } from '../../../../../node/ring/service/client.ts';
 import { encodeRingValue } from '../../../../../node/ring/service/value.ts';
+import { NetError } from '../../../../../node/net/errors.ts';
+import { bodies, encodeBody, METHOD } from '../../../../../node/ring/service/protocol.ts';
 import { simRing, type SimRing } from '../../../../support/ring-sim.ts';
 
 let ring: SimRing | undefined;
@@ -119,6 +121,27 @@ describe('Worker Ring changes on the simulator', () => {
 });
 
 /** Resolves once `check` holds, polling on the virtual clock's turns. */
+describe('joining a named Unity', () => {
+  it('a promoted worker joins the Unity it names; the authority refuses one admitJoin rejects, changing nothing', async () => {
+    const admitted = new Set(['promoted']);
+    ring = await simRing({ unities: 3, serversPerUnity: 6, admitJoin: (peer) => admitted.has(peer) });
+    const named = ring.authority.map().unities[2]!.id;
+    const epoch = ring.authority.map().epoch;
+    const stranger = ring.net.addPeer({ id: 'stranger', addrs: [] });
+    const body = encodeBody(bodies.join, { addrs: [], unity: named });
+    const refused = await ring.drive(stranger.request(ring.authorityPeer.self, METHOD.join, body).then(() => undefined, (e: unknown) => e));
+    expect(refused).toBeInstanceOf(NetError);
+    expect((refused as NetError).code).toBe('UNAUTHORIZED');
+    expect(ring.authority.map().epoch).toBe(epoch);
+    expect(ring.authority.map().unities.some((u) => u.servers.some((s) => s.id === 'stranger'))).toBe(false);
+    // Unity 2 is not the smallest (all have 6, the lowest index wins a tie): it is there because it was named.
+    await ring.addServer('promoted', { join: true, unity: named });
+    const map = ring.authority.map();
+    expect(map.unities.find((u) => u.id === named)!.servers.map((s) => s.id)).toContain('promoted');
+    expect(map.unities[0]!.servers.map((s) => s.id)).not.toContain('promoted');
+  });
+});
+
 function waitFor(check: () => boolean): Promise<void> {
   return new Promise((resolve) => {
     const poll = () => (check() ? resolve() : setImmediate(poll));
