@@ -1,35 +1,40 @@
 /**
- * `ame up --load`: clients that use the devices `ame up --devices` started, so requests reach temporary workers.
- * One client account (a fresh ECDSA wallet each start, funded by the investors) opens an ABC channel to each
- * device once the ledger shows it attached, then every `everyMs` stores a 4 KiB blob of random bytes on one device
- * in turn, and fetches one it stored there before every third time. Each request is paid by a receipt: the
- * devices settle, are audited on what they logged, and earn. Failures (a device restarting) are counted, not
- * fatal.
+ * `ame up --load`: a client that uses the network the way SPEC §7's client flow says, so requests reach the
+ * temporary workers `ame up --devices` started. One client account (a fresh ECDSA wallet each start, funded by the
+ * investors) holds a Manager Ring channel paying the managers; every `everyMs` it picks a 4 KiB blob of random
+ * bytes (or, every third time, one it stored), pays a manager the introduction fee for the blob's Unity, takes the
+ * index server's offer and pays the first offered worker on a channel that lists it — opening a channel to the
+ * offered workers the ledger knows when none does — to store (or fetch) the blob. A fetch offered another worker
+ * than the one that stored the blob is served from the ring's replicas. Failures (a device restarting) are counted,
+ * not fatal.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { introduce } from '../../node/client/introductions.ts';
 import { WorkerClient } from '../../node/client/worker-client.ts';
-import { authorizeSession, Ed25519KeyPair, fromHex, type Wallet } from '../../node/crypto/index.ts';
+import { authorizeSession, bytesEqual, ed25519KeyFromPeerId, Ed25519KeyPair, type Wallet } from '../../node/crypto/index.ts';
 import { channelId, encodeTx, signAccountTx } from '../../node/ledger/index.ts';
 import type { ManagerServer } from '../../node/manager/index.ts';
 import type { Host, PeerRef } from '../../node/net/index.ts';
+import { buildBlob } from '../../node/services/blobs/index.ts';
+import { servePrice, storePrice } from '../../node/services/pricing.ts';
 import { ChannelSpender, MemorySpenderStore } from '../../node/worker/payments/index.ts';
 import { MICRO_PER_UNIT } from '../../node/wire/index.ts';
-import type { Funder, UpDevice } from './up-devices.ts';
+import type { Funder } from './up-devices.ts';
 import { final } from './up-register.ts';
 
-const ESCROW = 5n * MICRO_PER_UNIT;
+/** Escrow of each channel: the Manager Ring's pays 5,000 introductions at the default fee. */
+const INTRODUCTIONS_ESCROW = 50n * MICRO_PER_UNIT;
+const WORKERS_ESCROW = 5n * MICRO_PER_UNIT;
+const BLOB_BYTES = 4096;
 
 export interface LoadStats {
+  introductions: number;
   stores: number;
   fetches: number;
+  /** Requests a temporary worker (a device) served. */
+  byTemporary: number;
+  channels: number;
   failures: number;
-}
-
-interface Line {
-  readonly client: WorkerClient;
-  readonly stored: Uint8Array[];
 }
 
 export interface UpLoad {
@@ -37,94 +42,99 @@ export interface UpLoad {
   stop(): void;
 }
 
-function contactOf(device: UpDevice): PeerRef | undefined {
-  const path = join(device.dir, 'node', 'ring-contact.json');
-  if (!existsSync(path)) return undefined;
-  return (JSON.parse(readFileSync(path, 'utf8')) as { peer: PeerRef }).peer;
-}
-
-export function startUpLoad(options: { lead: ManagerServer; host: Host; devices: readonly UpDevice[]; fund: Funder; wallet: Wallet; everyMs?: number }): UpLoad {
-  const { lead, devices } = options;
-  const stats: LoadStats = { stores: 0, fetches: 0, failures: 0 };
-  const lines = new Map<number, Line>();
-  const opening = new Set<number>();
+export function startUpLoad(options: { lead: ManagerServer; host: Host; managers: readonly PeerRef[]; fund: Funder; wallet: Wallet; everyMs?: number }): UpLoad {
+  const { lead } = options;
+  const view = () => lead.ledger.finalView();
+  const stats: LoadStats = { introductions: 0, stores: 0, fetches: 0, byTemporary: 0, channels: 0, failures: 0 };
   const account = options.wallet.account;
   const session = Ed25519KeyPair.generate();
-  let funded: Promise<void> | undefined;
+  const authorization = authorizeSession(account, session.publicKey, Date.now() + 24 * 3_600_000);
+  const spenders: ChannelSpender[] = [];
+  const stored: Uint8Array[] = [];
   let stopped = false;
-  let turn = 0;
-  let chain = Promise.resolve();
 
-  const fundClient = () =>
-    (funded ??= options.fund(account.address, ESCROW * BigInt(devices.length + 1), 'funding the load clients').then((ok) => {
-      if (!ok) {
-        funded = undefined;
-        throw new Error('the load clients are not funded');
-      }
-    }));
+  /** Opens a channel (one at a time: the account's nonces never race) and returns its spender. */
+  const openChannel = async (payees: readonly Uint8Array[], escrow: bigint, what: string): Promise<ChannelSpender> => {
+    if (!(await options.fund(account.address, escrow + MICRO_PER_UNIT, `funding the load client for ${what}`))) throw new Error('the load client is not funded');
+    const v = view();
+    const nonce = v.account(account.address).nonce;
+    const body = { currency: 'ABC', amount: escrow, payees: [...payees] };
+    const tx = signAccountTx({ chain: v.chain().chainId, kind: 'channel-open', nonce, fee: v.params().minFee, body }, account);
+    await final(lead, [lead.submit(encodeTx(tx))], what, Date.now() + 60_000);
+    const channel = { id: channelId(v.chain().chainId, account.address, nonce), escrow, payees: [...payees], currency: 'ABC' as const };
+    const spender = new ChannelSpender({ channel, session, authorization, store: new MemorySpenderStore(), now: Date.now });
+    spenders.push(spender);
+    stats.channels += 1;
+    return spender;
+  };
 
-  // Channels are opened one at a time: the client account's nonces then never race.
-  const open = (i: number, device: UpDevice) => {
-    opening.add(i);
-    chain = chain
-      .then(async () => {
-        await fundClient();
-        const view = lead.ledger.finalView();
-        const key = fromHex(device.info!.key, 'device key', 32);
-        const nonce = view.account(account.address).nonce;
-        const tx = signAccountTx(
-          { chain: view.chain().chainId, kind: 'channel-open', nonce, fee: view.params().minFee, body: { currency: 'ABC', amount: ESCROW, payees: [key] } },
-          account,
-        );
-        await final(lead, [lead.submit(encodeTx(tx))], `a channel to device ${device.dir}`, Date.now() + 60_000);
-        const peer = contactOf(device);
-        if (peer === undefined) throw new Error('no contact file yet');
-        const spender = new ChannelSpender({
-          channel: { id: channelId(view.chain().chainId, account.address, nonce), escrow: ESCROW, payees: [key], currency: 'ABC' },
-          session,
-          authorization: authorizeSession(account, session.publicKey, Date.now() + 24 * 3_600_000),
-          store: new MemorySpenderStore(),
-          now: Date.now,
-        });
-        const client = new WorkerClient({ rpc: options.host.rpc, worker: peer, payee: key, abc: spender, prices: () => lead.ledger.finalView().params() });
-        lines.set(i, { client, stored: [] });
-      })
+  const payerOf = (payee: Uint8Array, amount: bigint) =>
+    spenders.find((s) => s.channel.payees.some((p) => bytesEqual(p, payee)) && s.remaining >= amount);
+
+  /** The Manager Ring channel with room for one more introduction, opened (again) when there is none. */
+  const introductionPayer = async (fee: bigint): Promise<ChannelSpender> => {
+    const managers = view().managers().keys;
+    const held = spenders.find((s) => managers.every((m) => s.channel.payees.some((p) => bytesEqual(p, m))) && s.remaining >= fee);
+    return held ?? openChannel(managers, INTRODUCTIONS_ESCROW, 'the Manager Ring channel');
+  };
+
+  /**
+   * The worker the index server put first, on a channel that lists it — else a new channel to the offered workers
+   * the ledger holds (a device attached since the last channel opened). An offered worker unknown to the ledger
+   * cannot be paid: then the first offered one a channel pays.
+   */
+  const workerFor = async (offer: readonly PeerRef[], price: bigint): Promise<{ peer: PeerRef; key: Uint8Array; spender: ChannelSpender }> => {
+    const active = (key: Uint8Array) => view().node(key)?.status === 'active';
+    const keyed = offer.map((peer) => ({ peer, key: ed25519KeyFromPeerId(peer.id) }));
+    const first = keyed.find((w) => active(w.key)) ?? keyed[0];
+    if (first === undefined) throw new Error('an empty offer');
+    const paying = payerOf(first.key, price);
+    if (paying !== undefined) return { ...first, spender: paying };
+    if (active(first.key)) {
+      const spender = await openChannel(keyed.filter((w) => active(w.key)).map((w) => w.key), WORKERS_ESCROW, 'a channel to the offered workers');
+      return { ...first, spender };
+    }
+    for (const w of keyed) {
+      const spender = payerOf(w.key, price);
+      if (spender !== undefined) return { ...w, spender };
+    }
+    throw new Error('no offered worker is on the ledger');
+  };
+
+  const request = async () => {
+    const params = view().params();
+    const fetching = stored.length > 0 && Math.random() < 1 / 3;
+    const bytes = fetching ? undefined : new Uint8Array(randomBytes(BLOB_BYTES));
+    const address = fetching ? stored[Math.floor(Math.random() * stored.length)]! : buildBlob(bytes!).address;
+    const fee = params.introductionFee;
+    const introduced = await introduce({ rpc: options.host.rpc, managers: options.managers, spender: await introductionPayer(fee), fee }, address, 'blob');
+    stats.introductions += 1;
+    const price = fetching ? servePrice(params, BLOB_BYTES) : storePrice(params, BLOB_BYTES, 1);
+    const worker = await workerFor(introduced.offer, price);
+    const client = new WorkerClient({ rpc: options.host.rpc, worker: worker.peer, payee: worker.key, abc: worker.spender, prices: () => view().params() });
+    if (fetching) {
+      await client.fetch(address);
+      stats.fetches += 1;
+    } else {
+      stored.push((await client.store(bytes!)).address);
+      if (stored.length > 64) stored.shift();
+      stats.stores += 1;
+    }
+    if (view().node(worker.key)?.role === 'temporary') stats.byTemporary += 1;
+  };
+
+  let timer: NodeJS.Timeout | undefined;
+  const loop = () => {
+    if (stopped) return;
+    void request()
       .catch(() => {
         stats.failures += 1;
       })
-      .finally(() => opening.delete(i));
+      .finally(() => {
+        if (!stopped) timer = setTimeout(loop, options.everyMs ?? 500);
+      });
   };
-
-  const tick = async () => {
-    devices.forEach((device, i) => {
-      if (lines.has(i) || opening.has(i) || device.info === undefined) return;
-      const node = lead.ledger.finalView().node(fromHex(device.info.key, 'device key', 32));
-      if (node !== undefined && node.status === 'active' && node.unity !== '') open(i, device);
-    });
-    const ready = [...lines.entries()];
-    if (ready.length === 0) return;
-    const [, line] = ready[turn++ % ready.length]!;
-    try {
-      if (turn % 3 === 0 && line.stored.length > 0) {
-        await line.client.fetch(line.stored[Math.floor(Math.random() * line.stored.length)]!);
-        stats.fetches += 1;
-      } else {
-        line.stored.push((await line.client.store(new Uint8Array(randomBytes(4096)))).address);
-        if (line.stored.length > 64) line.stored.shift();
-        stats.stores += 1;
-      }
-    } catch {
-      stats.failures += 1;
-    }
-  };
-
-  const loop = () => {
-    if (stopped) return;
-    void tick().finally(() => {
-      if (!stopped) timer = setTimeout(loop, options.everyMs ?? 500);
-    });
-  };
-  let timer: NodeJS.Timeout | undefined = setTimeout(loop, options.everyMs ?? 500);
+  timer = setTimeout(loop, options.everyMs ?? 500);
   return {
     stats,
     stop: () => {

@@ -42,7 +42,8 @@ const USAGE = `ame up [--data DIR] [--unities N] [--servers-per-unity S] [--mana
   --audit-every S         seconds between two audit rounds of each manager (default 30)
   --listen IP             the IPv4 address every node listens on (default 127.0.0.1; the explorer stays on 127.0.0.1)
   --devices N             device agents to run, each its own \`ame device --join\` process (default 0)
-  --load                  clients that store and fetch blobs on the devices, paying by receipts
+  --load                  a client that stores and fetches blobs through the client flow (introductions, offers),
+                          paying by receipts: offers lead with the devices, the temporary workers
   --temporary-share P     percent of blob offers an index server leads with a temporary worker (default 50)`;
 
 const OPTIONS = {
@@ -239,8 +240,14 @@ export async function up(args: string[], io: CliIO): Promise<number> {
     if (values.load === true) {
       const clientHost = await startHost(Ed25519KeyPair.generate(), listen, logger, connections);
       closers.push(() => clientHost.stop());
-      const load = startUpLoad({ lead, host: clientHost, devices: fleet.devices, fund: investors, wallet: Wallet.generate('ecdsa') });
+      const load = startUpLoad({ lead, host: clientHost, managers: unity.hosts.map((h) => h.peer), fund: investors, wallet: Wallet.generate('ecdsa') });
       closers.push(() => load.stop());
+      // What the client did, every 30 s: the user sees the flow reach the devices.
+      const report = setInterval(() => {
+        const s = load.stats;
+        io.stdout.write(`load: ${s.introductions} introductions, ${s.stores} stores, ${s.fetches} fetches (${s.byTemporary} served by temporary workers), ${s.channels} channels, ${s.failures} failures\n`);
+      }, 30_000);
+      closers.push(() => clearInterval(report));
     }
 
     const head = lead.head();
