@@ -16,7 +16,7 @@ import { readKeystoreFile, unlockKeystore, type AccountKey } from '../node/crypt
 import { genesisId, genesisStateRoot, type GenesisConfig, LightClient } from '../node/ledger/index.ts';
 // The one manager call a device makes: from its own module, so a device does not load the manager's server code.
 import { submitTx } from '../node/manager/rpc.ts';
-import { createHost, type Host, isLoopbackAddr, isPublicAddr, type NatOptions, type PeerRef } from '../node/net/index.ts';
+import { createHost, type Host, isLoopbackAddr, isPublicAddr, type NatOptions, type PeerRef, peersOfMultiaddrs } from '../node/net/index.ts';
 import { contactTrust, startRingServerNode, writeContact } from '../node/ring/service/ring-host.ts';
 import { BLOB_SCHEMES } from '../node/worker/replication/part-store.ts';
 import { ServiceLog } from '../node/store/index.ts';
@@ -46,13 +46,9 @@ const DEFAULT_SETTLE: SettlePolicy = { threshold: 100_000n, maxAgeMs: 60_000, de
 
 /** PeerRefs of `network.bootstrap` (or another list of `field`): one per PeerId, with every address given for it. */
 export function managersOf(bootstrap: readonly string[], field = 'network.bootstrap'): PeerRef[] {
-  const byId = new Map<string, string[]>();
-  for (const text of bootstrap) {
-    const id = /\/p2p\/([1-9A-HJ-NP-Za-km-z]+)$/.exec(text)?.[1];
-    if (id === undefined) throw new DeviceError('CONFIG_INVALID', `${field}: ${text} names no /p2p/ peer`);
-    byId.set(id, [...(byId.get(id) ?? []), text]);
-  }
-  return [...byId].map(([id, addrs]) => ({ id, addrs }));
+  const parsed = peersOfMultiaddrs(bootstrap);
+  if ('bad' in parsed) throw new DeviceError('CONFIG_INVALID', `${field}: ${parsed.bad} names no /p2p/ peer`);
+  return parsed.peers;
 }
 
 /** The addresses a listen multiaddr stands for: an unspecified IP (0.0.0.0, ::) means every interface's. */

@@ -22,6 +22,8 @@ import { dispatch } from '../subcommands.ts';
 const USAGE = `ame channel <open|status|close|renew> [--client DIR] [options]
   open --currency ABC|ABIT --amount A --payee KEY|CONTACT [--payee …] [--wallet PATH] [--manager URL] [--chain ID]
        [--wait S] [--days N] [--json]    escrow A (1.5, "1.5 ABC", "1500000 a"; ABIT: "10", "10000 bt") for the payees
+  open --managers …                      the Manager Ring channel: the payees are the active managers (introduction
+                                         fees, \`ame client … --join\`)
   status [ID] [--manager URL] [--json]   one channel (ID or its first 8+ hex digits), or all of them
   close ID [--wallet PATH] [--manager URL] [--chain ID] [--wait S] [--json]
                                          first close: the dispute window starts; a close after it returns the rest
@@ -110,8 +112,25 @@ async function checkFunds(client: ExplorerClient, address: string, currency: Cur
   if (held.spendable < fee) throw new CliError('NO_FUNDS', `${address} can spend ${formatAmount(held.spendable, 'ABC')}: too little for the fee of ${formatAmount(fee, 'ABC')}`);
 }
 
+/** The node keys (hex) of the active managers at the final head. */
+async function activeManagers(client: ExplorerClient): Promise<string[]> {
+  const { nodes } = await client.nodes();
+  const keys = nodes.filter((n) => n.role === 'manager' && n.status === 'active').map((n) => n.key);
+  if (keys.length === 0) throw new CliError('NOT_FOUND', `${client.baseUrl} lists no active manager`);
+  return keys;
+}
+
 async function open(args: string[], io: CliIO): Promise<number> {
-  const options = { ...CHAIN, currency: { type: 'string' }, amount: { type: 'string' }, payee: { type: 'string', multiple: true }, wallet: { type: 'string' }, wait: { type: 'string' }, days: { type: 'string' } } as const;
+  const options = {
+    ...CHAIN,
+    currency: { type: 'string' },
+    amount: { type: 'string' },
+    payee: { type: 'string', multiple: true },
+    managers: { type: 'boolean' },
+    wallet: { type: 'string' },
+    wait: { type: 'string' },
+    days: { type: 'string' },
+  } as const;
   const { values, positionals } = parse(args, options, USAGE);
   if (positionals.length > 0) throw new CliError('USAGE', `unexpected "${positionals[0]}"\nusage: ${USAGE}`);
   if (values.currency === undefined) throw new CliError('USAGE', `--currency is required (ABC or ABIT)\nusage: ${USAGE}`);
@@ -119,13 +138,15 @@ async function open(args: string[], io: CliIO): Promise<number> {
   const escrow = escrowAmount(values.amount, currency);
   const waitS = waitSeconds(values.wait);
   const validDays = days(values.days);
-  if (values.payee === undefined || values.payee.length === 0) throw new CliError('USAGE', `name at least one --payee\nusage: ${USAGE}`);
-  const payees = values.payee.map((p) => parsePayee(io, p));
+  const named = values.payee ?? [];
+  if (named.length === 0 && values.managers !== true) throw new CliError('USAGE', `name at least one --payee, or --managers\nusage: ${USAGE}`);
+  const folder = openFolder(io, values.client);
+  const client = managerFor(io, values.manager, folder);
+  const managers = values.managers === true ? await activeManagers(client) : [];
+  const payees = [...named.map((p) => parsePayee(io, p)), ...managers.map((key) => parsePayee(io, key))];
   const twice = payees.find((p, i) => payees.findIndex((q) => q.key === p.key) !== i);
   if (twice !== undefined) throw new CliError('USAGE', `payee ${twice.peer} is named twice`);
-  const folder = openFolder(io, values.client);
   const path = walletPath(io, values.wallet);
-  const client = managerFor(io, values.manager, folder);
   const genesis = await trustedChain(io, client, path, values.chain);
   const held = folder.chain();
   if (held !== undefined && held.chainId !== toHex(genesis.id)) {
@@ -143,6 +164,7 @@ async function open(args: string[], io: CliIO): Promise<number> {
     manager: client.baseUrl,
     prices: { priceStorageKibDay: String(p.priceStorageKibDay), priceServedKib: String(p.priceServedKib), priceComputeUnit: String(p.priceComputeUnit), priceMessage: String(p.priceMessage) },
     channelDisputeMs: String(p.channelDisputeMs),
+    introductionFee: String(p.introductionFee),
   });
   const body = { currency, amount: escrow, payees: payees.map((x) => fromHex(x.key)) };
   const { encoded, nonce } = await signTx(client, genesis, w, 'channel-open', body);

@@ -7,6 +7,7 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { toHex } from '../../node/crypto/index.ts';
+import { buildBlob } from '../../node/services/blobs/index.ts';
 import { formatAmount } from '../../node/wire/index.ts';
 import { WorkerError } from '../../node/worker/errors.ts';
 import { parse } from '../args.ts';
@@ -35,13 +36,14 @@ async function store(args: string[], io: CliIO): Promise<number> {
   const days = positiveDays(values.days);
   const bytes = new Uint8Array(readFileSync(path));
   const folder = openFolder(io, values.client);
+  const address = buildBlob(bytes).address;
   const out = await paying(io, folder, 'ABC', values, async ({ worker, channel, spender, api }) => {
     const before = spender.total;
     const blob = await api.store(bytes, days);
     const address = toHex(blob.address);
     folder.addBlob({ address, size: bytes.length, worker: worker.peer.id, name: basename(path) });
     return { address, size: bytes.length, chunks: blob.manifest.chunkRoots.length, newChunks: blob.stored, days, worker: worker.peer.id, channel: channel.id, paid: (spender.total - before).toString() };
-  });
+  }, { key: address, kind: 'blob' });
   if (values.json === true) io.stdout.write(`${JSON.stringify(out)}\n`);
   else {
     io.stdout.write(`${out.address}\n`);
@@ -68,7 +70,7 @@ async function fetch(args: string[], io: CliIO): Promise<number> {
       }
       throw error;
     }
-  });
+  }, { key: address, kind: 'blob' });
   const out = values.out === undefined ? undefined : resolve(io.cwd, values.out);
   if (out !== undefined) writeFileSync(out, data);
   if (values.json === true) {

@@ -63,6 +63,8 @@ export interface ChainEntry {
   readonly prices: { readonly [K in keyof Prices]: string };
   /** The genesis dispute window of a closing channel, ms (to tell when a second close returns the rest). */
   readonly channelDisputeMs: string;
+  /** The genesis introduction fee (a, SPEC §7), paid to a manager per introduction; absent in older folders. */
+  readonly introductionFee?: string;
 }
 
 export interface BlobEntry {

@@ -16,7 +16,7 @@ export { NetError, REMOTE_ERROR_CODES, type NetErrorCode, type RemoteErrorCode }
 export { systemClock, systemRandom } from './clock.ts';
 export type { NetLogger } from './logger.ts';
 export { createHost, type ConnectionOptions, type Host, type HostOptions, type NatOptions, type RelayServerOptions } from './host.ts';
-export { isCircuitAddr, isLoopbackAddr, isPublicAddr } from './multiaddrs.ts';
+export { isCircuitAddr, isLoopbackAddr, isPublicAddr, peersOfMultiaddrs } from './multiaddrs.ts';
 export { DEFAULT_RLDP_LIMITS, resolveLimits, type RldpLimits } from './rldp/limits.ts';
 export type { SessionStats } from './rldp/session.ts';
 export { MAX_DATAGRAM_BYTES, RLDP_PROTOCOL } from './rldp/frame.ts';

@@ -75,3 +75,17 @@ export function isPublicAddr(ma: Multiaddr | string): boolean {
   if (a === 192 && b === 168) return false;
   return true;
 }
+
+/**
+ * PeerRefs of multiaddrs that end in /p2p/<PeerId> (a bootstrap list): one per PeerId, with every address given
+ * for it, in the order first seen; or the first text that names no peer (`bad`), for the caller to report.
+ */
+export function peersOfMultiaddrs(texts: readonly string[]): { readonly peers: PeerRef[] } | { readonly bad: string } {
+  const byId = new Map<string, string[]>();
+  for (const text of texts) {
+    const id = /\/p2p\/([1-9A-HJ-NP-Za-km-z]+)$/.exec(text)?.[1];
+    if (id === undefined) return { bad: text };
+    byId.set(id, [...(byId.get(id) ?? []), text]);
+  }
+  return { peers: [...byId].map(([id, addrs]) => ({ id, addrs })) };
+}

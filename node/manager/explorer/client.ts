@@ -93,6 +93,16 @@ export interface BlockTxJson {
   readonly signer?: string;
 }
 
+/** A node record as /api/nodes lists it (the fields a client needs; the rest are left as the server sent them). */
+export interface NodeJson {
+  readonly key: string;
+  readonly role: string;
+  readonly status: string;
+  readonly unity: string;
+  readonly account: string;
+  readonly [field: string]: unknown;
+}
+
 export interface BlockJson {
   readonly height: string;
   readonly hash: string;
@@ -181,6 +191,11 @@ export class ExplorerClient {
   account(address: string, height?: bigint): Promise<AccountJson> {
     const query = height === undefined ? '' : `?height=${height}`;
     return this.#request(`/api/accounts/${encodeURIComponent(address)}${query}`);
+  }
+
+  /** Every node record at the final head (managers, workers, temporary workers). */
+  nodes(): Promise<{ readonly nodes: readonly NodeJson[] }> {
+    return this.#request('/api/nodes');
   }
 
   /** Submits an encoded transaction; its hash (hex), or the refusal (REFUSED with reason REJECTED/<ledger code>, …). */

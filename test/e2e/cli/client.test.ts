@@ -103,6 +103,22 @@ describe('ame channel and ame client against ame up', () => {
     expect(paid.payees[0]!.owed).toBe(paid.signed);
     expect(Number(paid.receipts)).toBe(2 + 2 + 2);
 
+    // The client flow (--join): a manager introduces Dave to the blob's Unity for the introduction fee, an index
+    // server offers its workers; without a channel to them the refusal names the command that opens one.
+    const d = join(dir, 'dave');
+    const fees = json<ChannelJson>(await ame('channel', 'open', '--managers', '--currency', 'ABC', '--amount', '1', ...chain, '--client', d, '--json'));
+    expect(fees.payees).toHaveLength(4);
+    const unpaid = await ame('client', 'store', file, '--client', d, '--join', net);
+    refused(unpaid, 1, /no open ABC channel of .* pays a worker Unity u-[0-9a-f]{64} offered: ame channel open --currency ABC --amount 1 (--payee [0-9a-f]{64} ?){3}$/m);
+    const command = /ame (channel open .*)$/m.exec(unpaid.stderr)![1]!.split(' ');
+    json(await ame(...command, ...chain, '--client', d, '--json'));
+    const introduced = json<{ address: string; worker: string }>(await ame('client', 'store', file, '--client', d, '--join', net, '--json'));
+    expect(introduced.address).toBe(address);
+    const back = await ame('client', 'fetch', address, '--client', d, '--join', net);
+    expect(back.bytes.equals(bytes)).toBe(true);
+    // Three introductions paid (the refused store's included), each the default fee of 0.01 ABC.
+    expect(json<ChannelJson>(await ame('channel', 'status', fees.id, '--client', d, '--json'))).toMatchObject({ signed: '30000', receipts: '3' });
+
     // Bob exports his prekey bundle; Alice's first message starts a session from it, the second rides the session.
     const bob = json<{ address: string; bundle: string }>(await ame('client', 'identity', '--client', b, '--export', join(dir, 'bob.json'), '--json'));
     const alice = json<{ address: string }>(await ame('client', 'identity', '--client', a, '--json'));
