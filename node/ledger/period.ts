@@ -5,7 +5,9 @@
  *
  * 1. work rewards: every account's received ABIT is burned and it earns received / 1000 ABC from the reward
  *    pool (scaled down pro rata if the pool cannot cover them all);
- * 2. the worker fee pool is paid to the nodes' payout accounts in proportion to their workload units;
+ * 2. the worker fee pool is paid to the nodes' payout accounts in proportion to their workload units — except to
+ *    a node with a bad record (own or payout account: proven cheating), whose units came from the log it cheated
+ *    with: they are dropped unpaid (SPEC §6 item 5, §7 "in proportion to their audited workload");
  * 3. 20 % of every account's period income is frozen as one option tranche (30 daily parts);
  * 4. the ABIT chat allowance of the period is minted to accounts holding ≥ the minimum, by holding;
  * 5. the fund releases U_{r+1} into the reward pool, and period r + 1 starts at this block's time.
@@ -85,8 +87,11 @@ export function closePeriod(state: StateView, params: LedgerParams, time: bigint
   const totals = state.totals();
   state.setTotals({ ...totals, abitBurned: totals.abitBurned + burned });
 
-  // 2. The worker fee pool by workload units.
-  const workers = nodes.filter((n) => n.workload > 0n);
+  // 2. The worker fee pool by workload units; a node with a bad record is paid nothing and its units are dropped.
+  const bad = new Set(accounts.filter((a) => a.bad).map((a) => a.address));
+  const cheats = (n: NodeRecord) => n.rep.bad || bad.has(n.account);
+  for (const node of nodes) if (node.workload > 0n && cheats(node)) state.setNode({ ...node, workload: 0n });
+  const workers = nodes.filter((n) => n.workload > 0n && !cheats(n));
   const shares = proportional(pools.workerFeePool, workers.map((n) => n.workload));
   for (const [i, node] of workers.entries()) {
     creditAbc(ctx, node.account, shares[i]!, true);

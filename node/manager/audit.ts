@@ -3,10 +3,12 @@
  * stored blobs with nonce-hashed byte ranges"). One audit:
  *
  * 1. asks for the worker's last sealed service-log batch (`svc/log-tail`);
- * 2. samples entries of that batch at random and asks for each one's proof and the receipt it names
+ * 2. samples distinct entries of that batch at random and asks for each one's proof and the receipt it names
  *    (`svc/log-proof`): the proof must lead to the batch root, the receipt must hash to the entry's receiptHash,
  *    pay this node on a channel the ledger holds, be authorised by that channel's client and carry a valid
- *    signature — a log entry without such a receipt is an inflated log, a forged receipt a forgery: both cheating;
+ *    signature — a log entry without such a receipt is an inflated log, a forged receipt a forgery, and two
+ *    sampled entries naming one receipt a replay (a worker's receipt book takes each receipt once, so an honest
+ *    log names every receipt once): all cheating;
  * 3. for a sampled blob put, challenges the stored blob (`svc/blob-audit`) at nonce-picked segments: a blob the
  *    worker no longer holds, or cannot prove, fails the audit (lost data is not proven cheating — a disk can fail —
  *    but it costs reputation and blocks promotion).
@@ -76,6 +78,14 @@ function pick(random: RandomSource, n: number): number {
   }
 }
 
+/** `n` distinct seqs of the batch [first, first + span), picked uniformly; all of them when it holds no more. */
+function sample(random: RandomSource, first: number, span: number, n: number): number[] {
+  if (span <= n) return Array.from({ length: span }, (_, i) => first + i);
+  const picked = new Set<number>();
+  while (picked.size < n) picked.add(first + pick(random, span));
+  return [...picked];
+}
+
 export async function auditNode(target: AuditTarget, deps: AuditDeps): Promise<AuditOutcome> {
   const findings: string[] = [];
   let passed = 0;
@@ -96,8 +106,9 @@ export async function auditNode(target: AuditTarget, deps: AuditDeps): Promise<A
   const batch = decodeBatchRecord(tail.batch);
   const span = batch.lastSeq - batch.firstSeq + 1;
 
-  for (let i = 0; i < (deps.samples ?? 2); i++) {
-    const seq = batch.firstSeq + pick(deps.random, span);
+  // The receipt each proven entry names, by hash: one receipt behind two entries is a replayed receipt.
+  const receipts = new Map<string, number>();
+  for (const seq of sample(deps.random, batch.firstSeq, span, deps.samples ?? 2)) {
     try {
       const reply = logProofReply.decode(await call(LOG_PROOF_METHOD, logProof.encode({ seq })));
       const proof = decodeLogProof(reply.proof);
@@ -106,6 +117,14 @@ export async function auditNode(target: AuditTarget, deps: AuditDeps): Promise<A
         findings.push(`entry ${seq}: the proof does not lead to the sealed batch`);
         continue;
       }
+      const named = toHex(proof.entry.receiptHash);
+      const other = receipts.get(named);
+      if (other !== undefined) {
+        cheated = true;
+        findings.push(`entry ${seq}: replays the receipt of entry ${other} (a receipt pays one request)`);
+        continue;
+      }
+      receipts.set(named, seq);
       const receiptFinding = checkReceipt(target, deps, proof.entry.receiptHash, reply.receipt, reply.authorization, proof.entry.time);
       if (receiptFinding !== undefined) {
         cheated = true;

@@ -41,23 +41,33 @@ export interface WorldOptions {
   readonly ring?: NetRing;
   /** How the worker joins the ring once promoted (TemporaryWorkerOptions.joinRing). */
   readonly joinRing?: TemporaryWorkerOptions['joinRing'];
+  /** Service-log entries per sealed batch (default 2). */
+  readonly logBatchSize?: number;
 }
 
-export async function temporaryWorld(cleanup: Cleanup, params: LedgerParams, options: WorldOptions = {}) {
+/**
+ * One manager on libp2p with its ledger (the genesis of `params` with manager 0 alone), a client host, and the
+ * manager's duty desks: promotions and heartbeats, its duty transactions signed from one nonce counter.
+ */
+export async function oneManagerLedger(cleanup: Cleanup, params: LedgerParams, options: { heartbeatMs?: number; clientLabel?: string } = {}) {
   const base = testGenesis(params);
   const genesis = { ...base, managers: [base.managers[0]!] };
   const chain = genesisId(genesis);
   const unity = new TestUnity(genesis);
-  unity.client = await testHost(cleanup, 'client');
+  unity.client = await testHost(cleanup, options.clientLabel ?? 'client');
   cleanup.push(() => unity.stop());
   await unity.addMember(0);
   const server = await unity.startServer(0);
   const manager = unity.host(0).peer;
   const view = () => server.ledger.finalView();
-
   const duty = new DutyTxs({ nodeKey: managerNode(0), ledger: () => server.ledger, submit: (tx) => server.submit(tx), now: Date.now });
   const uptime = new UptimeBook({ clock: systemClock, intervalMs: options.heartbeatMs ?? 10_000 });
   cleanup.push(servePromotions(unity.host(0).rpc, { duty }), serveHeartbeats(unity.host(0).rpc, uptime));
+  return { genesis, chain, unity, server, manager, view, duty, uptime };
+}
+
+export async function temporaryWorld(cleanup: Cleanup, params: LedgerParams, options: WorldOptions = {}) {
+  const { genesis, chain, unity, server, manager, view, duty, uptime } = await oneManagerLedger(cleanup, params, options);
 
   // The worker's payout account, funded by the investors: the worker deposit plus change.
   const investors = accountKey(INVESTORS);
@@ -84,7 +94,7 @@ export async function temporaryWorld(cleanup: Cleanup, params: LedgerParams, opt
     hardware: 'raspberry pi 5 (test)',
     settle: { threshold: 1n, maxAgeMs: 0, deadlineMarginMs: 0 },
     tickMs: 100,
-    logBatchSize: 2,
+    logBatchSize: options.logBatchSize ?? 2,
     // The tests apply by hand, to see the refusal first.
     applyEveryMs: 0,
     ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),

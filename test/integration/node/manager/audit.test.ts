@@ -107,6 +107,36 @@ describe('auditing a worker', () => {
     expect(outcome.findings.join('\n')).toMatch(/receipt/);
   });
 
+  it('catches a replayed receipt: two sealed entries paid by one receipt', async () => {
+    const r = (rig = await startWorkerRig({ logBatchSize: 2 }));
+    await storeBlobs(r, 3, 'replayed');
+    // The receipt of the third (genuine) request, named again by a request that was never made.
+    const hash = sha256(r.book.latest(r.abc.id)!.receipt);
+    await r.log.appendAsync({
+      requestId: hash.subarray(0, 16),
+      client: utf8('replayer'),
+      service: 'blob-get',
+      bytes: 4096,
+      computeUnits: 0,
+      resultHash: sha256(utf8('replayed result')),
+      latencyMs: 1,
+      receiptHash: hash,
+    });
+    expect(r.log.tail().sealedThrough).toBe(4);
+    // Distinct samples: both entries of the two-entry batch, each with a valid receipt on its own.
+    const outcome = await auditNode(target(r), { ...deps(r, 'replayed audit'), samples: 2 });
+    expect(outcome).toMatchObject({ passed: 1, cheated: true });
+    expect(outcome.findings.join('\n')).toMatch(/replays the receipt of entry/);
+    // An honest batch of the same shape passes.
+    const h = await startWorkerRig({ logBatchSize: 2, label: 'honest pair ' });
+    try {
+      await storeBlobs(h, 4, 'honest pair');
+      expect(await auditNode(target(h), { ...deps(h, 'replayed audit'), samples: 2 })).toMatchObject({ passed: 2, failed: 0, cheated: false });
+    } finally {
+      await h.stop();
+    }
+  });
+
   it('tells a peer that is not an auditor nothing', async () => {
     const r = (rig = await startWorkerRig({ logBatchSize: BATCH }));
     await storeBlobs(r, BATCH, 'private');

@@ -308,6 +308,33 @@ describe('removal', () => {
     expect(view().account(honest.address)).toEqual(honestBefore);
     expect(view().node(v.publicKey.bytes)).toMatchObject({ status: 'removed', deposit: 0n, rep: { bad: false } });
   });
+
+  it('leaves a node with a bad record out of the worker fee pool: its logged workload is dropped unpaid', () => {
+    const payouts = [accountKey(72), accountKey(73), accountKey(74)];
+    const [cheat, honest, vanished] = [nodeKey(72), nodeKey(73), nodeKey(74)];
+    const c = (chain = new TestChain());
+    const reserve = accountKey(RESERVE);
+    c.block(payouts.map((p) => c.accountTx(reserve, 'transfer', { to: p.address, amount: 10n * ABC })));
+    c.block([cheat, honest, vanished].map((n, i) => c.accountTx(payouts[i]!, 'register', { node: n.publicKey.bytes, role: 'temporary', hardware: '' }, 0n, n)));
+    // 100 units each this period; then the cheat is caught, and the vanished node removed without cheating.
+    c.block([c.managerTx(0, 'node-report', { nodes: [cheat, honest, vanished].map((n) => entry(n, { units: 100n })) })]);
+    c.block([
+      c.managerTx(1, 'node-report', { nodes: [entry(cheat, { auditsFailed: 1n, cheated: true })] }),
+      c.managerTx(1, 'remove', { node: vanished.publicKey.bytes, cheating: false, reason: 'silent' }),
+    ]);
+    // A fee fills the pool (half of it; the miner keeps the rest).
+    c.block([c.accountTx(reserve, 'transfer', { to: accountKey(RESEARCH).address, amount: 1n }, 200_000n)]);
+    const view = () => c.ledger.view();
+    expect(view().pools().workerFeePool).toBe(100_000n);
+    const before = payouts.map((p) => owned(view().account(p.address)));
+    c.block([c.managerTx(0, 'period-close', { period: 1n, workload: [] })], { time: 60_000n });
+    const gained = payouts.map((p, i) => owned(view().account(p.address)) - before[i]!);
+    // The honest and the vanished node share the pool by workload (the vanished keeps what it earned); the cheat
+    // gets nothing.
+    expect(gained).toEqual([0n, 50_000n, 50_000n]);
+    expect(view().pools().workerFeePool).toBe(0n);
+    for (const n of [cheat, honest, vanished]) expect(view().node(n.publicKey.bytes)!.workload).toBe(0n);
+  });
 });
 
 describe('replacement candidates', () => {
