@@ -164,6 +164,8 @@ export async function up(args: string[], io: CliIO): Promise<number> {
       },
     });
     closers.push(() => authority.stop());
+    // The explorer's network page draws the authority's current map (GET /api/ring/map); the ledger has only its root.
+    explorer.setRingMap(() => authority.authority.map());
     const managers = () => [authority.host.peer];
     // The same servers are the devices' entry to the ring, where their blobs are replicated; the authority admits
     // a promoted device as a server of its Unity.

@@ -9,6 +9,8 @@ import type { Duplex } from 'node:stream';
 import type { NetLogger } from '../../net/index.ts';
 import { ExplorerError, errorReply } from './errors.ts';
 import { type Json, parseHexBody, shorten } from './json.ts';
+import { isPageRequest, servePage } from './page.ts';
+import type { RingMapProvider } from './ring-map.ts';
 import { GET_ROUTES } from './routes.ts';
 import type { ExplorerSource } from './source.ts';
 
@@ -26,6 +28,8 @@ export interface ExplorerServerOptions {
   readonly port?: number;
   readonly logger?: NetLogger;
   readonly maxBodyBytes?: number;
+  /** The full ring map for GET /api/ring/map and the page (e.g. the ring authority's); absent: 404 NOT_AVAILABLE. */
+  readonly ringMap?: RingMapProvider;
 }
 
 interface Reply {
@@ -125,9 +129,11 @@ export class ExplorerServer {
   readonly #server: Server;
   readonly #max: number;
   #address: AddressInfo | undefined;
+  #ringMap: RingMapProvider | undefined;
 
   constructor(options: ExplorerServerOptions) {
     this.#o = options;
+    this.#ringMap = options.ringMap;
     this.#max = options.maxBodyBytes ?? MAX_BODY_BYTES;
     this.#server = createServer((req, res) => {
       this.#handle(req, res).catch((err: unknown) => {
@@ -162,6 +168,11 @@ export class ExplorerServer {
     return `http://${family === 'IPv6' ? `[${address}]` : address}:${port}`;
   }
 
+  /** Sets (or removes) the ring map provider after start, e.g. once the ring authority runs. */
+  setRingMap(provider: RingMapProvider | undefined): void {
+    this.#ringMap = provider;
+  }
+
   async close(): Promise<void> {
     if (!this.#server.listening) return;
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
@@ -170,6 +181,10 @@ export class ExplorerServer {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (isPageRequest(req)) {
+      servePage(req, res);
+      return;
+    }
     let reply: Reply;
     try {
       reply = await this.#dispatch(req);
@@ -216,6 +231,6 @@ export class ExplorerServer {
     if ((route.rest === 'none' && rest !== undefined) || (route.rest === 'one' && rest === undefined)) {
       throw new ExplorerError('NOT_FOUND', 'no such endpoint');
     }
-    return { status: 200, body: route.run(this.#o.source, query, rest) };
+    return { status: 200, body: route.run(this.#o.source, query, rest, { ringMap: this.#ringMap }) };
   }
 }

@@ -12,6 +12,8 @@ export type {
   UnityRole,
 } from './source.ts';
 export { explorerSource, type ExplorerSourceOptions } from './ledger-source.ts';
+export { PAGE_HTML } from './page.ts';
+export { type RingMapProvider, ringMapView } from './ring-map.ts';
 export { DEFAULT_EXPLORER_PORT, ExplorerServer, type ExplorerServerOptions, MAX_BODY_BYTES } from './http.ts';
 export {
   type AccountJson,

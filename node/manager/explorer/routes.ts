@@ -7,12 +7,18 @@ import { ExplorerError } from './errors.ts';
 import type { ExplorerSource } from './source.ts';
 import { accountView, blockView, genesisView, headerEntryView, headView, summaryView, txView } from './views.ts';
 import { MAX_RANGE } from '../chain-store.ts';
+import { ringMapRoute, type RingMapProvider } from './ring-map.ts';
 
 /** Blocks /api/blocks lists by default, and at most. */
 export const DEFAULT_BLOCK_LIST = 20n;
 export const MAX_BLOCK_LIST = 100n;
 
-export type GetRoute = (source: ExplorerSource, query: URLSearchParams, rest: string | undefined) => Json;
+/** What the server knows besides its source. */
+export interface RouteContext {
+  readonly ringMap: RingMapProvider | undefined;
+}
+
+export type GetRoute = (source: ExplorerSource, query: URLSearchParams, rest: string | undefined, context: RouteContext) => Json;
 
 function blockList(source: ExplorerSource, query: URLSearchParams): Json {
   const head = source.head().height;
@@ -74,6 +80,11 @@ function roles(source: ExplorerSource): Json {
   return { roles: toJson(source.roles()) };
 }
 
+function ringMap(rest: string, context: RouteContext): Json {
+  if (rest !== 'map') throw new ExplorerError('NOT_FOUND', 'no such endpoint');
+  return ringMapRoute(context.ringMap);
+}
+
 /** GET routes by their first path segment after /api/; `rest` is the one segment after it, if any. */
 export const GET_ROUTES: Readonly<Record<string, { readonly rest: 'none' | 'one' | 'optional'; readonly run: GetRoute }>> = {
   head: { rest: 'none', run: (s) => headView(s.head()) },
@@ -83,6 +94,6 @@ export const GET_ROUTES: Readonly<Record<string, { readonly rest: 'none' | 'one'
   txs: { rest: 'one', run: (s, _q, rest) => tx(s, rest!) },
   accounts: { rest: 'one', run: (s, q, rest) => account(s, q, rest!) },
   nodes: { rest: 'none', run: (s) => ({ nodes: toJson(s.nodes()) }) },
-  ring: { rest: 'none', run: (s) => toJson(s.ringMap()) },
+  ring: { rest: 'optional', run: (s, _q, rest, c) => (rest === undefined ? toJson(s.ringMap()) : ringMap(rest, c)) },
   roles: { rest: 'none', run: (s) => roles(s) },
 };

@@ -166,7 +166,7 @@ describe('explorer API: reads', () => {
   it('refuses unknown routes and methods with JSON', async () => {
     expect((await get('/api/nothing')).body['code']).toBe('NOT_FOUND');
     expect((await get('/api/head/extra')).body['code']).toBe('NOT_FOUND');
-    expect((await get('/')).status).toBe(404);
+    expect((await get('/nothing')).status).toBe(404); // GET / is the network page (ring-map.test.ts)
     expect((await get('/api/blocks/%zz')).body['code']).toBe('BAD_REQUEST');
     const put = await fetch(`${fx.url}/api/head`, { method: 'PUT' });
     expect(put.status).toBe(405);
