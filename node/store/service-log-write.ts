@@ -36,14 +36,16 @@ export interface Written {
 
 /**
  * Appends `encoded` (templates from encodeEntryTemplate, stamped here) after `before` and seals in one
- * transaction. `before` is left as it was, also on failure: pushes onto its tail arrays are undone, and sealing
- * replaces the arrays rather than splicing them.
+ * transaction, after running `alongside` (writes of other tables in the same file) in it. `before` is left as it
+ * was, also on failure: pushes onto its tail arrays are undone, and sealing replaces the arrays rather than
+ * splicing them.
  */
 export function writeLog(
   writer: LogWriter,
   before: ChainState,
   encoded: readonly Uint8Array[],
   sealAll: boolean,
+  alongside: readonly (() => void)[] = [],
 ): Written {
   const { db, sql, batchSize } = writer;
   const savedLength = before.tailHashes.length;
@@ -53,6 +55,7 @@ export function writeLog(
   try {
     db.transaction(() => {
       checkOwnTail(sql, state);
+      for (const write of alongside) write();
       const now = writer.now();
       if (!Number.isFinite(now) || now < 0) throw new RangeError(`the clock gave ${now}`);
       // Never decreasing, so time order is seq order and prune by time cuts a prefix.

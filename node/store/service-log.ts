@@ -44,6 +44,12 @@ const JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024;
 export interface ServiceLogOptions {
   /** SQLite file; ':memory:' for a throwaway log. */
   readonly path: string;
+  /**
+   * An open connection to `path` to share with other tables of the same file (a worker's receipts): the log then
+   * leaves its settings to the caller (WAL, synchronous FULL) and does not close it. Their writes can join the
+   * log's group commit (`stage`, appendAsync's `alongside`).
+   */
+  readonly db?: Database.Database;
   /** Entries per sealed batch; default 1024. */
   readonly batchSize?: number;
   /** Wall clock in ms since the Unix epoch; default Date.now. */
@@ -70,7 +76,7 @@ export interface ServiceLogStats {
   readonly lastSeq: number;
   readonly sealedThrough: number;
   readonly unsealed: number;
-  /** Appends waiting for the next group commit. */
+  /** Appends, and writes staged with them, waiting for the next group commit. */
   readonly pending: number;
   /** Database file plus WAL. */
   readonly bytesOnDisk: number;
@@ -81,6 +87,7 @@ export class ServiceLog {
   readonly #writer: LogWriter;
   readonly #group: GroupCommit;
   readonly #path: string;
+  readonly #ownsDb: boolean;
   #state: ChainState;
   #retainedFrom: number;
   #closed = false;
@@ -88,8 +95,9 @@ export class ServiceLog {
   private constructor(db: Database.Database, options: ServiceLogOptions, batchSize: number, meta: LogMeta) {
     this.#db = db;
     this.#writer = { db, sql: logStatements(db), batchSize, now: options.now ?? Date.now };
-    this.#group = new GroupCommit((encoded, sealAll) => this.#write(encoded, sealAll));
+    this.#group = new GroupCommit((encoded, sealAll, alongside) => this.#write(encoded, sealAll, alongside));
     this.#path = options.path;
+    this.#ownsDb = options.db === undefined;
     this.#retainedFrom = meta.retainedFrom;
     this.#state = loadChainState(this.#writer.sql, meta.retainedFrom);
     // Rows and meta commit together, so a difference means rows were lost or added outside the log.
@@ -102,17 +110,19 @@ export class ServiceLog {
     if (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH_SIZE) {
       throw new RangeError(`batchSize must be an integer in 1..${MAX_BATCH_SIZE}`);
     }
-    const db = new Database(options.path);
+    const db = options.db ?? new Database(options.path);
     try {
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
-      db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT}`);
+      if (options.db === undefined) {
+        db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = FULL');
+        db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT}`);
+      }
       const log = new ServiceLog(db, options, batchSize, ensureSchema(db));
       // A smaller batchSize than the last run's can leave a full tail: seal it before anything else.
-      if (log.#state.tailHashes.length >= batchSize) log.#write([], false);
+      if (log.#state.tailHashes.length >= batchSize) log.#write([], false, []);
       return log;
     } catch (error) {
-      db.close();
+      if (options.db === undefined) db.close();
       throw error;
     }
   }
@@ -134,9 +144,12 @@ export class ServiceLog {
   /**
    * Appends with group commit: every appendAsync of the current event-loop turn goes into one transaction,
    * written on the next turn; each promise resolves after that transaction is durable. An invalid entry
-   * rejects at once without touching the group.
+   * rejects at once without touching the group. `alongside` (a write of other tables on a shared connection)
+   * runs inside the transaction that writes the entry, before it — whichever write takes the group (the next
+   * turn's, seal, flush, close) — so the entry is never on disk without it; should it throw, the transaction and
+   * every promise of the group fail.
    */
-  appendAsync(entry: ServiceLogEntryInput): Promise<AppendResult> {
+  appendAsync(entry: ServiceLogEntryInput, alongside?: () => void): Promise<AppendResult> {
     let encoded: Uint8Array;
     try {
       this.#assertOpen();
@@ -144,7 +157,21 @@ export class ServiceLog {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#group.enqueue(encoded);
+    return this.#group.enqueue(encoded, alongside);
+  }
+
+  /**
+   * Runs `write` (other tables on a shared connection) inside the next group commit's transaction, with the
+   * entries of this turn; resolves once that transaction is durable. Should it throw, the transaction and every
+   * promise of the group fail.
+   */
+  stage(write: () => void): Promise<void> {
+    try {
+      this.#assertOpen();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#group.stage(write);
   }
 
   /** Writes the waiting appendAsync entries now (they would otherwise go on the next turn). */
@@ -253,7 +280,7 @@ export class ServiceLog {
     } finally {
       this.#group.cancelTimer();
       this.#closed = true;
-      this.#db.close();
+      if (this.#ownsDb) this.#db.close();
     }
   }
 
@@ -265,6 +292,7 @@ export class ServiceLog {
     if (this.#closed) throw new ServiceLogError('CLOSED', 'service log: closed');
   }
 
+
   #checkSeq(seq: number): void {
     if (!Number.isSafeInteger(seq) || seq < 1 || seq > this.#state.lastSeq) {
       throw new ServiceLogError('NOT_FOUND', `service log: no entry ${seq} (entries 1..${this.#state.lastSeq})`);
@@ -275,8 +303,8 @@ export class ServiceLog {
   }
 
   /** The in-memory tail moves only after the commit; a failed write leaves it as it was. */
-  #write(encoded: readonly Uint8Array[], sealAll: boolean): Written {
-    const written = writeLog(this.#writer, this.#state, encoded, sealAll);
+  #write(encoded: readonly Uint8Array[], sealAll: boolean, alongside: readonly (() => void)[]): Written {
+    const written = writeLog(this.#writer, this.#state, encoded, sealAll, alongside);
     this.#state = written.state;
     return written;
   }

@@ -1,8 +1,9 @@
 /**
- * The serving side of one worker or temporary worker, composed: its blob store, mailbox, receipt book and service
- * log (SQLite files under `<dataDir>/worker`, synchronous FULL) and the WorkerService on its host's RLDP. The
- * ledger is reached through what the caller passes: the channels (a full node's state in `ame up`, a light
- * client's verified view on a device) and the prices of the final state.
+ * The serving side of one worker or temporary worker, composed: its blob store, mailbox, receipt book, receipt
+ * archive and service log (SQLite files under `<dataDir>/worker`, synchronous FULL — the book, the archive and the
+ * log share one file and one group commit per turn: payments/worker-records.ts) and the WorkerService on its
+ * host's RLDP. The ledger is reached through what the caller passes: the channels (a full node's state in
+ * `ame up`, a light client's verified view on a device) and the prices of the final state.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,9 +13,10 @@ import { type Clock, type Rpc, systemClock } from '../net/index.ts';
 import { type BlobStore, openSqliteBlobStore } from '../services/blobs/index.ts';
 import { type Mailbox, SqliteMailbox } from '../services/messaging/index.ts';
 import type { Prices } from '../services/pricing.ts';
-import { ServiceLog } from '../store/index.ts';
-import { type ChannelView, ReceiptBook, SqliteBookStore } from './payments/index.ts';
-import { type ReceiptArchive, SqliteReceiptArchive } from './payments/receipt-archive.ts';
+import type { ServiceLog } from '../store/index.ts';
+import { type ChannelView, ReceiptBook } from './payments/index.ts';
+import type { ReceiptArchive } from './payments/receipt-archive.ts';
+import { openWorkerRecords } from './payments/worker-records.ts';
 import { ReplicationMarks } from './replication/marks.ts';
 import type { PartStore } from './replication/part-store.ts';
 import { Replicator } from './replication/replicator.ts';
@@ -68,24 +70,22 @@ export function startWorkerNode(options: WorkerNodeOptions): WorkerNode {
     closers.push(() => blobs.close());
     const mailbox = SqliteMailbox.open({ path: join(dir, 'mailbox.sqlite') });
     closers.push(() => mailbox.close());
-    const log = ServiceLog.open({
-      path: join(dir, 'service-log.sqlite'),
-      now,
-      ...(options.logBatchSize === undefined ? {} : { batchSize: options.logBatchSize }),
-    });
-    closers.push(() => log.close());
-    // One signature cache: a channel's session authorisation (an account signature, the slow part) is the same
-    // bytes in every request, so it is verified once per channel.
+    const records = openWorkerRecords({ dir, now, ...(options.logBatchSize === undefined ? {} : { batchSize: options.logBatchSize }) });
+    // Closed after the book (closers run in reverse): the log's close writes what waits, the book's rows with it.
+    closers.push(() => records.close());
+    const { log, archive } = records;
+    // The book writes in the log's group commit. A session's authorisation (an account signature, the slow part) is
+    // the same bytes in every request: the book checks it once per authorisation, and the signature cache keeps the
+    // account's verdict across the sessions it authorises.
     const book = new ReceiptBook({
       self: options.nodeKey.publicKey.bytes,
-      store: SqliteBookStore.open(join(dir, 'receipts.sqlite')),
+      store: records.bookStore,
       channels: options.channels,
       now,
       verify: new SignatureCache().verify,
+      commit: records.commit,
     });
     closers.push(() => book.close());
-    const archive = SqliteReceiptArchive.open(join(dir, 'receipt-archive.sqlite'));
-    closers.push(() => archive.close());
     let replicator: Replicator | undefined;
     if (options.ring !== undefined) {
       const marks = ReplicationMarks.open(join(dir, 'replication.sqlite'));

@@ -77,14 +77,22 @@ export interface WorkerFiles {
 }
 
 /**
- * The payments side of a worker's folder (`<node data>/worker`: receipts.sqlite, receipt-archive.sqlite,
- * service-log.sqlite; node/worker/worker-node.ts), read as the files hold it. Missing files read as empty.
+ * The payments side of a worker's folder (`<node data>/worker`; node/worker/worker-node.ts), read as the files hold
+ * it: the book's and the archive's tables are in service-log.sqlite beside the log's (payments/worker-records.ts),
+ * or, left by an earlier version, in receipts.sqlite and receipt-archive.sqlite. Missing tables read as empty.
  */
 export function readWorkerFiles(workerDir: string): WorkerFiles {
   const files = new Set(readdirSync(workerDir));
+  /** The first of `names` present that holds `table`. */
+  const holding = (table: string, names: string[]): string | undefined =>
+    names
+      .filter((name) => files.has(name))
+      .map((name) => join(workerDir, name))
+      .find((path) => readOnly(path, (db) => db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) !== undefined));
   const book = new Map<string, { amount: bigint; nonce: bigint }>();
-  if (files.has('receipts.sqlite')) {
-    readOnly(join(workerDir, 'receipts.sqlite'), (db) => {
+  const bookFile = holding('book_receipt', ['service-log.sqlite', 'receipts.sqlite']);
+  if (bookFile !== undefined) {
+    readOnly(bookFile, (db) => {
       for (const row of db.prepare('SELECT channel, receipt FROM book_receipt').all() as { channel: Buffer; receipt: Buffer }[]) {
         const { amount, nonce } = decodeReceipt(new Uint8Array(row.receipt)).fields;
         book.set(toHex(new Uint8Array(row.channel)), { amount, nonce });
@@ -92,14 +100,16 @@ export function readWorkerFiles(workerDir: string): WorkerFiles {
     });
   }
   const archived = new Set<string>();
-  if (files.has('receipt-archive.sqlite')) {
-    readOnly(join(workerDir, 'receipt-archive.sqlite'), (db) => {
+  const archiveFile = holding('receipts', ['service-log.sqlite', 'receipt-archive.sqlite']);
+  if (archiveFile !== undefined) {
+    readOnly(archiveFile, (db) => {
       for (const row of db.prepare('SELECT hash FROM receipts').all() as { hash: Buffer }[]) archived.add(toHex(new Uint8Array(row.hash)));
     });
   }
   const logged: { seq: number; receipt: string }[] = [];
-  if (files.has('service-log.sqlite')) {
-    readOnly(join(workerDir, 'service-log.sqlite'), (db) => {
+  const logFile = holding('entries', ['service-log.sqlite']);
+  if (logFile !== undefined) {
+    readOnly(logFile, (db) => {
       for (const row of db.prepare('SELECT data FROM entries ORDER BY seq').all() as { data: Buffer }[]) {
         const entry = decodeEntry(new Uint8Array(row.data));
         logged.push({ seq: entry.seq, receipt: toHex(entry.receiptHash) });

@@ -7,6 +7,7 @@
  * dead) still flush, it cannot undo what a newer one stored.
  */
 import type Database from 'better-sqlite3';
+import { WorkerError } from '../errors.ts';
 import { keyOf } from './amounts.ts';
 import { guarded, openPaymentsDb } from './sqlite.ts';
 
@@ -87,10 +88,12 @@ interface StoredRow {
 export class SqliteBookStore implements BookStore {
   readonly #db: Database.Database;
   readonly #write: (rows: readonly BookRow[]) => void;
+  readonly #ownsDb: boolean;
   #closed = false;
 
-  private constructor(db: Database.Database) {
+  private constructor(db: Database.Database, ownsDb: boolean) {
     this.#db = db;
+    this.#ownsDb = ownsDb;
     const upsert = db.prepare(
       `INSERT INTO book_receipt (channel, receipt, authorization, nonce, paid, since) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (channel) DO UPDATE SET receipt = excluded.receipt, authorization = excluded.authorization,
@@ -107,7 +110,21 @@ export class SqliteBookStore implements BookStore {
 
   /** Opens (or creates) the file at `path`; ':memory:' for a throwaway book. */
   static open(path: string): SqliteBookStore {
-    return new SqliteBookStore(openPaymentsDb(path, SCHEMA));
+    return new SqliteBookStore(openPaymentsDb(path, SCHEMA), true);
+  }
+
+  /**
+   * The book's table in a file shared with other tables (a worker's service log: one sync per turn for its
+   * receipts and log). The caller keeps the connection in WAL with synchronous FULL and closes it; a write inside
+   * the caller's transaction is durable when that transaction commits.
+   */
+  static on(db: Database.Database): SqliteBookStore {
+    try {
+      db.exec(SCHEMA);
+    } catch (error) {
+      throw new WorkerError('BAD_STORE', `receipt book table: ${(error as Error).message}`, { cause: error });
+    }
+    return new SqliteBookStore(db, false);
   }
 
   load(): BookRow[] {
@@ -132,6 +149,6 @@ export class SqliteBookStore implements BookStore {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#db.close();
+    if (this.#ownsDb) this.#db.close();
   }
 }

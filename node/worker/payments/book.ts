@@ -3,16 +3,23 @@
  * keeps only the latest per channel, acknowledges it once it is durable, and tells the node what to settle.
  *
  * Accepts update the in-memory book at once, so the next receipt on the same channel is checked against them,
- * and are written by group commit; a failed write rolls the book back to what is on disk and refuses every
- * accept of that group. Nothing that was acknowledged can be lost, and a refused receipt changes nothing.
+ * and are written by group commit — the book's own, or a transaction it shares with other writers of the same
+ * file (`commit`: a worker's service log, so its receipts and log entries cost one sync per turn together); a
+ * failed write rolls the book back to what is on disk and refuses every accept of that group. Nothing that was
+ * acknowledged can be lost, and a refused receipt changes nothing.
+ *
+ * Every receipt's signature is verified before it is accepted (an audit judges a logged request whose receipt
+ * does not verify as cheating, so none may be skipped); what repeats in every request of a session — decoding
+ * the authorisation and checking the account's signature over the session key — is done once per authorisation
+ * (Sessions).
  */
 import type { AccountKey, VerifySig } from '../../crypto/index.ts';
 import { decodeAuthorization, decodeReceipt, type TxFields } from '../../ledger/index.ts';
 import { WorkerError } from '../errors.ts';
 import { checkU64, keyOf, maxBig, receiptHash } from './amounts.ts';
 import type { BookRow, BookStore } from './book-store.ts';
-import { GroupCommit, nextTurn, type Scheduler } from './group-commit.ts';
-import { type ChannelView, checkReceipt } from './receipt-check.ts';
+import { GroupCommit, nextTurn, type Scheduler, type SharedCommit } from './group-commit.ts';
+import { type ChannelView, type CheckedReceipt, checkReceipt, Sessions } from './receipt-check.ts';
 import { type DueChannel, dueChannels, type SettlePolicy, type UnsettledReceipt } from './settle-policy.ts';
 import { settleFields, type SettleTxOptions, signSettleTx } from './settle-tx.ts';
 
@@ -27,8 +34,13 @@ export interface ReceiptBookOptions {
   readonly schedule?: Scheduler;
   /** A group this large is written at once; default 256. */
   readonly maxGroup?: number;
-  /** Signature check; a SignatureCache's verify spares re-checking one authorisation per request. */
+  /** Signature check of an authorisation's account signature (once per authorisation; a SignatureCache's also across books). */
   readonly verify?: VerifySig;
+  /**
+   * A transaction shared with other writers of the store's file (SqliteBookStore.on): the book's rows of a turn
+   * go into it instead of a group commit of its own (`schedule` and `maxGroup` then do not apply).
+   */
+  readonly commit?: SharedCommit;
 }
 
 /** What an acknowledged receipt brought. */
@@ -41,6 +53,13 @@ export interface Accepted {
   /** How much more this receipt owes than the one before it (at least the price). */
   readonly earned: bigint;
   readonly unsettled: bigint;
+}
+
+/** An accepted receipt and the promise that it is durable (ReceiptBook.take). */
+export interface Taken {
+  readonly accepted: Accepted;
+  /** Resolves once the book's row is on disk; rejects (and the book rolls back) if its write fails. */
+  readonly durable: Promise<void>;
 }
 
 export interface LatestReceipt extends UnsettledReceipt {
@@ -85,6 +104,9 @@ export class ReceiptBook {
   /** What is on disk plus what waits for the next group commit. */
   readonly #latest = new Map<string, LatestReceipt>();
   readonly #dirty = new Set<string>();
+  readonly #sessions = new Sessions();
+  /** The shared transaction the dirty rows wait for (with `commit`). */
+  #staged: Promise<void> | undefined;
   #closed = false;
 
   constructor(options: ReceiptBookOptions) {
@@ -98,7 +120,7 @@ export class ReceiptBook {
     }
   }
 
-  /** Accepts waiting for the next group commit. */
+  /** Accepts waiting for the next group commit (of the book's own). */
   get pending(): number {
     return this.#group.pending;
   }
@@ -108,48 +130,94 @@ export class ReceiptBook {
    * durable. Rejects with WorkerError naming the field, and then nothing is kept.
    */
   accept(receipt: Uint8Array, authorization: Uint8Array, price: bigint): Promise<Accepted> {
-    let accepted: Accepted;
+    let taken: Taken;
     try {
-      this.#assertOpen();
-      const now = this.#options.now();
-      const checked = checkReceipt({
-        receipt,
-        authorization,
-        price,
-        self: this.#options.self,
-        now,
-        channels: this.#options.channels,
-        previous: (id) => this.#latest.get(keyOf(id)),
-        ...(this.#options.verify === undefined ? {} : { verify: this.#options.verify }),
-      });
-      const { channel, amount, nonce } = checked.receipt.fields;
-      const key = keyOf(channel);
-      const previous = this.#latest.get(key);
-      const paid = maxBig(previous?.paid ?? 0n, checked.ledgerPaid);
-      const waiting = previous !== undefined && previous.amount > previous.paid ? previous.since : null;
-      this.#latest.set(key, {
-        channel: Uint8Array.from(channel),
-        receipt: Uint8Array.from(receipt),
-        authorization: Uint8Array.from(authorization),
-        amount,
-        nonce,
-        paid,
-        since: amount > paid ? (waiting ?? now) : null,
-        expiresAt: checked.authorization.expiresAt,
-      });
-      this.#dirty.add(key);
-      accepted = {
-        hash: receiptHash(receipt),
-        channel: Uint8Array.from(channel),
-        amount,
-        nonce,
-        earned: checked.earned,
-        unsettled: amount - paid,
-      };
+      taken = this.take(receipt, authorization, price);
     } catch (error) {
       return Promise.reject(error as Error);
     }
-    return this.#group.wait().then(() => accepted);
+    return taken.durable.then(() => taken.accepted);
+  }
+
+  /**
+   * accept(), in two steps: the checks (throwing WorkerError naming the field, and then nothing is kept), and the
+   * promise that the receipt is durable — so a caller can put what goes with it into the same group commit (a
+   * worker's log entry) before waiting. The receipt must not be acted on before `durable` resolves.
+   */
+  take(receipt: Uint8Array, authorization: Uint8Array, price: bigint): Taken {
+    this.#assertOpen();
+    const now = this.#options.now();
+    const checked = checkReceipt({
+      receipt,
+      authorization,
+      price,
+      self: this.#options.self,
+      now,
+      channels: this.#options.channels,
+      previous: (id) => this.#latest.get(keyOf(id)),
+      sessions: this.#sessions,
+      ...(this.#options.verify === undefined ? {} : { verify: this.#options.verify }),
+    });
+    return this.#keep(checked, receipt, authorization, now);
+  }
+
+  /** Keeps a checked receipt as its channel's latest; the Taken whose `durable` is its group commit. */
+  #keep(checked: CheckedReceipt, receipt: Uint8Array, authorization: Uint8Array, now: number): Taken {
+    const { channel, amount, nonce } = checked.receipt.fields;
+    const key = keyOf(channel);
+    const previous = this.#latest.get(key);
+    const paid = maxBig(previous?.paid ?? 0n, checked.ledgerPaid);
+    const waiting = previous !== undefined && previous.amount > previous.paid ? previous.since : null;
+    this.#latest.set(key, {
+      channel: Uint8Array.from(channel),
+      receipt: Uint8Array.from(receipt),
+      authorization: Uint8Array.from(authorization),
+      amount,
+      nonce,
+      paid,
+      since: amount > paid ? (waiting ?? now) : null,
+      expiresAt: checked.authorization.expiresAt,
+    });
+    this.#dirty.add(key);
+    const accepted: Accepted = {
+      hash: receiptHash(receipt),
+      channel: Uint8Array.from(channel),
+      amount,
+      nonce,
+      earned: checked.earned,
+      unsettled: amount - paid,
+    };
+    return { accepted, durable: this.#options.commit === undefined ? this.#group.wait() : this.#stage() };
+  }
+
+  /** The dirty rows in the shared transaction of this turn: the first accept stages the write, the rest wait for it. */
+  #stage(): Promise<void> {
+    if (this.#staged !== undefined) return this.#staged;
+    let written: Map<string, LatestReceipt> | undefined;
+    const staged = this.#options.commit!.run(() => {
+      // Accepts from here on wait for the next transaction.
+      this.#staged = undefined;
+      written = this.#writeDirty();
+    });
+    this.#staged = staged;
+    return staged.then(
+      () => {
+        for (const [key, entry] of written!) this.#durable.set(key, entry);
+      },
+      (error: unknown) => {
+        if (this.#staged === staged) {
+          // The transaction failed before the write ran: every accept waiting for it is refused.
+          this.#staged = undefined;
+          written = this.#takeDirty();
+        }
+        // The write may have run and the transaction failed after it: what it wrote is not on disk. (A write that
+        // failed itself rolled back already.)
+        if (written !== undefined) this.#rollBack(written);
+        throw error instanceof WorkerError
+          ? error
+          : new WorkerError('STORE_FAILED', `receipts not written: ${(error as Error).message}`, { cause: error });
+      },
+    );
   }
 
   /** The latest receipt of a channel, acknowledged or waiting. */
@@ -221,23 +289,39 @@ export class ReceiptBook {
   }
 
   #write(): void {
-    if (this.#dirty.size === 0) return;
-    const keys = [...this.#dirty];
-    this.#dirty.clear();
-    const entries = keys.map((key) => this.#latest.get(key) as LatestReceipt);
+    for (const [key, entry] of this.#writeDirty()) this.#durable.set(key, entry);
+  }
+
+  /** Writes the dirty rows (durable once the transaction around it commits); on failure rolls them back and throws. */
+  #writeDirty(): Map<string, LatestReceipt> {
+    const written = this.#takeDirty();
+    if (written.size === 0) return written;
     try {
-      this.#store.write(entries.map(rowOf));
+      this.#store.write([...written.values()].map(rowOf));
     } catch (error) {
-      for (const key of keys) {
-        const durable = this.#durable.get(key);
-        if (durable === undefined) this.#latest.delete(key);
-        else this.#latest.set(key, durable);
-      }
+      this.#rollBack(written);
       throw error instanceof WorkerError
         ? error
         : new WorkerError('STORE_FAILED', `receipts not written: ${(error as Error).message}`, { cause: error });
     }
-    for (const [i, key] of keys.entries()) this.#durable.set(key, entries[i]!);
+    return written;
+  }
+
+  #takeDirty(): Map<string, LatestReceipt> {
+    const taken = new Map<string, LatestReceipt>();
+    for (const key of this.#dirty) taken.set(key, this.#latest.get(key) as LatestReceipt);
+    this.#dirty.clear();
+    return taken;
+  }
+
+  /** Back to what is on disk, for the channels whose latest is still what a failed write held. */
+  #rollBack(failed: ReadonlyMap<string, LatestReceipt>): void {
+    for (const [key, entry] of failed) {
+      if (this.#latest.get(key) !== entry) continue;
+      const durable = this.#durable.get(key);
+      if (durable === undefined) this.#latest.delete(key);
+      else this.#latest.set(key, durable);
+    }
   }
 
   #assertOpen(): void {

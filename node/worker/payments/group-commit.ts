@@ -4,6 +4,15 @@
  * simulator decide when a flush happens; by default it is the next event-loop turn.
  */
 
+/**
+ * A durable transaction shared with other writers of the same file, committed once per turn (a worker's service
+ * log: ServiceLog.stage): `run` puts `write` into the next one and resolves once it is on disk; if `write` or the
+ * transaction fails it rejects, and nothing of the transaction is on disk.
+ */
+export interface SharedCommit {
+  run(write: () => void): Promise<void>;
+}
+
 /** Runs `flush` later; returns a function that cancels it. */
 export type Scheduler = (flush: () => void) => () => void;
 

@@ -70,9 +70,11 @@ export class SqliteReceiptArchive implements ReceiptArchive {
   readonly #select: Database.Statement<[Buffer], { receipt: Buffer; bytes: Buffer; at: number }>;
   readonly #prune: Database.Statement;
   readonly #pruneAuths: Database.Statement;
+  readonly #ownsDb: boolean;
 
-  private constructor(db: Database.Database) {
+  private constructor(db: Database.Database, ownsDb: boolean) {
     this.#db = db;
+    this.#ownsDb = ownsDb;
     this.#insertAuth = db.prepare('INSERT OR IGNORE INTO auths (hash, bytes) VALUES (?, ?)');
     this.#insert = db.prepare('INSERT OR IGNORE INTO receipts (hash, receipt, auth, at) VALUES (?, ?, ?, ?)');
     this.#select = db.prepare('SELECT r.receipt, a.bytes, r.at FROM receipts r JOIN auths a ON a.hash = r.auth WHERE r.hash = ?');
@@ -86,11 +88,25 @@ export class SqliteReceiptArchive implements ReceiptArchive {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
       db.exec(SCHEMA);
-      return new SqliteReceiptArchive(db);
+      return new SqliteReceiptArchive(db, true);
     } catch (error) {
       db.close();
       throw new WorkerError('BAD_STORE', `${path}: ${(error as Error).message}`, { cause: error });
     }
+  }
+
+  /**
+   * The archive's tables in a file shared with other tables (a worker's service log, whose group commit then
+   * writes a request's receipt in the same transaction as its entry). The caller keeps the connection in WAL with
+   * synchronous FULL and closes it.
+   */
+  static on(db: Database.Database): SqliteReceiptArchive {
+    try {
+      db.exec(SCHEMA);
+    } catch (error) {
+      throw new WorkerError('BAD_STORE', `receipt archive tables: ${(error as Error).message}`, { cause: error });
+    }
+    return new SqliteReceiptArchive(db, false);
   }
 
   put(hash: Uint8Array, receipt: Uint8Array, authorization: Uint8Array, at: number): void {
@@ -118,6 +134,6 @@ export class SqliteReceiptArchive implements ReceiptArchive {
   }
 
   close(): void {
-    if (this.#db.open) this.#db.close();
+    if (this.#ownsDb && this.#db.open) this.#db.close();
   }
 }

@@ -1,12 +1,18 @@
 /**
- * The payee's checks of one incoming receipt, pure: nothing is stored here. Cheap structural checks run before
- * any signature, so junk costs no verification; the signatures are checked with the ledger's own verifyReceipt,
- * so whatever a book accepts the ledger will settle (while the channel is open and the authorisation unexpired).
+ * The payee's checks of one incoming receipt: nothing is stored here. Cheap structural checks run before any
+ * signature, so junk costs no verification; the signatures are checked with the ledger's own verifyReceipt, so
+ * whatever a book accepts the ledger will settle (while the channel is open and the authorisation unexpired).
+ *
+ * A `Sessions` cache spares what repeats in every request of a session: once the ledger's verifyReceipt has
+ * passed a receipt under some authorisation bytes, those bytes are known good — decoded, the account's signature
+ * over the session key checked — and the next receipt under them needs only the expiry and its own Ed25519
+ * signature, over the very bytes the ledger would sign (receipt-bytes.ts).
  */
-import { bytesEqual, CryptoError, type SessionAuthorization, verifyAny, type VerifySig } from '../../crypto/index.ts';
+import { bytesEqual, CryptoError, Ed25519PublicKey, type SessionAuthorization, verifyAny, type VerifySig } from '../../crypto/index.ts';
 import { type ChannelRecord, decodeAuthorization, decodeReceipt, LedgerError, type Receipt, verifyReceipt } from '../../ledger/index.ts';
 import { WorkerError } from '../errors.ts';
 import { checkU64, maxBig } from './amounts.ts';
+import { receiptSignedBytes } from './receipt-bytes.ts';
 
 /** What a payee needs to know of a channel from the ledger (a StateView's `channel` gives it). */
 export type ChannelInfo = Pick<ChannelRecord, 'client' | 'status' | 'escrow' | 'payees' | 'paid' | 'closeAt'>;
@@ -29,7 +35,10 @@ export interface ReceiptCheck {
   readonly now: number;
   readonly channels: ChannelView;
   readonly previous: (channel: Uint8Array) => PreviousReceipt | undefined;
+  /** The account signature's check (a SignatureCache's spares re-checking it); default verifyAny. */
   readonly verify?: VerifySig;
+  /** Authorisations already found good (see Sessions); without it every signature is checked every time. */
+  readonly sessions?: Sessions;
 }
 
 export interface CheckedReceipt {
@@ -55,12 +64,7 @@ function verifySignatures(receipt: Receipt, auth: SessionAuthorization, now: num
     verifyReceipt(receipt, auth, auth.account, now, verify);
   } catch (error) {
     if (!(error instanceof LedgerError)) throw error;
-    if (error.code === 'EXPIRED') {
-      throw new WorkerError('EXPIRED', 'the session authorisation has expired', {
-        cause: error,
-        field: 'authorization.expiresAt',
-      });
-    }
+    if (error.code === 'EXPIRED') throw expired(error);
     if (error.code === 'BAD_SIGNATURE') {
       throw new WorkerError('BAD_SIGNATURE', 'not signed by the authorised session key', {
         cause: error,
@@ -77,11 +81,93 @@ function verifySignatures(receipt: Receipt, auth: SessionAuthorization, now: num
   }
 }
 
-/** Throws WorkerError naming the first field that fails; returns the decoded receipt when every check passes. */
-export function checkReceipt(input: ReceiptCheck): CheckedReceipt {
+const expired = (cause?: unknown) =>
+  new WorkerError('EXPIRED', 'the session authorisation has expired', { cause, field: 'authorization.expiresAt' });
+
+/** An authorisation that passed the ledger's checks once, and its session key ready to verify with. */
+export interface KnownSession {
+  readonly auth: SessionAuthorization;
+  readonly key: Ed25519PublicKey;
+}
+
+const badReceiptSig = () => new WorkerError('BAD_SIGNATURE', 'not signed by the authorised session key', { field: 'receipt.sig' });
+
+/**
+ * Session authorisations a payee has seen pass the ledger's verifyReceipt, by their exact bytes (least recently
+ * used first out). Only good ones are kept, so a forged authorisation is checked — and refused — every time.
+ */
+export class Sessions {
+  readonly #known = new Map<string, KnownSession>();
+  readonly #capacity: number;
+
+  constructor(capacity = 2048) {
+    this.#capacity = capacity;
+  }
+
+  get size(): number {
+    return this.#known.size;
+  }
+
+  /** The decoded authorisation of these bytes if they passed before. */
+  known(bytes: Uint8Array): KnownSession | undefined {
+    const id = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+    const found = this.#known.get(id);
+    if (found !== undefined) {
+      this.#known.delete(id);
+      this.#known.set(id, found);
+    }
+    return found;
+  }
+
+  /**
+   * The ledger's verdict on the receipt's signatures (WorkerError naming the field): in full the first time these
+   * authorisation bytes are seen, then the expiry and the receipt's own signature by the session key.
+   */
+  check(parsed: ParsedReceipt, receiptBytes: Uint8Array, authBytes: Uint8Array, now: number, verify: VerifySig): void {
+    const { receipt, auth, known } = parsed;
+    if (known === undefined) {
+      verifySignatures(receipt, auth, now, verify);
+      this.#remember(authBytes, auth);
+      return;
+    }
+    if (now >= known.auth.expiresAt) throw expired();
+    if (!known.key.verify(receiptSignedBytes(receiptBytes, receipt), receipt.sig)) throw badReceiptSig();
+  }
+
+  #remember(bytes: Uint8Array, auth: SessionAuthorization): void {
+    // The ledger's check made this key already, so it is a valid one.
+    const key = new Ed25519PublicKey(auth.sessionPublicKey);
+    const id = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+    this.#known.set(id, { auth, key });
+    if (this.#known.size > this.#capacity) this.#known.delete(this.#known.keys().next().value!);
+  }
+}
+
+/** A receipt and its authorisation, decoded (the authorisation from Sessions when it passed before). */
+export interface ParsedReceipt {
+  readonly receipt: Receipt;
+  readonly auth: SessionAuthorization;
+  readonly known: KnownSession | undefined;
+}
+
+/** Decodes both; MALFORMED naming the field. */
+function parseReceipt(receiptBytes: Uint8Array, authBytes: Uint8Array, sessions?: Sessions): ParsedReceipt {
+  const receipt = decoded(() => decodeReceipt(receiptBytes), 'receipt');
+  const known = sessions?.known(authBytes);
+  const auth = known?.auth ?? decoded(() => decodeAuthorization(authBytes), 'authorization');
+  return { receipt, auth, known };
+}
+
+/** What the receipt's terms come to, once they hold. */
+interface ReceiptTerms {
+  readonly ledgerPaid: bigint;
+  readonly earned: bigint;
+}
+
+/** The checks that need no signature (payee, channel, client, nonce, amount, escrow); WorkerError naming the field. */
+function checkTerms(parsed: ParsedReceipt, input: Omit<ReceiptCheck, 'receipt' | 'authorization'>): ReceiptTerms {
   const price = checkU64(input.price, 'price');
-  const receipt = decoded(() => decodeReceipt(input.receipt), 'receipt');
-  const auth = decoded(() => decodeAuthorization(input.authorization), 'authorization');
+  const { receipt, auth } = parsed;
   const { channel: id, payee, amount, nonce } = receipt.fields;
   if (!bytesEqual(payee, input.self)) {
     throw new WorkerError('WRONG_PAYEE', 'the receipt pays another node', { field: 'receipt.payee' });
@@ -115,6 +201,15 @@ export function checkReceipt(input: ReceiptCheck): CheckedReceipt {
       field: 'receipt.amount',
     });
   }
-  verifySignatures(receipt, auth, input.now, input.verify ?? verifyAny);
-  return { receipt, authorization: auth, ledgerPaid, earned: amount - floor };
+  return { ledgerPaid, earned: amount - floor };
+}
+
+/** Throws WorkerError naming the first field that fails; returns the decoded receipt when every check passes. */
+export function checkReceipt(input: ReceiptCheck): CheckedReceipt {
+  checkU64(input.price, 'price');
+  const parsed = parseReceipt(input.receipt, input.authorization, input.sessions);
+  const terms = checkTerms(parsed, input);
+  if (input.sessions === undefined) verifySignatures(parsed.receipt, parsed.auth, input.now, input.verify ?? verifyAny);
+  else input.sessions.check(parsed, input.receipt, input.authorization, input.now, input.verify ?? verifyAny);
+  return { receipt: parsed.receipt, authorization: parsed.auth, ...terms };
 }

@@ -9,9 +9,10 @@ import {
   encodeSessionAuthorization,
   type SessionAuthorization,
 } from '../../crypto/index.ts';
-import { encodeReceipt, type ReceiptFields, signReceipt } from '../../ledger/index.ts';
+import type { ReceiptFields } from '../../ledger/index.ts';
 import { WorkerError } from '../errors.ts';
 import { checkScore, checkU64, keyOf, receiptHash } from './amounts.ts';
+import { signedReceiptBytes } from './receipt-bytes.ts';
 import type { SpenderStore } from './spender-store.ts';
 
 export interface SpenderChannel {
@@ -138,7 +139,7 @@ export class ChannelSpender {
       nonce,
       ...(score === undefined ? {} : { score }),
     };
-    const receipt = encodeReceipt(signReceipt(this.#session, fields));
+    const receipt = signedReceiptBytes(this.#session, fields);
     return { receipt, authorization: this.authorization, hash: receiptHash(receipt), fields };
   }
 }

@@ -3,10 +3,12 @@
  * request checked against the client's receipt before it is served, and written to the hash-chained service log.
  *
  * Power safety (issue "every receipt and log entry is durable before it is acknowledged"): a paid request is
- * answered only after its receipt (ReceiptBook, group commit), the data it stored (blob store / mailbox, one
- * durable write) and its log entry (ServiceLog.appendAsync, group commit) are on disk. What can be checked
- * without the receipt is checked first — a chunk against its manifest, a blob we do not hold — so a client is
- * not charged for a request we would refuse.
+ * answered only after its receipt (ReceiptBook), its archived copy, the data it stored (blob store / mailbox, one
+ * durable write per turn) and its log entry (ServiceLog.appendAsync) are on disk. With the worker's composition
+ * (worker-node.ts) the book, the archive and the log share one file and one group commit per turn, and the
+ * archived receipt is written in the transaction of its log entry; the entry is appended only once the data is
+ * durable. What can be checked without the receipt is checked first — a chunk against its manifest, a blob we do
+ * not hold — so a client is not charged for a request we would refuse.
  */
 import { sha256, toHex } from '../../crypto/index.ts';
 import { decodeReceipt, type LedgerParams } from '../../ledger/index.ts';
@@ -17,7 +19,7 @@ import { messagePrice, servePrice, storePrice } from '../../services/pricing.ts'
 import { TurnWrites } from '../../services/turn-writes.ts';
 import type { ServiceLog } from '../../store/index.ts';
 import { WorkerError } from '../errors.ts';
-import type { ChannelView, ReceiptBook } from '../payments/index.ts';
+import type { ChannelView, ReceiptBook, Taken } from '../payments/index.ts';
 import type { ReceiptArchive } from '../payments/receipt-archive.ts';
 import { checkAccess } from './mail-access.ts';
 import {
@@ -80,10 +82,12 @@ export interface ServiceStats {
 }
 
 interface Paid {
-  readonly hash: Uint8Array;
-  readonly client: string;
+  readonly taken: Taken;
+  readonly client: Uint8Array;
   readonly pay: Payment;
 }
+
+const utf8 = new TextEncoder();
 
 const METHODS = [BLOB_PUT_METHOD, BLOB_GET_METHOD, MSG_PUT_METHOD, MSG_GET_METHOD, MSG_ACK_METHOD] as const;
 
@@ -91,7 +95,6 @@ export class WorkerService {
   readonly #o: WorkerServiceOptions;
   readonly #blobWrites: TurnWrites;
   readonly #mailWrites: TurnWrites;
-  readonly #archiveWrites: TurnWrites;
   readonly #served = new Map<string, number>();
   #refused = 0;
   #earned = 0n;
@@ -100,7 +103,6 @@ export class WorkerService {
     this.#o = options;
     this.#blobWrites = new TurnWrites((fn) => options.blobs.group(fn));
     this.#mailWrites = new TurnWrites((fn) => options.mailbox.group(fn));
-    this.#archiveWrites = new TurnWrites((fn) => options.archive.group(fn));
   }
 
   /** Installs the handlers on `rpc`; undone by `detach`. */
@@ -151,33 +153,41 @@ export class WorkerService {
   async blobGet(body: Uint8Array): Promise<Uint8Array> {
     const start = this.#o.now();
     const request = blobGet.decode(body);
-    // Read (and check) before charging: a blob neither we nor the ring hold costs the client nothing.
-    const { manifest, chunk } = await this.#chunk(request.address, request.index);
+    // Read (and check) before charging: a blob neither we nor the ring hold costs the client nothing. A chunk held
+    // here is read at once, so the receipt is taken in the order the requests arrived, as a put's is (a later
+    // receipt of the channel taken first would refuse this one as a replay).
+    const local = this.#local(request.address, request.index);
+    const { manifest, chunk } = local instanceof BlobError ? await this.#fromRing(request.address, request.index, local) : local;
     const paid = await this.#accept(request.pay, servePrice(this.#o.params(), chunk.length));
     await this.#log(paid, 'blob-get', chunk.length, sha256(chunk), start);
     return chunkReply.encode({ manifest: manifest === undefined ? new Uint8Array(0) : encodeManifest(manifest), chunk });
   }
 
-  /** The chunk from the local store, else from the ring (then kept here: this worker serves it from now on). */
-  async #chunk(address: Uint8Array, index: number): Promise<{ manifest: Manifest | undefined; chunk: Uint8Array }> {
+  /** The chunk from the local store, or (not thrown) its NOT_FOUND when the ring may hold it. */
+  #local(address: Uint8Array, index: number): { manifest: Manifest | undefined; chunk: Uint8Array } | BlobError {
     try {
       return { manifest: this.#o.blobs.manifest(address), chunk: this.#o.blobs.getChunk(address, index) };
     } catch (error) {
-      const replicas = this.#o.replicas;
-      if (replicas === undefined || !(error instanceof BlobError) || error.code !== 'NOT_FOUND') throw error;
-      const fetched = await replicas.fetch(address, index);
-      if (fetched === undefined) throw error;
-      try {
-        await this.#blobWrites.run(() => {
-          this.#o.blobs.putManifest(address, fetched.manifest);
-          this.#o.blobs.putChunk(address, index, fetched.chunk);
-        });
-        replicas.cached(address, index);
-      } catch {
-        // A full store (QUOTA) still serves what it read; it just does not keep it.
-      }
-      return fetched;
+      if (this.#o.replicas === undefined || !(error instanceof BlobError) || error.code !== 'NOT_FOUND') throw error;
+      return error;
     }
+  }
+
+  /** The chunk from the ring, then kept here: this worker serves it from now on. `notHere` when the ring has none. */
+  async #fromRing(address: Uint8Array, index: number, notHere: BlobError): Promise<{ manifest: Manifest | undefined; chunk: Uint8Array }> {
+    const replicas = this.#o.replicas!;
+    const fetched = await replicas.fetch(address, index);
+    if (fetched === undefined) throw notHere;
+    try {
+      await this.#blobWrites.run(() => {
+        this.#o.blobs.putManifest(address, fetched.manifest);
+        this.#o.blobs.putChunk(address, index, fetched.chunk);
+      });
+      replicas.cached(address, index);
+    } catch {
+      // A full store (QUOTA) still serves what it read; it just does not keep it.
+    }
+    return fetched;
   }
 
   async msgPut(body: Uint8Array): Promise<Uint8Array> {
@@ -205,42 +215,60 @@ export class WorkerService {
     return ackedReply.encode({ acked });
   }
 
-  async #accept(pay: Payment, price: bigint): Promise<Paid> {
-    let accepted;
+  /**
+   * The receipt checked and taken by the book (durable with the next group commit: see #log). Synchronous unless
+   * the channel has to be learnt first.
+   */
+  #accept(pay: Payment, price: bigint): Paid | Promise<Paid> {
+    let taken: Taken;
     try {
-      accepted = await this.#o.book.accept(pay.receipt, pay.authorization, price);
+      taken = this.#o.book.take(pay.receipt, pay.authorization, price);
     } catch (error) {
       const learn = this.#o.learnChannel;
       if (learn === undefined || !(error instanceof WorkerError) || error.code !== 'UNKNOWN_CHANNEL') throw error;
-      await learn(decodeReceipt(pay.receipt).fields.channel).catch(() => undefined);
-      accepted = await this.#o.book.accept(pay.receipt, pay.authorization, price);
+      return learn(decodeReceipt(pay.receipt).fields.channel)
+        .catch(() => undefined)
+        .then(() => this.#paid(this.#o.book.take(pay.receipt, pay.authorization, price), pay));
     }
-    this.#earned += accepted.earned;
-    const client = this.#o.channels(accepted.channel)?.client ?? toHex(accepted.channel);
-    return { hash: accepted.hash, client, pay };
+    return this.#paid(taken, pay);
+  }
+
+  #paid(taken: Taken, pay: Payment): Paid {
+    // What the receipt brought counts once it is durable, served or not (a full store refuses after the receipt);
+    // #log awaits it as well, so a failed write is the request's error there, and never unhandled here.
+    taken.durable.then(
+      () => void (this.#earned += taken.accepted.earned),
+      () => undefined,
+    );
+    const channel = taken.accepted.channel;
+    return { taken, client: utf8.encode(this.#o.channels(channel)?.client ?? toHex(channel)), pay };
   }
 
   /**
-   * The receipt archived and the log entry appended, each durable (group-committed). A sealed log entry whose
-   * receipt is not archived would be judged cheating by an audit, so a power cut must never leave one behind: the
-   * archive's commit is scheduled first (both commit on the next turn, in the order scheduled, and a batch the log
-   * fills is sealed inside its own commit), and nothing seals the log between the two (TemporaryWorker seals a quiet
-   * log only when no entry waits for its commit). An archived receipt with no log entry is only an unlogged request.
+   * The log entry appended, with the receipt archived in the same transaction (appendAsync's `alongside`), and the
+   * receipt durable in the book, all group-committed. A sealed log entry whose receipt is not archived would be
+   * judged cheating by an audit: here they are never apart, however the log is written. (With a book and a log in
+   * separate files — not the worker's composition — the book's write may fail while the entry holds: the request is
+   * refused, and the entry names a valid receipt.)
    */
   async #log(paid: Paid, service: string, bytes: number, resultHash: Uint8Array, start: number): Promise<void> {
-    const archived = this.#archiveWrites.run(() => this.#o.archive.put(paid.hash, paid.pay.receipt, paid.pay.authorization, this.#o.now()));
-    const logged = this.#o.log.appendAsync({
-      // A receipt's hash is unique per request (each receipt has a fresh nonce), so it names the request too.
-      requestId: paid.hash.subarray(0, 16),
-      client: new TextEncoder().encode(paid.client),
-      service,
-      bytes,
-      computeUnits: 0,
-      resultHash,
-      latencyMs: Math.max(0, Math.round(this.#o.now() - start)),
-      receiptHash: paid.hash,
-    });
-    await Promise.all([archived, logged]);
+    const { accepted, durable } = paid.taken;
+    const hash = accepted.hash;
+    const logged = this.#o.log.appendAsync(
+      {
+        // A receipt's hash is unique per request (each receipt has a fresh nonce), so it names the request too.
+        requestId: hash.subarray(0, 16),
+        client: paid.client,
+        service,
+        bytes,
+        computeUnits: 0,
+        resultHash,
+        latencyMs: Math.max(0, Math.round(this.#o.now() - start)),
+        receiptHash: hash,
+      },
+      () => this.#o.archive.put(hash, paid.pay.receipt, paid.pay.authorization, this.#o.now()),
+    );
+    await Promise.all([durable, logged]);
     this.#count(service);
   }
 

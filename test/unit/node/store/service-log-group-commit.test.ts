@@ -6,7 +6,9 @@ import { type CommitWrite, GroupCommit } from '../../../../node/store/service-lo
 function recordingWrite(): { write: CommitWrite; calls: number[][]; fail: (error: Error | undefined) => void } {
   const calls: number[][] = [];
   let failure: Error | undefined;
-  const write: CommitWrite = (encoded) => {
+  const write: CommitWrite = (encoded, _sealAll, alongside) => {
+    // Inside the transaction, before the entries.
+    for (const run of alongside) run();
     calls.push(encoded.map((bytes) => bytes[0] as number));
     if (failure !== undefined) throw failure;
     return {
@@ -64,5 +66,37 @@ describe('service-log group commit', () => {
     group.flush();
     expect(calls).toEqual([[1]]);
     await expect(waiting).resolves.toMatchObject({ seq: 1 });
+  });
+
+  it("runs staged writes and an entry's alongside in the transaction that takes the entries, before them", async () => {
+    const { write, calls } = recordingWrite();
+    const group = new GroupCommit(write);
+    const order: string[] = [];
+    const staged = group.stage(() => order.push(`stage (after ${calls.length} writes)`));
+    const appended = group.enqueue(entry(1), () => order.push(`archive 1 (after ${calls.length} writes)`));
+    expect(group.pending).toBe(2);
+    // Whoever writes the group takes them along: here a direct write (a seal), before the next turn.
+    group.writeWith([entry(2)], true);
+    expect(order).toEqual(['stage (after 0 writes)', 'archive 1 (after 0 writes)']);
+    expect(calls).toEqual([[1, 2]]);
+    await expect(staged).resolves.toBeUndefined();
+    await expect(appended).resolves.toMatchObject({ seq: 1 });
+    await nextTurn();
+    expect(calls).toHaveLength(1);
+  });
+
+  it('fails the whole group, entries and staged writes alike, when a staged write throws', async () => {
+    const { write, calls } = recordingWrite();
+    const group = new GroupCommit(write);
+    const staged = group.stage(() => undefined);
+    const failing = group.enqueue(entry(1), () => {
+      throw new Error('archive full');
+    });
+    const other = group.enqueue(entry(2));
+    await expect(failing).rejects.toThrow('archive full');
+    await expect(staged).rejects.toThrow('archive full');
+    await expect(other).rejects.toThrow('archive full');
+    expect(calls).toEqual([]);
+    expect(group.pending).toBe(0);
   });
 });

@@ -10,6 +10,8 @@ import {
   Ed25519KeyPair,
   encodeSessionAuthorization,
   sessionAuthorizationMessage,
+  verifyAny,
+  type VerifySig,
 } from '../../../../../node/crypto/index.ts';
 import { encodeReceipt, type ReceiptFields, signReceipt } from '../../../../../node/ledger/index.ts';
 import { WorkerError } from '../../../../../node/worker/errors.ts';
@@ -28,7 +30,15 @@ function spender(w: World): ChannelSpender {
   return new ChannelSpender({ channel: w.channel, session: w.session, authorization: w.auth, store: new MemorySpenderStore(), now: w.clock.now });
 }
 
-function book(w: World, options: { payee?: number; store?: BookStore; schedule?: Scheduler; maxGroup?: number } = {}): ReceiptBook {
+interface BookOptions {
+  payee?: number;
+  store?: BookStore;
+  schedule?: Scheduler;
+  maxGroup?: number;
+  verify?: VerifySig;
+}
+
+function book(w: World, options: BookOptions = {}): ReceiptBook {
   return new ReceiptBook({
     self: nodeKey(options.payee ?? 0).publicKey.bytes,
     store: options.store ?? new MemoryBookStore(),
@@ -36,8 +46,10 @@ function book(w: World, options: { payee?: number; store?: BookStore; schedule?:
     now: w.clock.now,
     ...(options.schedule === undefined ? {} : { schedule: options.schedule }),
     ...(options.maxGroup === undefined ? {} : { maxGroup: options.maxGroup }),
+    ...(options.verify === undefined ? {} : { verify: options.verify }),
   });
 }
+
 
 /** A receipt the client's session key signs directly, bypassing the spender's checks. */
 function rawReceipt(w: World, fields: Partial<ReceiptFields>, key = w.session): Uint8Array {
@@ -352,5 +364,53 @@ describe('ReceiptBook.accept on arbitrary and mutated bytes (property)', () => {
     );
     // The unmutated pair was acceptable all along.
     await expect(b.accept(next.receipt, next.authorization, 1n)).resolves.toMatchObject({ amount: 2n });
+  });
+});
+
+describe('ReceiptBook verifies every receipt', () => {
+  // No receipt is taken on trust after an earlier one verified: an audit judges a logged request whose receipt does
+  // not verify as cheating, so a forgery anywhere in a session must be refused when it arrives.
+  it('refuses a forged receipt at any position of a session, taking every other one', async () => {
+    const forger = Ed25519KeyPair.fromSeed(seeded('forger'));
+    for (const at of [1, 2, 3, 7, 16, 31]) {
+      const w = world({ escrow: 1_000_000n });
+      const store = new MemoryBookStore();
+      const b = book(w, { store });
+      const auth = encodeSessionAuthorization(w.auth);
+      const outcomes: string[] = [];
+      for (let i = 0; i < 32; i += 1) {
+        const fields = { amount: BigInt(10 * (i + 1)), nonce: BigInt(i + 1) };
+        const receipt = i === at ? rawReceipt(w, fields, forger) : rawReceipt(w, fields);
+        outcomes.push(await b.accept(receipt, auth, 10n).then(() => 'ok', (error: WorkerError) => `${error.code} ${error.field}`));
+      }
+      expect(outcomes.filter((o) => o !== 'ok')).toEqual(['BAD_SIGNATURE receipt.sig']);
+      expect(outcomes[at]).toBe('BAD_SIGNATURE receipt.sig');
+      expect(b.latest(w.channel.id)?.amount).toBe(at === 31 ? 310n : 320n);
+    }
+  });
+
+  it('checks an authorisation in full until it passes, then once; a forged one every time, never remembered', async () => {
+    const w = world({ escrow: 1_000_000n });
+    let accountChecks = 0;
+    const verify: VerifySig = (scheme, key, message, sig) => {
+      if (scheme !== 'ed25519') accountChecks += 1;
+      return verifyAny(scheme, key, message, sig);
+    };
+    const b = book(w, { verify });
+    const stranger = accountOf('stranger');
+    const fakeAuth = encodeSessionAuthorization({ ...w.auth, signature: stranger.sign(sessionAuthorizationMessage(w.auth)) });
+    const auth = encodeSessionAuthorization(w.auth);
+    for (let i = 1; i <= 3; i += 1) {
+      expect(await rejection(b.accept(rawReceipt(w, { amount: 10n, nonce: 1n }), fakeAuth, 10n))).toEqual({
+        code: 'BAD_SIGNATURE',
+        field: 'authorization.signature',
+      });
+      expect(accountChecks).toBe(i);
+    }
+    for (let i = 1; i <= 5; i += 1) await b.accept(rawReceipt(w, { amount: 10n * BigInt(i), nonce: BigInt(i) }), auth, 10n);
+    expect(accountChecks).toBe(4);
+    // Known good bytes do not vouch for other bytes: the forged authorisation is still checked, and refused.
+    expect(await rejection(b.accept(rawReceipt(w, { amount: 60n, nonce: 6n }), fakeAuth, 10n))).toMatchObject({ code: 'BAD_SIGNATURE' });
+    expect(accountChecks).toBe(5);
   });
 });
