@@ -80,6 +80,11 @@ export function workerFor(io: CliIO, folder: ClientFolder, given: string | undef
   throw new CliError('USAGE', `name the worker: --worker <its ring-contact.json or data folder> (no open ${currency ?? ''} channel of ${folder.dir} names one)`.replace('  ', ' '));
 }
 
+/** Whether `channel` is open, of `currency`, and lists the node key `key` (hex) as a payee. */
+export function paysWorker(channel: ChannelEntry, currency: Currency, key: string): boolean {
+  return channel.status === 'open' && channel.currency === currency && channel.payees.some((p) => p.key === key);
+}
+
 /**
  * The open channel of `currency` that pays `worker` and has the most escrow left (--channel picks one); NO_CHANNEL
  * tells how to open one.
@@ -93,7 +98,7 @@ export function channelFor(folder: ClientFolder, currency: Currency, worker: Con
     if (!channel.payees.some((p) => p.key === key)) throw new CliError('USAGE', `channel ${channel.id} does not pay worker ${worker.peer.id}`);
     return channel;
   }
-  const usable = folder.channels().filter((c) => c.status === 'open' && c.currency === currency && c.payees.some((p) => p.key === key));
+  const usable = folder.channels().filter((c) => paysWorker(c, currency, key));
   if (usable.length === 0) {
     throw new CliError(
       'NOT_FOUND',

@@ -13,7 +13,7 @@ import type { KeyKind } from '../../node/worker/introduction-protocol.ts';
 import type { SqliteSpenderStore } from '../../node/worker/payments/index.ts';
 import { CliError } from '../errors.ts';
 import type { CliIO } from '../io.ts';
-import type { Contact } from './client-env.ts';
+import { type Contact, paysWorker } from './client-env.ts';
 import { readBootstrap } from './up-bootstrap.ts';
 
 /** PeerRefs of multiaddrs ending in /p2p/<PeerId>, one per PeerId with every address given for it. */
@@ -37,8 +37,6 @@ export interface IntroducedOptions {
   readonly left: (c: ChannelEntry) => bigint;
 }
 
-const pays = (c: ChannelEntry, key: string, currency: Currency) => c.status === 'open' && c.currency === currency && c.payees.some((p) => p.key === key);
-
 export async function introducedWorker(o: IntroducedOptions): Promise<Contact> {
   const managers = peersOf(readBootstrap(resolve(o.io.cwd, o.join)).managers, 'bootstrap.json managers');
   const keys = new Set(managers.map((m) => toHex(ed25519KeyFromPeerId(m.id))));
@@ -54,7 +52,7 @@ export async function introducedWorker(o: IntroducedOptions): Promise<Contact> {
   const introduced = await introduce({ rpc: o.host.rpc, managers: payable, spender, fee: BigInt(fee) }, o.key, o.kind);
   for (const peer of introduced.offer) {
     const key = toHex(ed25519KeyFromPeerId(peer.id));
-    if (o.folder.channels().some((c) => pays(c, key, o.currency))) return { peer, key: ed25519KeyFromPeerId(peer.id), path: '' };
+    if (o.folder.channels().some((c) => paysWorker(c, o.currency, key))) return { peer, key: ed25519KeyFromPeerId(peer.id), path: '' };
   }
   const payees = introduced.offer.map((p) => `--payee ${toHex(ed25519KeyFromPeerId(p.id))}`).join(' ');
   throw new CliError(

@@ -26,6 +26,7 @@ export {
   unityIdFor,
   unityIndexById,
   unityOfServer,
+  unityStartOf,
   validateMap,
   type RingMap,
   type RingParams,

@@ -6,7 +6,7 @@
  */
 import type { PeerRef } from '../net/types.ts';
 import { RingError } from './errors.ts';
-import { compareKeys, isKey, keyToHex, ZERO_KEY, type Key } from './keyspace.ts';
+import { compareKeys, isKey, keyFromHex, keyToHex, ZERO_KEY, type Key } from './keyspace.ts';
 
 /** A Unity server as the map names it: its PeerId and the multiaddrs it is dialled on. */
 export type ServerEntry = PeerRef;
@@ -65,6 +65,12 @@ const MAX_MS = 7 * 24 * 3600 * 1000;
 /** The id a Unity gets when it is created: from its start, so it is unique among live Unities. */
 export function unityIdFor(start: Key): string {
   return `u-${keyToHex(start)}`;
+}
+
+/** The start key a Unity id was made from (`unityIdFor`'s inverse); undefined for text that is no Unity id. */
+export function unityStartOf(id: string): Key | undefined {
+  const hex = /^u-([0-9a-f]{64})$/.exec(id)?.[1];
+  return hex === undefined ? undefined : keyFromHex(hex);
 }
 
 function bad(path: string, why: string): never {

@@ -18,6 +18,9 @@ import { WorkerError } from './errors.ts';
 import { fromRemote } from './serve/remote-errors.ts';
 import { codec, paymentSchema } from './serve/protocol.ts';
 
+/** A PeerRef of its own (mutable address list), detached from the decoded or viewed one. */
+export const copyPeer = (peer: PeerRef): PeerRef => ({ id: peer.id, addrs: [...peer.addrs] });
+
 export const INTRODUCE_METHOD = 'manager/introduce';
 export const WORKERS_METHOD = 'ring/workers';
 export const WORKER_BEAT_METHOD = 'ring/worker-beat';
@@ -57,7 +60,7 @@ export async function requestWorkers(
 ): Promise<PeerRef[]> {
   try {
     const reply = await rpc.request(server, WORKERS_METHOD, workersRequest.encode({ introduction, kind }), options);
-    return workersReply.decode(reply).offer.map((p) => ({ id: p.id, addrs: [...p.addrs] }));
+    return workersReply.decode(reply).offer.map(copyPeer);
   } catch (error) {
     throw fromRemote(error);
   }

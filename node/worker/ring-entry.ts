@@ -4,7 +4,7 @@
  * ring as a part store (blob replication) and the servers of its Unity (the index servers it beats to).
  */
 import type { PeerRef, Rpc } from '../net/index.ts';
-import { type CertifiersLike, keyFromHex } from '../ring/index.ts';
+import { type CertifiersLike, unityStartOf } from '../ring/index.ts';
 import { RingClient } from '../ring/service/client.ts';
 import { Router } from '../ring/service/router.ts';
 import { WorkerError } from './errors.ts';
@@ -31,9 +31,9 @@ export function ringEntry(options: RingEntryOptions): RingEntry {
   return {
     parts: ringPartStore(new RingClient({ rpc: options.rpc, router, timeoutMs })),
     async unityServers(unity) {
-      const start = /^u-([0-9a-f]{64})$/.exec(unity)?.[1];
+      const start = unityStartOf(unity);
       if (start === undefined) throw new WorkerError('BAD_VALUE', `${JSON.stringify(unity)} is not a Unity id`, { field: 'unity' });
-      return (await router.locate(keyFromHex(start))).servers;
+      return (await router.locate(start)).servers;
     },
   };
 }

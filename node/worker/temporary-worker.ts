@@ -290,8 +290,8 @@ export class TemporaryWorker {
     const entry: { joined: Promise<void>; handle?: { stop(): Promise<void> } } = { joined: Promise.resolve() };
     entry.joined = join(node.unity).then(
       async (handle) => {
-        if (this.#ringServer === entry) entry.handle = handle;
-        else await handle.stop(); // stopped meanwhile
+        if (this.#ringServer !== entry) return handle.stop(); // stopped meanwhile
+        entry.handle = handle;
         this.#o.logger?.info({ unity: node.unity }, 'joined the ring as a server of its Unity');
       },
       (error: unknown) => {

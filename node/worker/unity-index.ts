@@ -27,6 +27,7 @@ import type { UnityView } from '../ring/service/view.ts';
 import { WorkerError } from './errors.ts';
 import { decodeIntroduction, verifyIntroduction } from './introduction.ts';
 import {
+  copyPeer,
   keyKind,
   MAX_OFFER,
   WORKER_BEAT_METHOD,
@@ -104,7 +105,6 @@ export function rendezvousOrder(key: Uint8Array, peers: readonly PeerRef[]): Pee
     .map(({ peer }) => peer);
 }
 
-const copy = (peer: PeerRef): PeerRef => ({ id: peer.id, addrs: [...peer.addrs] });
 
 export class UnityIndex {
   readonly #o: UnityIndexOptions;
@@ -200,7 +200,7 @@ export class UnityIndex {
     if (view === undefined) throw new WorkerError('WRONG_UNITY', 'this server has no Unity view yet', { field: 'unity' });
     const unity = view.unity.id;
     const introduction = verifyIntroduction(signed, { chain: this.#o.chain, managers: this.#o.managers(), now: this.#o.clock.now(), unity });
-    const servers = view.unity.servers.map(copy);
+    const servers = view.unity.servers.map(copyPeer);
     const offer = kind === 'mail' ? rendezvousOrder(introduction.key, servers) : this.#blobOffer(servers, unity);
     this.#offers += 1;
     return workersReply.encode({ offer: offer.slice(0, MAX_OFFER) });

@@ -7,14 +7,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Ed25519KeyPair, sha256, utf8 } from '../../node/crypto/index.ts';
-import { encodeTx, genesisId, genesisStateRoot, type LedgerParams, LightClient, signAccountTx } from '../../node/ledger/index.ts';
+import { type AccountKey, Ed25519KeyPair, sha256, utf8 } from '../../node/crypto/index.ts';
+import { encodeTx, type GenesisConfig, genesisId, genesisStateRoot, type LedgerParams, LightClient, signAccountTx } from '../../node/ledger/index.ts';
 import { Auditor } from '../../node/manager/auditor.ts';
 import { DutyTxs } from '../../node/manager/duty-txs.ts';
 import { serveHeartbeats } from '../../node/manager/heartbeat-desk.ts';
 import { submitTx } from '../../node/manager/index.ts';
 import { servePromotions } from '../../node/manager/promotion-desk.ts';
-import { createHost, type Host, systemClock } from '../../node/net/index.ts';
+import { createHost, type Host, type PeerRef, systemClock } from '../../node/net/index.ts';
 import { UptimeBook } from '../../node/ring/service/uptime-book.ts';
 import { LedgerFollower } from '../../node/worker/ledger-view.ts';
 import { ringEntry } from '../../node/worker/ring-entry.ts';
@@ -66,6 +66,49 @@ export async function oneManagerLedger(cleanup: Cleanup, params: LedgerParams, o
   return { genesis, chain, unity, server, manager, view, duty, uptime };
 }
 
+export interface TestWorkerOptions extends WorldOptions {
+  /** Names the host key, the node key and nothing else. */
+  readonly label: string;
+  readonly genesis: GenesisConfig;
+  readonly manager: PeerRef;
+  readonly payout: AccountKey;
+}
+
+/**
+ * A started temporary worker in this process: its own host and data folder, a light client of `manager`, settling
+ * every receipt at once, ticking every 100 ms, applying for promotion only by hand.
+ */
+export async function startTestWorker(cleanup: Cleanup, o: TestWorkerOptions) {
+  const host = await testHost(cleanup, o.label);
+  const dataDir = mkdtempSync(join(tmpdir(), 'ame-temporary-'));
+  cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
+  const { genesis, manager } = o;
+  const follower = new LedgerFollower({ rpc: host.rpc, managers: [manager], light: LightClient.fromGenesis(genesis, genesisStateRoot(genesis)), pollMs: 100, maxStaleMs: 5_000 });
+  const ring = o.ring === undefined ? undefined : ringEntry({ rpc: host.rpc, entry: o.ring.live().slice(0, 2).map((n) => n.host.peer), authority: o.ring.authorityKey.publicKey.bytes });
+  const worker = new TemporaryWorker({
+    rpc: host.rpc,
+    nodeKey: nodeKeyOf(o.label),
+    payout: o.payout,
+    chain: genesisId(genesis),
+    dataDir,
+    follower,
+    managers: [manager],
+    submit: (tx) => submitTx(host.rpc, manager, tx),
+    hardware: 'raspberry pi 5 (test)',
+    settle: { threshold: 1n, maxAgeMs: 0, deadlineMarginMs: 0 },
+    tickMs: 100,
+    logBatchSize: o.logBatchSize ?? 2,
+    // The tests apply by hand, to see the refusal first.
+    applyEveryMs: 0,
+    ...(o.heartbeatMs === undefined ? {} : { heartbeatMs: o.heartbeatMs }),
+    ...(ring === undefined ? {} : { ring: ring.parts, unityServers: (u: string) => ring.unityServers(u) }),
+    ...(o.joinRing === undefined ? {} : { joinRing: o.joinRing }),
+  });
+  cleanup.push(() => worker.stop());
+  worker.start();
+  return { host, dataDir, worker };
+}
+
 export async function temporaryWorld(cleanup: Cleanup, params: LedgerParams, options: WorldOptions = {}) {
   const { genesis, chain, unity, server, manager, view, duty, uptime } = await oneManagerLedger(cleanup, params, options);
 
@@ -74,35 +117,7 @@ export async function temporaryWorld(cleanup: Cleanup, params: LedgerParams, opt
   const payout = accountKey(40);
   await submitTx(unity.client.rpc, manager, encodeTx(signAccountTx({ chain, kind: 'transfer', nonce: 0n, fee: 0n, body: { to: payout.address, amount: 150n * ABC } }, investors)));
 
-  const workerHost = await testHost(cleanup, 'worker');
-  const dataDir = mkdtempSync(join(tmpdir(), 'ame-temporary-'));
-  cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
-  const follower = new LedgerFollower({ rpc: workerHost.rpc, managers: [manager], light: LightClient.fromGenesis(genesis, genesisStateRoot(genesis)), pollMs: 100, maxStaleMs: 5_000 });
-  const ring =
-    options.ring === undefined
-      ? undefined
-      : ringEntry({ rpc: workerHost.rpc, entry: options.ring.live().slice(0, 2).map((n) => n.host.peer), authority: options.ring.authorityKey.publicKey.bytes });
-  const worker = new TemporaryWorker({
-    rpc: workerHost.rpc,
-    nodeKey: nodeKeyOf('worker'),
-    payout,
-    chain,
-    dataDir,
-    follower,
-    managers: [manager],
-    submit: (tx) => submitTx(workerHost.rpc, manager, tx),
-    hardware: 'raspberry pi 5 (test)',
-    settle: { threshold: 1n, maxAgeMs: 0, deadlineMarginMs: 0 },
-    tickMs: 100,
-    logBatchSize: options.logBatchSize ?? 2,
-    // The tests apply by hand, to see the refusal first.
-    applyEveryMs: 0,
-    ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
-    ...(ring === undefined ? {} : { ring: ring.parts, unityServers: (u: string) => ring.unityServers(u) }),
-    ...(options.joinRing === undefined ? {} : { joinRing: options.joinRing }),
-  });
-  cleanup.push(() => worker.stop());
-  worker.start();
+  const { host: workerHost, dataDir, worker } = await startTestWorker(cleanup, { label: 'worker', genesis, manager, payout, ...options });
   const auditor = new Auditor({
     rpc: unity.host(0).rpc,
     random: labelledBytes('temporary audit'),

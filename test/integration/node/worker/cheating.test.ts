@@ -17,9 +17,6 @@
  * Repeated failed audits alone do not remove the dropper; silence does (as a vanished node: its deposit goes, what
  * it earned stays).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AccountKey, authorizeSession, Ed25519KeyPair, sha256, toHex, utf8 } from '../../../../node/crypto/index.ts';
 import {
@@ -29,9 +26,7 @@ import {
   economics,
   encodeReceipt,
   encodeTx,
-  genesisStateRoot,
   type LedgerParams,
-  LightClient,
   nodeReputation,
   promotionShortfall,
   REPUTATION_FLOOR,
@@ -46,12 +41,11 @@ import { PeriodCloser } from '../../../../node/manager/period-closer.ts';
 import { Remover } from '../../../../node/manager/remover.ts';
 import { type PeerRef, systemClock } from '../../../../node/net/index.ts';
 import { WorkerClient } from '../../../../node/client/worker-client.ts';
-import { LedgerFollower } from '../../../../node/worker/ledger-view.ts';
 import { ChannelSpender, MemorySpenderStore } from '../../../../node/worker/payments/index.ts';
-import { TemporaryWorker } from '../../../../node/worker/temporary-worker.ts';
+import type { TemporaryWorker } from '../../../../node/worker/temporary-worker.ts';
 import { ABC, accountKey, INVESTORS, managerAccount, owned } from '../../../support/ledger-chain.ts';
 import { labelledBytes } from '../../../support/seeded.ts';
-import { type Cleanup, nodeKeyOf, oneManagerLedger, testHost } from '../../../support/temporary-world.ts';
+import { type Cleanup, oneManagerLedger, startTestWorker } from '../../../support/temporary-world.ts';
 import { eventually } from '../../../support/wait.ts';
 
 const cleanup: Cleanup = [];
@@ -105,30 +99,15 @@ async function world() {
   for (const [i, role] of ROLES.entries()) {
     const payout = accountKey(41 + i);
     await fund(payout.address, 150n * ABC);
-    const label = `cheating ${role}`;
-    const host = await testHost(cleanup, label);
-    const dataDir = mkdtempSync(join(tmpdir(), 'ame-cheating-'));
-    cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const follower = new LedgerFollower({ rpc: host.rpc, managers: [manager], light: LightClient.fromGenesis(genesis, genesisStateRoot(genesis)), pollMs: 100, maxStaleMs: 5_000 });
-    const worker = new TemporaryWorker({
-      rpc: host.rpc,
-      nodeKey: nodeKeyOf(label),
+    const { host, worker } = await startTestWorker(cleanup, {
+      label: `cheating ${role}`,
+      genesis,
+      manager,
       payout,
-      chain,
-      dataDir,
-      follower,
-      managers: [manager],
-      submit: (tx) => submitTx(host.rpc, manager, tx),
-      hardware: 'raspberry pi 5 (test)',
-      settle: { threshold: 1n, maxAgeMs: 0, deadlineMarginMs: 0 },
-      tickMs: 100,
       heartbeatMs: HEARTBEAT_MS,
       // Batches of two: the cheating entries fill the last sealed batch, which the audits sample.
       logBatchSize: 2,
-      applyEveryMs: 0,
     });
-    cleanup.push(() => worker.stop());
-    worker.start();
     players.set(role, { role, payout, worker, peer: host.peer, key: worker.key, hex: toHex(worker.key) });
   }
   const client = accountKey(50);

@@ -3,8 +3,10 @@ import {
   DEFAULT_RING_PARAMS,
   keyFromBigInt,
   RingError,
+  unityIdFor,
   unityIndexById,
   unityOfServer,
+  unityStartOf,
   validateMap,
   type RingMap,
   type Unity,
@@ -85,5 +87,15 @@ describe('ring map validation', () => {
     expect(() => unityIndexById(base, 'u-none')).toThrowError(RingError);
     expect(() => checkUnityIndex(base, 3)).toThrowError(/outside 0…2/);
     expect(() => checkUnityIndex(base, 0.5)).toThrowError(RingError);
+  });
+});
+
+describe('Unity ids', () => {
+  it('give back the start they were made from; other text is no Unity id', () => {
+    for (const unity of base.unities) expect(unityStartOf(unity.id)).toEqual(unity.start);
+    expect(unityStartOf(unityIdFor(keyFromBigInt(1n << 255n)))).toEqual(keyFromBigInt(1n << 255n));
+    for (const bad of ['', 'u-', `u-${'0'.repeat(63)}`, `u-${'G'.repeat(64)}`, `x-${'0'.repeat(64)}`, `u-${'0'.repeat(64)} `]) {
+      expect(unityStartOf(bad)).toBeUndefined();
+    }
   });
 });
