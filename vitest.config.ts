@@ -1,7 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
-// Four projects: `npm test` runs unit, integration and e2e (under 10 minutes on 2 cores);
-// `npm run test:long` runs the long checks (100,000-input fuzzing, crash loops, soaks).
+// Five projects: `npm test` runs unit, integration and e2e (under 10 minutes on 2 cores);
+// `npm run test:long` runs the long checks (100,000-input fuzzing, crash loops, soaks), then `demo`: the whole
+// local network of `npm start` (30 nodes' worth of work on 2 cores), alone and after `long` (groupOrder), so
+// that no other test file starves it of CPU.
 export default defineConfig({
   test: {
     pool: 'forks',
@@ -13,7 +15,8 @@ export default defineConfig({
         test: { name: 'integration', include: ['test/integration/**/*.test.ts'], testTimeout: 120_000 },
       },
       { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], testTimeout: 300_000 } },
-      { extends: true, test: { name: 'long', include: ['test/long/**/*.test.ts'], testTimeout: 1_800_000 } },
+      { extends: true, test: { name: 'long', include: ['test/long/**/*.test.ts'], exclude: ['test/long/demo/**'], testTimeout: 1_800_000 } },
+      { extends: true, test: { name: 'demo', include: ['test/long/demo/**/*.test.ts'], testTimeout: 900_000, fileParallelism: false, sequence: { groupOrder: 1 } } },
     ],
   },
 });

@@ -23,8 +23,9 @@ import { readBootstrap } from './up-bootstrap.ts';
 const USAGE = `ame device [--data DIR] [--boot DIR] [--join UPDIR] [--genesis FILE] [--sim] [--log-level LEVEL]
   --data DIR       the agent's data directory (default AME_DATA_DIR, else /data)
   --boot DIR       the boot partition holding ame.json (default AME_BOOT_DIR, else /boot/firmware)
-  --join UPDIR     join the network \`ame up --data UPDIR\` runs (its UPDIR/bootstrap.json): its managers, relays and
-                   genesis, listening on 127.0.0.1 and the dashboard on a free port unless the config says otherwise
+  --join UPDIR     join the network \`ame up --data UPDIR\` runs (its UPDIR/bootstrap.json): its managers, relays,
+                   genesis and fleet broker, listening on 127.0.0.1 and the dashboard on a free port unless the config
+                   says otherwise
   --genesis FILE   the chain's genesis (default AME_GENESIS; --join sets it)
   --sim            simulated hardware: sim LED, button, watchdog and system information, no serial console
   --log-level L    log to stderr at this pino level (default: the config's logLevel)`;
@@ -54,6 +55,12 @@ function environment(io: CliIO, values: { join?: string; genesis?: string; sim?:
     if ((bootstrap.ring ?? []).length > 0) fill('AME_NETWORK_RING', (bootstrap.ring ?? []).join(','));
     if ((bootstrap.ringAuthority ?? []).length > 0) fill('AME_NETWORK_RING_AUTHORITY', (bootstrap.ringAuthority ?? []).join(','));
     fill('AME_DASHBOARD_PORT', '0');
+    // The fleet broker `ame up` embeds: the device reports its state and takes signed commands there.
+    if (bootstrap.fleet !== undefined) {
+      fill('AME_MQTT_URL', bootstrap.fleet.url);
+      fill('AME_MQTT_BROKER_ID', bootstrap.fleet.brokerId);
+      fill('AME_MQTT_COMMAND_KEY', bootstrap.fleet.commandKey);
+    }
     genesis ??= bootstrap.genesis;
   }
   if (values.sim === true) {

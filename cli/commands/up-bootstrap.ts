@@ -22,6 +22,15 @@ export interface Bootstrap {
   readonly ring?: readonly string[];
   /** The peers that decide the ring map (ring/join): where a promoted device joins as a ring server. */
   readonly ringAuthority?: readonly string[];
+  /** The fleet's MQTT broker a device reports to (`ame up` embeds one): its URL and the id login tokens name. */
+  readonly fleet?: FleetContact;
+}
+
+export interface FleetContact {
+  readonly url: string;
+  readonly brokerId: string;
+  /** The fleet's command key (hex Ed25519 public key): a device obeys only commands it signed. */
+  readonly commandKey: string;
 }
 
 const withPeer = (p: PeerRef) => p.addrs.map((a) => (a.includes('/p2p/') ? a : `${a}/p2p/${p.id}`));
@@ -32,6 +41,7 @@ export function writeBootstrap(
   relays: readonly PeerRef[] = [],
   ring: readonly PeerRef[] = [],
   ringAuthority: readonly PeerRef[] = [],
+  fleet?: FleetContact,
 ): void {
   const body: Bootstrap = {
     managers: managers.flatMap(withPeer),
@@ -39,6 +49,7 @@ export function writeBootstrap(
     ...(relays.length === 0 ? {} : { relays: relays.flatMap(withPeer) }),
     ...(ring.length === 0 ? {} : { ring: ring.flatMap(withPeer) }),
     ...(ringAuthority.length === 0 ? {} : { ringAuthority: ringAuthority.flatMap(withPeer) }),
+    ...(fleet === undefined ? {} : { fleet }),
   };
   const path = join(dir, BOOTSTRAP_FILE);
   writeFileSync(`${path}.tmp`, `${JSON.stringify(body, null, 2)}\n`);
@@ -60,5 +71,8 @@ export function readBootstrap(dir: string): Bootstrap {
     throw new CliError('BAD_INPUT', `${path} does not hold {managers: [multiaddr…], genesis: path}`);
   }
   const list = (value: unknown) => (Array.isArray(value) && value.every((r) => typeof r === 'string') ? (value as string[]) : []);
-  return { managers: b.managers, genesis: b.genesis, relays: list(b.relays), ring: list(b.ring), ringAuthority: list(b.ringAuthority) };
+  const f = b.fleet as Partial<FleetContact> | undefined;
+  const fleet =
+    typeof f?.url === 'string' && typeof f.brokerId === 'string' && typeof f.commandKey === 'string' ? { fleet: { url: f.url, brokerId: f.brokerId, commandKey: f.commandKey } } : {};
+  return { managers: b.managers, genesis: b.genesis, relays: list(b.relays), ring: list(b.ring), ringAuthority: list(b.ringAuthority), ...fleet };
 }

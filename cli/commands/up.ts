@@ -4,8 +4,9 @@
  * servers whose maps and views the managers certify. Every node is a libp2p host on 127.0.0.1 (or --listen IP), every
  * ring server also a circuit relay for devices behind NAT (docs/net.md "Relays and NAT"); identities and the
  * genesis live in DIR (up-config.ts), each manager's chain in DIR/mI/, each ring server's replicas in DIR/sN/ring/,
- * so a restart keeps every PeerId, the chain and every stored value. Runs until SIGINT or SIGTERM, then stops the
- * ring servers, the authority, the explorer, the managers and their hosts, in that order.
+ * so a restart keeps every PeerId, the chain and every stored value. The fleet's MQTT broker (fleet/broker) runs
+ * here too, and the devices report to it. Lines typed on stdin kill a manager or a device (up-control.ts). Runs until
+ * SIGINT or SIGTERM, then stops everything it started, in the reverse order of starting.
  */
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
@@ -24,13 +25,16 @@ import type { CliIO } from '../io.ts';
 import { keyOf, loadLocal, loadOrCreateGenesis, PARAM_PRESETS, WALLET_FILE, walletOf } from './up-config.ts';
 import { AUDIT_INTERVAL_MS, upDuties } from './up-duties.ts';
 import { writeBootstrap } from './up-bootstrap.ts';
+import { CONTROL_HELP, startUpControl } from './up-control.ts';
+import { FLEET_COMMAND_KEY_FILE, startUpFleet } from './up-fleet.ts';
 import { startClientFlow } from './up-client-flow.ts';
 import { serialFunder, startUpDevices } from './up-devices.ts';
 import { startUpLoad } from './up-load.ts';
 import { loadOrCreatePayout, PAYOUT_WALLET_FILE, registerRingServers } from './up-register.ts';
 import { startUpSettlers } from './up-settle.ts';
 
-const USAGE = `ame up [--data DIR] [--unities N] [--servers-per-unity S] [--managers M] [--http-port P] [--listen IP] [--log-level LEVEL]
+const USAGE = `ame up [--data DIR] [--unities N] [--servers-per-unity S] [--managers M] [--http-port P] [--params NAME]
+  [--audit-every S] [--listen IP] [--devices N] [--load] [--temporary-share P] [--mqtt-port P] [--log-level LEVEL]
   runs the local network on 127.0.0.1: a Manager Ring of M servers with its explorer API, the ring authority and
   N × S Worker Ring servers whose maps the managers certify (each also a circuit relay for devices behind NAT)
   --data DIR              where identities and data live (default .ame/local)
@@ -44,7 +48,9 @@ const USAGE = `ame up [--data DIR] [--unities N] [--servers-per-unity S] [--mana
   --devices N             device agents to run, each its own \`ame device --join\` process (default 0)
   --load                  a client that stores and fetches blobs through the client flow (introductions, offers),
                           paying by receipts: offers lead with the devices, the temporary workers
-  --temporary-share P     percent of blob offers an index server leads with a temporary worker (default 50)`;
+  --temporary-share P     percent of blob offers an index server leads with a temporary worker (default 50)
+  --mqtt-port P           the fleet's MQTT broker port on 127.0.0.1 (default 0: a free one, printed)
+  while it runs, type: kill manager N (1…M−1) | kill device N | help`;
 
 const OPTIONS = {
   data: { type: 'string' },
@@ -59,7 +65,9 @@ const OPTIONS = {
   devices: { type: 'string' },
   load: { type: 'boolean' },
   'temporary-share': { type: 'string' },
+  'mqtt-port': { type: 'string' },
 } as const;
+
 
 /** Relays named in bootstrap.json: the first server of each Unity, at most this many (a device reserves on each). */
 const MAX_BOOTSTRAP_RELAYS = 4;
@@ -85,6 +93,7 @@ export async function up(args: string[], io: CliIO): Promise<number> {
     managers: count(values.managers, 6, 'managers', 1, 32),
   };
   const httpPort = count(values['http-port'], 0, 'http-port', 0, 65535);
+  const mqttPort = count(values['mqtt-port'], 0, 'mqtt-port', 0, 65535);
   const config = loadLocal(dir, layout);
   const preset = oneOf('params', values.params, ['default', 'demo', 'quick'] as const, 'default');
   const deviceCount = count(values.devices, 0, 'devices', 0, 64);
@@ -130,7 +139,10 @@ export async function up(args: string[], io: CliIO): Promise<number> {
       funder: walletOf(config.wallets.investors),
     });
     registering.catch(() => undefined);
-    const explorer = await startExplorer(lead, genesis, { port: httpPort, logger });
+    const explorer = await startExplorer(lead, genesis, { port: httpPort, logger }).catch((cause: unknown) => {
+      const why = (cause as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 'the port is in use (pick another --http-port, or 0 for a free one)' : (cause as Error).message;
+      throw new CliError('USAGE', `the explorer cannot listen on 127.0.0.1:${httpPort}: ${why}`, { cause });
+    });
     closers.push(() => explorer.close());
     // The servers trust the current manager set of the ledger (a reconfiguration applies at once).
     const certifiers: Certifiers = { managers: () => lead.ledger.finalView().managers().keys };
@@ -167,10 +179,13 @@ export async function up(args: string[], io: CliIO): Promise<number> {
     // The explorer's network page draws the authority's current map (GET /api/ring/map); the ledger has only its root.
     explorer.setRingMap(() => authority.authority.map());
     const managers = () => [authority.host.peer];
+    // The fleet's broker the devices report to (up-fleet.ts).
+    const fleetSide = await startUpFleet(dir, mqttPort, logger);
+    closers.push(() => fleetSide.broker.stop());
     // The same servers are the devices' entry to the ring, where their blobs are replicated; the authority admits
     // a promoted device as a server of its Unity.
     const entry = relays.slice(0, MAX_BOOTSTRAP_RELAYS);
-    writeBootstrap(dir, unity.hosts.map((h) => h.peer), entry, entry, [authority.host.peer]);
+    writeBootstrap(dir, unity.hosts.map((h) => h.peer), entry, entry, [authority.host.peer], fleetSide.contact);
     const nodes = await Promise.all(
       hosts.map((host, i) =>
         startRingServerNode({
@@ -239,15 +254,36 @@ export async function up(args: string[], io: CliIO): Promise<number> {
     const investors = serialFunder(lead, walletOf(config.wallets.investors));
     const fleet = startUpDevices({ dir, count: deviceCount, lead, fund: investors });
     closers.push(() => fleet.stop());
+    explorer.setFleet(() => {
+      const up = fleetSide.online();
+      return fleet.devices.map((d, i) => ({
+        name: `d${i}`,
+        peerId: d.info?.peerId ?? null,
+        online: d.info !== undefined && up.has(d.info.peerId),
+        process: d.child.exitCode === null && d.child.signalCode === null ? 'running' : 'exited',
+        exit: d.child.signalCode ?? (d.child.exitCode === null ? null : `code ${d.child.exitCode}`),
+        state: d.state,
+        dashboard: d.info?.dashboard ?? null,
+      }));
+    });
+    const control = startUpControl(io.stdin, io.stdout, {
+      managers: unity.servers.length,
+      killManager: (i) => unity.kill(i),
+      managerKilled: (i) => unity.killed(i),
+      devices: fleet.devices,
+    });
+    closers.push(() => control.stop());
     if (values.load === true) {
       const clientHost = await startHost(Ed25519KeyPair.generate(), listen, logger, connections);
       closers.push(() => clientHost.stop());
-      const load = startUpLoad({ lead, host: clientHost, managers: unity.hosts.map((h) => h.peer), fund: investors, wallet: Wallet.generate('ecdsa') });
+      const load = startUpLoad({ lead, host: clientHost, managers: unity.hosts.map((h) => h.peer), fund: investors, wallet: Wallet.generate('ecdsa'), dir: join(dir, 'load') });
       closers.push(() => load.stop());
       // What the client did, every 30 s: the user sees the flow reach the devices.
       const report = setInterval(() => {
         const s = load.stats;
-        io.stdout.write(`load: ${s.introductions} introductions, ${s.stores} stores, ${s.fetches} fetches (${s.byTemporary} served by temporary workers), ${s.channels} channels, ${s.failures} failures\n`);
+        io.stdout.write(
+          `load: ${s.introductions} introductions, ${s.stores} stores, ${s.fetches} fetches (${s.byTemporary} served by temporary workers), ${s.sent} messages sent, ${s.received} received, ${s.channels} channels, ${s.failures} failures\n`,
+        );
       }, 30_000);
       closers.push(() => clearInterval(report));
     }
@@ -258,6 +294,7 @@ export async function up(args: string[], io: CliIO): Promise<number> {
       `explorer ${explorer.url}`,
       `Worker Ring up: ${config.unities} Unities, ${nodes.length} servers serving blobs and messages, epoch ${ringGenesis.epoch}, certified by the managers (data in ${dir})`,
       `ring authority ${authority.host.id}`,
+      `fleet broker ${fleetSide.contact.url} (broker id ${fleetSide.contact.brokerId}; devices log in with their own key; the fleet's command key in ${join(dir, FLEET_COMMAND_KEY_FILE)})`,
       `ring servers registered as workers: ${registration.registered} now, ${registration.already} before (payout account ${registration.payout} in ${join(dir, PAYOUT_WALLET_FILE)}); the managers audit them every ${auditMs / 1000} s`,
       `try: npx ame chain head --manager ${explorer.url}`,
       `     npx ame wallet balance ${join(dir, WALLET_FILE)} --manager ${explorer.url}`,
@@ -269,6 +306,7 @@ export async function up(args: string[], io: CliIO): Promise<number> {
         : [
             `devices: ${deviceCount} device agents (temporary workers, sim hardware) in ${join(dir, 'devices')}, funded by the investors; each prints its dashboard URL in ${join(dir, 'devices', 'dN', 'agent.log')}${values.load === true ? '; clients store and fetch blobs on them' : ''}`,
           ]),
+      CONTROL_HELP,
       'ready',
       '',
     );

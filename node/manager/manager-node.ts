@@ -83,6 +83,13 @@ export interface ManagerUnity {
   readonly servers: readonly ManagerServer[];
   /** The genesis managers' peers (PeerIds and the addresses their hosts listen on). */
   readonly peers: readonly PeerRef[];
+  /**
+   * Stops manager `index` at once and for good, as a crash looks to the others: its consensus stops mid-round and
+   * its host drops every connection. Its data folder stays (a later start resumes it); `stop` passes over it.
+   */
+  kill(index: number): Promise<void>;
+  /** Whether manager `index` was killed. */
+  killed(index: number): boolean;
   /** Stops the servers, then the hosts. */
   stop(): Promise<void>;
 }
@@ -109,7 +116,16 @@ export async function startManagerUnity(options: ManagerUnityOptions): Promise<M
       servers.push(managerServer({ host, nodeKey, seed, index, peers, genesis: options.genesis, dataDir: options.dataDir(index), ...(logger === undefined ? {} : { logger }) }));
     });
     await Promise.all(servers.map((server) => server.start()));
-    return { hosts: [...hosts], servers: [...servers], peers, stop };
+    const started = { hosts: [...hosts], servers: [...servers] };
+    const dead = new Set<number>();
+    const kill = async (index: number) => {
+      const server = started.servers[index];
+      if (server === undefined) throw new RangeError(`no manager ${index}`);
+      dead.add(index);
+      server.stop();
+      await started.hosts[index]!.stop();
+    };
+    return { ...started, peers, kill, killed: (index: number) => dead.has(index), stop };
   } catch (error) {
     await stop();
     throw error;

@@ -46,16 +46,17 @@ export interface Up {
  * Starts `ame up <args>` as a child process (pushed onto `children`, for the caller to reap) and resolves once it
  * printed "ready", with the explorer URL it printed.
  */
-export function startUp(args: readonly string[], children: ChildProcess[]): Promise<Up> {
+export function startUp(args: readonly string[], children: ChildProcess[], options: { stdin?: 'pipe'; readyMs?: number } = {}): Promise<Up> {
   const main = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
-  const child = spawn(process.execPath, [main, 'up', ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [main, 'up', ...args], { cwd: repoRoot, stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'] });
   children.push(child);
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exit = new Promise<number | null>((resolve) => child.on('close', resolve));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`ame up not ready after 60 s:\n${out}`)), 60_000);
+    const readyMs = options.readyMs ?? 60_000;
+    const timer = setTimeout(() => reject(new Error(`ame up not ready after ${readyMs / 1000} s:\n${out}`)), readyMs);
     child.stdout!.on('data', () => {
       if (!/^ready$/m.test(out)) return;
       clearTimeout(timer);

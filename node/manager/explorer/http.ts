@@ -11,6 +11,7 @@ import { ExplorerError, errorReply } from './errors.ts';
 import { type Json, parseHexBody, shorten } from './json.ts';
 import { isPageRequest, servePage } from './page.ts';
 import type { RingMapProvider } from './ring-map.ts';
+import type { FleetProvider } from './fleet-view.ts';
 import { GET_ROUTES } from './routes.ts';
 import type { ExplorerSource } from './source.ts';
 
@@ -30,6 +31,8 @@ export interface ExplorerServerOptions {
   readonly maxBodyBytes?: number;
   /** The full ring map for GET /api/ring/map and the page (e.g. the ring authority's); absent: 404 NOT_AVAILABLE. */
   readonly ringMap?: RingMapProvider;
+  /** The devices this process looks after, for GET /api/fleet; absent: 404 NOT_AVAILABLE. */
+  readonly fleet?: FleetProvider;
 }
 
 interface Reply {
@@ -130,10 +133,12 @@ export class ExplorerServer {
   readonly #max: number;
   #address: AddressInfo | undefined;
   #ringMap: RingMapProvider | undefined;
+  #fleet: FleetProvider | undefined;
 
   constructor(options: ExplorerServerOptions) {
     this.#o = options;
     this.#ringMap = options.ringMap;
+    this.#fleet = options.fleet;
     this.#max = options.maxBodyBytes ?? MAX_BODY_BYTES;
     this.#server = createServer((req, res) => {
       this.#handle(req, res).catch((err: unknown) => {
@@ -171,6 +176,11 @@ export class ExplorerServer {
   /** Sets (or removes) the ring map provider after start, e.g. once the ring authority runs. */
   setRingMap(provider: RingMapProvider | undefined): void {
     this.#ringMap = provider;
+  }
+
+  /** Sets (or removes) the devices provider after start, e.g. once the device processes run. */
+  setFleet(provider: FleetProvider | undefined): void {
+    this.#fleet = provider;
   }
 
   async close(): Promise<void> {
@@ -231,6 +241,6 @@ export class ExplorerServer {
     if ((route.rest === 'none' && rest !== undefined) || (route.rest === 'one' && rest === undefined)) {
       throw new ExplorerError('NOT_FOUND', 'no such endpoint');
     }
-    return { status: 200, body: route.run(this.#o.source, query, rest, { ringMap: this.#ringMap }) };
+    return { status: 200, body: route.run(this.#o.source, query, rest, { ringMap: this.#ringMap, fleet: this.#fleet }) };
   }
 }

@@ -14,6 +14,7 @@ export type {
 export { explorerSource, type ExplorerSourceOptions } from './ledger-source.ts';
 export { PAGE_HTML } from './page.ts';
 export { type RingMapProvider, ringMapView } from './ring-map.ts';
+export type { FleetDevice, FleetProvider } from './fleet-view.ts';
 export { DEFAULT_EXPLORER_PORT, ExplorerServer, type ExplorerServerOptions, MAX_BODY_BYTES } from './http.ts';
 export {
   type AccountJson,

@@ -1,7 +1,8 @@
 /**
  * The network page's polling and lists (browser JavaScript as text; page.ts inlines it after page-ring.ts). Every
  * `every` ms (default 1500, `?every=` 200…10000) it reads /api/head, /api/blocks, /api/nodes, /api/ring and
- * /api/ring/map (404: no map, the ring is drawn from the node records' Unities), compares with the previous poll
+ * /api/ring/map (404: no map, the ring is drawn from the node records' Unities), and through page-health.ts
+ * /api/headers and /api/fleet (managers signing, devices up), compares with the previous poll
  * — promotions (temporary → worker), joins, splits and merges (the Unity count), epochs — and redraws. Strings
  * from the network only ever reach the document through textContent (never innerHTML).
  */
@@ -117,7 +118,7 @@ export const PAGE_SCRIPT = String.raw`
     for (const cells of rows) {
       const tr = document.createElement('tr');
       for (const cell of cells) {
-        const td = el('td', cell.text, cell.num ? 'num' : cell.id ? 'id' : '');
+        const td = el('td', cell.text, cell.num ? 'num' : cell.id ? 'id' : cell.state ? cell.state : '');
         if (cell.colour) {
           const swatch = el('span', undefined, 'swatch');
           swatch.style.background = cell.colour;
@@ -187,6 +188,7 @@ export const PAGE_SCRIPT = String.raw`
     byId('ring-note').textContent = map ? 'ring map of epoch ' + map.epoch + ' from the ring authority'
       : 'no ring map served here: Unities as the node records name them (ledger epoch ' + epoch + ')';
     renderCounters(list, unities, epoch, flow);
+    await AmeHealth.poll(get, Number(head.height), list, event, short, fill);
     renderLists(blocks.blocks, unities, flow);
     const status = byId('status');
     status.className = 'status';

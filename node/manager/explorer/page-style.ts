@@ -44,5 +44,9 @@ ol.plain li { padding: .2rem .5rem; border-bottom: 1px solid var(--line); font-s
 ol.plain li:last-child { border-bottom: 0; }
 #events li.promotion { border-left: 3px solid var(--busy); }
 #events li.split, #events li.merge { border-left: 3px solid #7048e8; }
+#events li.down { border-left: 3px solid #e03131; }
+#events li.up { border-left: 3px solid var(--busy); }
+td.good { color: #2b8a3e; font-weight: 600; }
+td.bad { color: #e03131; font-weight: 600; }
 .time { color: var(--muted); margin-right: .4rem; font-variant-numeric: tabular-nums; }
 `;

@@ -7,11 +7,12 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sha256 } from '../../crypto/index.ts';
+import { PAGE_HEALTH_SCRIPT } from './page-health.ts';
 import { PAGE_RING_SCRIPT } from './page-ring.ts';
 import { PAGE_SCRIPT } from './page-script.ts';
 import { PAGE_STYLE } from './page-style.ts';
 
-const SCRIPT = `${PAGE_RING_SCRIPT}\n${PAGE_SCRIPT}`;
+const SCRIPT = `${PAGE_RING_SCRIPT}\n${PAGE_HEALTH_SCRIPT}\n${PAGE_SCRIPT}`;
 
 const BODY = `<!doctype html>
 <html lang="en">
@@ -45,6 +46,12 @@ const BODY = `<!doctype html>
 <h2>Requests served</h2>
 <p class="note">per node, from the reputation records the managers' reports update (rate since the previous poll)</p>
 <table id="served"><thead><tr><th>node</th><th>role</th><th>Unity</th><th class="num">served</th><th class="num">/s</th></tr></thead><tbody></tbody></table>
+<h2>Managers</h2>
+<p class="note">from the certificates of the latest final blocks: silent = signed none of the last 8</p>
+<table id="managers"><thead><tr><th>manager</th><th>consensus</th><th class="num">last signed</th></tr></thead><tbody></tbody></table>
+<h2>Devices</h2>
+<p id="fleet-note" class="note"></p>
+<table id="devices"><thead><tr><th>device</th><th>peer</th><th>status</th><th>agent state</th></tr></thead><tbody></tbody></table>
 </section>
 </main>
 <script>${SCRIPT}</script>

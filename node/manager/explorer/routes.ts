@@ -8,6 +8,7 @@ import type { ExplorerSource } from './source.ts';
 import { accountView, blockView, genesisView, headerEntryView, headView, summaryView, txView } from './views.ts';
 import { MAX_RANGE } from '../chain-store.ts';
 import { ringMapRoute, type RingMapProvider } from './ring-map.ts';
+import { type FleetProvider, fleetRoute } from './fleet-view.ts';
 
 /** Blocks /api/blocks lists by default, and at most. */
 export const DEFAULT_BLOCK_LIST = 20n;
@@ -16,6 +17,7 @@ export const MAX_BLOCK_LIST = 100n;
 /** What the server knows besides its source. */
 export interface RouteContext {
   readonly ringMap: RingMapProvider | undefined;
+  readonly fleet: FleetProvider | undefined;
 }
 
 export type GetRoute = (source: ExplorerSource, query: URLSearchParams, rest: string | undefined, context: RouteContext) => Json;
@@ -96,4 +98,5 @@ export const GET_ROUTES: Readonly<Record<string, { readonly rest: 'none' | 'one'
   nodes: { rest: 'none', run: (s) => ({ nodes: toJson(s.nodes()) }) },
   ring: { rest: 'optional', run: (s, _q, rest, c) => (rest === undefined ? toJson(s.ringMap()) : ringMap(rest, c)) },
   roles: { rest: 'none', run: (s) => roles(s) },
+  fleet: { rest: 'none', run: (_s, _q, _rest, c) => fleetRoute(c.fleet) },
 };
