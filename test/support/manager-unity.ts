@@ -57,8 +57,8 @@ export class TestUnity {
   }
 
   /** Starts the genesis managers (k = 0 … n − 1) and a client host. */
-  static async start(extra: Partial<ManagerServerOptions> = {}): Promise<TestUnity> {
-    const unity = new TestUnity(testGenesis(), extra);
+  static async start(extra: Partial<ManagerServerOptions> = {}, genesis: GenesisConfig = testGenesis()): Promise<TestUnity> {
+    const unity = new TestUnity(genesis, extra);
     unity.client = createHost({ nodeKey: Ed25519KeyPair.fromSeed(sha256(utf8('manager test client'))), connections });
     await unity.client.start();
     const ks = unity.genesis.managers.map((_, k) => k);
