@@ -28,7 +28,7 @@ import { writeBootstrap } from './up-bootstrap.ts';
 import { CONTROL_HELP, startUpControl } from './up-control.ts';
 import { FLEET_COMMAND_KEY_FILE, startUpFleet } from './up-fleet.ts';
 import { startClientFlow } from './up-client-flow.ts';
-import { serialFunder, startUpDevices } from './up-devices.ts';
+import { batchFunder, startUpDevices } from './up-devices.ts';
 import { startUpLoad } from './up-load.ts';
 import { loadOrCreatePayout, PAYOUT_WALLET_FILE, registerRingServers } from './up-register.ts';
 import { startUpSettlers } from './up-settle.ts';
@@ -186,6 +186,30 @@ export async function up(args: string[], io: CliIO): Promise<number> {
     // a promoted device as a server of its Unity.
     const entry = relays.slice(0, MAX_BOOTSTRAP_RELAYS);
     writeBootstrap(dir, unity.hosts.map((h) => h.peer), entry, entry, [authority.host.peer], fleetSide.contact);
+    // Devices start now, while the Worker Ring starts (they boot, provision and connect meanwhile): the investors'
+    // transfers that fund them wait for the ring servers' registration, which spends from the same account.
+    const investors = batchFunder(lead, walletOf(config.wallets.investors), registering);
+    const fleet = startUpDevices({ dir, count: deviceCount, lead, fund: investors });
+    closers.push(() => fleet.stop());
+    explorer.setFleet(() => {
+      const up = fleetSide.online();
+      return fleet.devices.map((d, i) => ({
+        name: `d${i}`,
+        peerId: d.info?.peerId ?? null,
+        online: d.info !== undefined && up.has(d.info.peerId),
+        process: d.child.exitCode === null && d.child.signalCode === null ? 'running' : 'exited',
+        exit: d.child.signalCode ?? (d.child.exitCode === null ? null : `code ${d.child.exitCode}`),
+        state: d.state,
+        dashboard: d.info?.dashboard ?? null,
+      }));
+    });
+    const control = startUpControl(io.stdin, io.stdout, {
+      managers: unity.servers.length,
+      killManager: (i) => unity.kill(i),
+      managerKilled: (i) => unity.killed(i),
+      devices: fleet.devices,
+    });
+    closers.push(() => control.stop());
     const nodes = await Promise.all(
       hosts.map((host, i) =>
         startRingServerNode({
@@ -251,28 +275,6 @@ export async function up(args: string[], io: CliIO): Promise<number> {
     const registration = await registering;
 
     // Devices (temporary workers in their own processes) and clients that use them.
-    const investors = serialFunder(lead, walletOf(config.wallets.investors));
-    const fleet = startUpDevices({ dir, count: deviceCount, lead, fund: investors });
-    closers.push(() => fleet.stop());
-    explorer.setFleet(() => {
-      const up = fleetSide.online();
-      return fleet.devices.map((d, i) => ({
-        name: `d${i}`,
-        peerId: d.info?.peerId ?? null,
-        online: d.info !== undefined && up.has(d.info.peerId),
-        process: d.child.exitCode === null && d.child.signalCode === null ? 'running' : 'exited',
-        exit: d.child.signalCode ?? (d.child.exitCode === null ? null : `code ${d.child.exitCode}`),
-        state: d.state,
-        dashboard: d.info?.dashboard ?? null,
-      }));
-    });
-    const control = startUpControl(io.stdin, io.stdout, {
-      managers: unity.servers.length,
-      killManager: (i) => unity.kill(i),
-      managerKilled: (i) => unity.killed(i),
-      devices: fleet.devices,
-    });
-    closers.push(() => control.stop());
     if (values.load === true) {
       const clientHost = await startHost(Ed25519KeyPair.generate(), listen, logger, connections);
       closers.push(() => clientHost.stop());

@@ -40,6 +40,8 @@ export interface Up {
   readonly exit: Promise<number | null>;
   /** The explorer API's URL, as printed. */
   readonly url: string;
+  /** Seconds from the spawn to "ready". */
+  readonly readyAfterS: number;
 }
 
 /**
@@ -48,6 +50,7 @@ export interface Up {
  */
 export function startUp(args: readonly string[], children: ChildProcess[], options: { stdin?: 'pipe'; readyMs?: number } = {}): Promise<Up> {
   const main = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
+  const spawned = Date.now();
   const child = spawn(process.execPath, [main, 'up', ...args], { cwd: repoRoot, stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'] });
   children.push(child);
   let out = '';
@@ -62,7 +65,7 @@ export function startUp(args: readonly string[], children: ChildProcess[], optio
       clearTimeout(timer);
       const url = /^explorer (http:\S+)$/m.exec(out)?.[1];
       if (url === undefined) reject(new Error(`no explorer URL in:\n${out}`));
-      else resolve({ child, output: () => out, exit, url });
+      else resolve({ child, output: () => out, exit, url, readyAfterS: (Date.now() - spawned) / 1000 });
     });
     void exit.then((code) => reject(new Error(`ame up exited with ${code}:\n${out}`)));
   });

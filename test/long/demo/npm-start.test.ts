@@ -98,6 +98,7 @@ const cellTexts = (page: Page, table: string) => page.$$eval(`#${table} tbody tr
 describe('npm start (ame up --devices 3 --load --params quick)', () => {
   it('shows a promotion, survives a killed device and a killed manager, and stops with no process left', async () => {
     mkdirSync(shots, { recursive: true });
+    const t0 = Date.now();
     const up = await startUp([...npmStartArgs(), '--data', dir], children, { stdin: 'pipe', readyMs: 120_000 });
     expect(up.output()).toMatch(/^fleet broker mqtt:\/\/127\.0\.0\.1:\d+ /m);
     expect(up.output()).toContain('kill manager N');
@@ -120,6 +121,10 @@ describe('npm start (ame up --devices 3 --load --params quick)', () => {
       return nodes.find((n) => n.role === 'worker' && n.status === 'active' && deviceKeys.has(n.key));
     }, 180_000);
     const device = deviceKeys.get(promoted.key)!;
+    // Issue 9: within three minutes of the start (the install is done before: npm start's scripts print its time).
+    const promotedAfterS = (Date.now() - t0) / 1000;
+    process.stdout.write(`demo: ready after ${up.readyAfterS.toFixed(1)} s, ${device.name} promoted after ${promotedAfterS.toFixed(1)} s\n`);
+    expect(promotedAfterS).toBeLessThan(180);
     await eventually('the promotion on the page', async () => ((await explorer.textContent('#events'))?.includes('promoted') === true ? true : undefined), 30_000);
     const load = await eventually('the load served by the devices', () => {
       const l = lastLoad(up.output());
