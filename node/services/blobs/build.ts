@@ -27,7 +27,11 @@ export class BlobBuilder {
   readonly chunkSize: number;
   readonly #max: number;
   readonly #roots: Uint8Array[] = [];
-  readonly #buffer: Uint8Array;
+  /**
+   * The chunk being filled. It grows as bytes come, up to a chunk: a small blob (most messages' attachments, a
+   * 4 KiB put) does not pay for zeroing a whole 256 KiB chunk.
+   */
+  #buffer = new Uint8Array(0);
   #filled = 0;
   #size = 0;
   #finished = false;
@@ -36,7 +40,6 @@ export class BlobBuilder {
     assertChunkSize(chunkSize);
     this.chunkSize = chunkSize;
     this.#max = maxBlobSize(chunkSize);
-    this.#buffer = new Uint8Array(chunkSize);
   }
 
   /** Bytes taken so far. */
@@ -54,6 +57,7 @@ export class BlobBuilder {
     let offset = 0;
     while (offset < bytes.length) {
       const take = Math.min(this.chunkSize - this.#filled, bytes.length - offset);
+      this.#reserve(this.#filled + take);
       this.#buffer.set(bytes.subarray(offset, offset + take), this.#filled);
       this.#filled += take;
       offset += take;
@@ -70,6 +74,14 @@ export class BlobBuilder {
     this.#finished = true;
     const manifest: Manifest = { size: this.#size, chunkSize: this.chunkSize, chunkRoots: [...this.#roots] };
     return { address: manifestAddress(manifest), manifest, last };
+  }
+
+  /** Room for `bytes` bytes of the current chunk (at most a chunk), keeping what it holds. */
+  #reserve(bytes: number): void {
+    if (this.#buffer.length >= bytes) return;
+    const grown = new Uint8Array(Math.min(this.chunkSize, Math.max(bytes, 2 * this.#buffer.length)));
+    grown.set(this.#buffer.subarray(0, this.#filled));
+    this.#buffer = grown;
   }
 
   #seal(): BuiltChunk {

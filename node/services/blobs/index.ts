@@ -45,8 +45,10 @@ export {
   LIST_LIMIT,
   type ListOptions,
   MAX_RANGE_BYTES,
+  type ServedChunk,
   type StoreUsage,
 } from './store.ts';
+export { CheckedUpload } from './upload.ts';
 export type { BlobBackend } from './backend.ts';
 export { LocalBlobStore, type LocalBlobStoreOptions } from './local-store.ts';
 export { openSqliteBlobStore, SQLITE_FORMAT_VERSION, SqliteBlobBackend } from './sqlite-backend.ts';

@@ -15,8 +15,10 @@ import {
   type IntegrityProblem,
   type IntegrityReport,
   type ListOptions,
+  type ServedChunk,
   type StoreUsage,
 } from './store.ts';
+import type { CheckedUpload } from './upload.ts';
 
 export interface LocalBlobStoreOptions {
   /** Bytes of declared blob size the store may hold; unlimited by default. */
@@ -83,6 +85,28 @@ export class LocalBlobStore implements BlobStore {
     this.#count(manifest.size);
   }
 
+  putUpload(upload: CheckedUpload): boolean {
+    this.#open();
+    const { address, manifest, encodedManifest, index, chunk } = upload;
+    const held = this.#backend.readManifest(address);
+    if (held === undefined) {
+      this.#reserve(manifest.size);
+      this.#backend.atomically(() => {
+        this.#backend.writeManifest(address, encodedManifest, manifest.size);
+        this.#backend.writeChunk(address, index, chunk);
+      });
+      this.#count(manifest.size);
+      return false;
+    }
+    // The first manifest accepted for an address stays; one of another chunking gives the index another meaning.
+    const kept = bytesEqual(held, encodedManifest) ? manifest : this.#decodeHeld(held);
+    if (kept !== manifest) verifyChunk(kept, index, chunk);
+    const complete = this.#missing(address, kept).length === 0;
+    // Written even when a row exists: that row may be the damaged one this copy repairs.
+    this.#backend.atomically(() => this.#backend.writeChunk(address, index, chunk));
+    return complete;
+  }
+
   putChunk(address: Uint8Array, index: number, data: Uint8Array): void {
     const manifest = this.#require(address);
     verifyChunk(manifest, index, data);
@@ -109,6 +133,15 @@ export class LocalBlobStore implements BlobStore {
 
   getChunk(address: Uint8Array, index: number): Uint8Array {
     return this.#chunk(address, this.#require(address), index);
+  }
+
+  servedChunk(address: Uint8Array, index: number): ServedChunk {
+    this.#open();
+    checkAddress(address);
+    const encodedManifest = this.#backend.readManifest(address);
+    if (encodedManifest === undefined) throw new BlobError('NOT_FOUND', 'blob is not held');
+    const manifest = this.#decodeHeld(encodedManifest);
+    return { manifest, encodedManifest, chunk: this.#chunk(address, manifest, index) };
   }
 
   getRange(address: Uint8Array, offset: number, length: number): Uint8Array {
@@ -252,7 +285,10 @@ export class LocalBlobStore implements BlobStore {
 
   #held(address: Uint8Array): Manifest | undefined {
     const encoded = this.#backend.readManifest(address);
-    if (encoded === undefined) return undefined;
+    return encoded === undefined ? undefined : this.#decodeHeld(encoded);
+  }
+
+  #decodeHeld(encoded: Uint8Array): Manifest {
     try {
       return decodeManifest(encoded);
     } catch (error) {

@@ -15,6 +15,15 @@
  *   while put (the whole blob, checked) replaces an incomplete copy.
  */
 import type { Manifest } from './manifest.ts';
+import type { CheckedUpload } from './upload.ts';
+
+/** A chunk as a server answers a read of it: checked, with its blob's manifest decoded and as stored. */
+export interface ServedChunk {
+  readonly manifest: Manifest;
+  /** The manifest's canonical encoding, as held: what a reply carries, without encoding it again. */
+  readonly encodedManifest: Uint8Array;
+  readonly chunk: Uint8Array;
+}
 
 export interface StoreUsage {
   /** Declared sizes of all blobs held, complete or not. */
@@ -58,6 +67,12 @@ export interface BlobStore {
   group(fn: () => void): void;
   /** Starts holding a blob whose chunks come later (a fetch, a hand-over); no-op when the address is held. */
   putManifest(address: Uint8Array, manifest: Manifest): void;
+  /**
+   * Keeps a checked upload (CheckedUpload.check): its manifest when the address is not held yet (QUOTA), and its
+   * chunk; returns whether the blob was held complete before. The chunk is not hashed again unless the address is
+   * held with a manifest of another chunking, which it is then checked against. Idempotent.
+   */
+  putUpload(upload: CheckedUpload): boolean;
   /** Adds one chunk of a blob whose manifest is held (NOT_FOUND otherwise); idempotent. */
   putChunk(address: Uint8Array, index: number, data: Uint8Array): void;
   manifest(address: Uint8Array): Manifest | undefined;
@@ -67,6 +82,8 @@ export interface BlobStore {
   missingChunks(address: Uint8Array): number[];
   /** A checked chunk: NOT_FOUND, BAD_RANGE, or CORRUPT when the stored bytes no longer match. */
   getChunk(address: Uint8Array, index: number): Uint8Array;
+  /** getChunk() and the blob's manifest, reading the manifest once: what a server answers a read with. */
+  servedChunk(address: Uint8Array, index: number): ServedChunk;
   /** `length` bytes from `offset`, assembled from checked chunks (BAD_RANGE outside the blob). */
   getRange(address: Uint8Array, offset: number, length: number): Uint8Array;
   /** Drops the blob and its chunks; false when it was not held. */

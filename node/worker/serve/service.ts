@@ -13,7 +13,7 @@
 import { sha256, toHex } from '../../crypto/index.ts';
 import { decodeReceipt, type LedgerParams } from '../../ledger/index.ts';
 import type { Rpc } from '../../net/index.ts';
-import { BlobError, type BlobStore, decodeManifest, encodeManifest, type Manifest, manifestAddress, verifyChunk } from '../../services/blobs/index.ts';
+import { BlobError, type BlobStore, CheckedUpload, encodeManifest, type Manifest, type ServedChunk } from '../../services/blobs/index.ts';
 import type { Mailbox } from '../../services/messaging/index.ts';
 import { messagePrice, servePrice, storePrice } from '../../services/pricing.ts';
 import { TurnWrites } from '../../services/turn-writes.ts';
@@ -134,19 +134,13 @@ export class WorkerService {
   async blobPut(body: Uint8Array): Promise<Uint8Array> {
     const start = this.#o.now();
     const request = blobPut.decode(body);
-    const manifest = decodeManifest(request.manifest);
-    verifyChunk(manifest, request.index, request.chunk);
-    const address = manifestAddress(manifest);
+    // Checked once, here, before the receipt is: the store keeps it without hashing it again.
+    const upload = CheckedUpload.check(request.manifest, request.index, request.chunk);
     const price = storePrice(this.#o.params(), request.chunk.length, request.days);
     const paid = await this.#accept(request.pay, price);
-    const held = await this.#blobWrites.run(() => {
-      const before = this.#o.blobs.has(address);
-      this.#o.blobs.putManifest(address, manifest);
-      this.#o.blobs.putChunk(address, request.index, request.chunk);
-      return before;
-    });
-    this.#o.replicas?.stored(address);
-    await this.#log(paid, 'blob-put', request.chunk.length, address, start);
+    const held = await this.#blobWrites.run(() => this.#o.blobs.putUpload(upload));
+    this.#o.replicas?.stored(upload.address);
+    await this.#log(paid, 'blob-put', request.chunk.length, upload.address, start);
     return storedReply.encode({ stored: !held });
   }
 
@@ -157,16 +151,16 @@ export class WorkerService {
     // here is read at once, so the receipt is taken in the order the requests arrived, as a put's is (a later
     // receipt of the channel taken first would refuse this one as a replay).
     const local = this.#local(request.address, request.index);
-    const { manifest, chunk } = local instanceof BlobError ? await this.#fromRing(request.address, request.index, local) : local;
+    const { encodedManifest, chunk } = local instanceof BlobError ? await this.#fromRing(request.address, request.index, local) : local;
     const paid = await this.#accept(request.pay, servePrice(this.#o.params(), chunk.length));
     await this.#log(paid, 'blob-get', chunk.length, sha256(chunk), start);
-    return chunkReply.encode({ manifest: manifest === undefined ? new Uint8Array(0) : encodeManifest(manifest), chunk });
+    return chunkReply.encode({ manifest: encodedManifest, chunk });
   }
 
   /** The chunk from the local store, or (not thrown) its NOT_FOUND when the ring may hold it. */
-  #local(address: Uint8Array, index: number): { manifest: Manifest | undefined; chunk: Uint8Array } | BlobError {
+  #local(address: Uint8Array, index: number): ServedChunk | BlobError {
     try {
-      return { manifest: this.#o.blobs.manifest(address), chunk: this.#o.blobs.getChunk(address, index) };
+      return this.#o.blobs.servedChunk(address, index);
     } catch (error) {
       if (this.#o.replicas === undefined || !(error instanceof BlobError) || error.code !== 'NOT_FOUND') throw error;
       return error;
@@ -174,7 +168,7 @@ export class WorkerService {
   }
 
   /** The chunk from the ring, then kept here: this worker serves it from now on. `notHere` when the ring has none. */
-  async #fromRing(address: Uint8Array, index: number, notHere: BlobError): Promise<{ manifest: Manifest | undefined; chunk: Uint8Array }> {
+  async #fromRing(address: Uint8Array, index: number, notHere: BlobError): Promise<ServedChunk> {
     const replicas = this.#o.replicas!;
     const fetched = await replicas.fetch(address, index);
     if (fetched === undefined) throw notHere;
@@ -187,7 +181,7 @@ export class WorkerService {
     } catch {
       // A full store (QUOTA) still serves what it read; it just does not keep it.
     }
-    return fetched;
+    return { manifest: fetched.manifest, encodedManifest: encodeManifest(fetched.manifest), chunk: fetched.chunk };
   }
 
   async msgPut(body: Uint8Array): Promise<Uint8Array> {

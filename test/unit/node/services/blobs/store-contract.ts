@@ -9,7 +9,9 @@ import {
   BlobError,
   type BlobStore,
   buildBlob,
+  CheckedUpload,
   DEFAULT_CHUNK_SIZE,
+  encodeManifest,
   type LocalBlobStoreOptions,
 } from '../../../../../node/services/blobs/index.ts';
 import { codeOf } from '../../../../support/error-code.ts';
@@ -118,6 +120,51 @@ export function describeBlobStore(name: string, makeHarness: () => StoreHarness)
       expect(store.has(b.address)).toBe(true);
       expect(store.getRange(b.address, 0, b.manifest.size)).toEqual(content(5 * SMALL_CHUNK - 3, 4));
       expect(store.usage()).toMatchObject({ usedBytes: b.manifest.size, blobs: 1 });
+    });
+
+    it('keeps checked uploads chunk by chunk, and serves a chunk with its manifest as stored', () => {
+      const b = blob(3 * SMALL_CHUNK + 7, 5);
+      const encoded = encodeManifest(b.manifest);
+      const upload = (i: number, data = b.chunks[i]!) => CheckedUpload.check(encoded, i, data);
+      expect(codeOf(() => upload(1, flipped(b.chunks[1]!, 9)), BlobError)).toBe('HASH_MISMATCH');
+      expect(codeOf(() => upload(4, b.chunks[0]), BlobError)).toBe('BAD_RANGE');
+      expect(codeOf(() => CheckedUpload.check(encoded.subarray(1), 0, b.chunks[0]!), BlobError)).toBe('MALFORMED');
+      expect(upload(2).address).toEqual(b.address);
+      expect(codeOf(() => store.servedChunk(b.address, 0), BlobError)).toBe('NOT_FOUND');
+      // Complete before? Only the last one finds the blob incomplete before and complete after.
+      expect([2, 0, 3].map((i) => store.putUpload(upload(i)))).toEqual([false, false, false]);
+      expect(store.usage()).toMatchObject({ usedBytes: b.manifest.size, blobs: 1 });
+      expect(store.missingChunks(b.address)).toEqual([1]);
+      expect(codeOf(() => store.servedChunk(b.address, 1), BlobError)).toBe('NOT_FOUND');
+      expect(store.putUpload(upload(1))).toBe(false);
+      expect(store.putUpload(upload(1))).toBe(true);
+      expect(store.has(b.address)).toBe(true);
+      expect(store.usage()).toMatchObject({ usedBytes: b.manifest.size, blobs: 1 });
+      const served = store.servedChunk(b.address, 3);
+      expect(served).toEqual({ manifest: b.manifest, encodedManifest: encoded, chunk: b.chunks[3] });
+      expect(codeOf(() => store.servedChunk(b.address, 4), BlobError)).toBe('BAD_RANGE');
+      harness.damageChunk(b.address, 3, (row) => flipped(row, 3));
+      expect(codeOf(() => store.servedChunk(b.address, 3), BlobError)).toBe('CORRUPT');
+      // An upload of the damaged chunk repairs it.
+      expect(store.putUpload(upload(3))).toBe(true);
+      expect(store.servedChunk(b.address, 3).chunk).toEqual(b.chunks[3]);
+    });
+
+    it('checks an upload chunked another way against the manifest held for its address, and counts the quota', () => {
+      store.close();
+      store = harness.open({ quotaBytes: DEFAULT_CHUNK_SIZE + 3 * SMALL_CHUNK });
+      const bytes = content(DEFAULT_CHUNK_SIZE + 3 * SMALL_CHUNK, 9);
+      const small = buildBlob(bytes, SMALL_CHUNK);
+      const large = buildBlob(bytes, DEFAULT_CHUNK_SIZE);
+      store.putUpload(CheckedUpload.check(encodeManifest(small.manifest), 0, small.chunks[0]!));
+      // Chunk 1 of the large chunking is not chunk 1 of the small one held.
+      const other = CheckedUpload.check(encodeManifest(large.manifest), 1, large.chunks[1]!);
+      expect(codeOf(() => store.putUpload(other), BlobError)).toBe('MALFORMED');
+      expect(store.manifest(small.address)).toEqual(small.manifest);
+      expect(store.missingChunks(small.address)).toHaveLength(small.chunks.length - 1);
+      const next = blob(1, 3);
+      expect(codeOf(() => store.putUpload(CheckedUpload.check(encodeManifest(next.manifest), 0, next.chunks[0]!)), BlobError)).toBe('QUOTA');
+      expect(store.manifest(next.address)).toBeUndefined();
     });
 
     it('keeps everything across close and reopen, and refuses use after close', () => {
