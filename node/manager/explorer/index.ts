@@ -2,6 +2,7 @@
 export { ExplorerError, type ExplorerErrorCode, errorReply, type ErrorReply } from './errors.ts';
 export type {
   AccountProof,
+  AccountSummary,
   BlockEntry,
   ExplorerSource,
   GenesisInfo,

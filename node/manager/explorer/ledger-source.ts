@@ -24,6 +24,7 @@ import type { ChainStore, StoredBlock } from '../chain-store.ts';
 import { ExplorerError } from './errors.ts';
 import type {
   AccountProof,
+  AccountSummary,
   BlockEntry,
   ExplorerSource,
   GenesisInfo,
@@ -155,6 +156,18 @@ export function explorerSource(options: ExplorerSourceOptions): ExplorerSource {
       const record = view.hasAccount(address) ? view.account(address) : undefined;
       const free = record === undefined ? 0n : spendable(view.params(), record);
       return { address, height: at.height, root: at.root, proof, record, spendable: free };
+    },
+
+    accounts(limit) {
+      const view = ledger.finalView();
+      const params = view.params();
+      const all: AccountSummary[] = [];
+      for (const record of view.records()) {
+        if (record.t !== 'account') continue;
+        all.push({ address: record.address, abc: record.abc, spendable: spendable(params, record), abit: record.abit, nonce: record.nonce, bad: record.bad });
+      }
+      all.sort((a, b) => (a.abc === b.abc ? (a.address < b.address ? -1 : 1) : a.abc > b.abc ? -1 : 1));
+      return { count: all.length, accounts: all.slice(0, limit) };
     },
 
     nodes(): readonly NodeRecord[] {

@@ -2,7 +2,7 @@
  * The network page's polling and lists (browser JavaScript as text; page.ts inlines it after page-ring.ts). Every
  * `every` ms (default 1500, `?every=` 200…10000) it reads /api/head, /api/blocks, /api/nodes, /api/ring and
  * /api/ring/map (404: no map, the ring is drawn from the node records' Unities), and through page-health.ts
- * /api/headers and /api/fleet (managers signing, devices up), compares with the previous poll
+ * /api/headers and /api/fleet (managers signing, devices up) and through page-accounts.ts /api/accounts, compares with the previous poll
  * — promotions (temporary → worker), joins, splits and merges (the Unity count), epochs — and redraws. Strings
  * from the network only ever reach the document through textContent (never innerHTML).
  */
@@ -188,7 +188,7 @@ export const PAGE_SCRIPT = String.raw`
     byId('ring-note').textContent = map ? 'ring map of epoch ' + map.epoch + ' from the ring authority'
       : 'no ring map served here: Unities as the node records name them (ledger epoch ' + epoch + ')';
     renderCounters(list, unities, epoch, flow);
-    await AmeHealth.poll(get, Number(head.height), list, event, short, fill);
+    await Promise.all([AmeHealth.poll(get, Number(head.height), list, event, short, fill), AmeAccounts.poll(get, list, short, fill)]);
     renderLists(blocks.blocks, unities, flow);
     const status = byId('status');
     status.className = 'status';

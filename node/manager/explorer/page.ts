@@ -7,12 +7,13 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sha256 } from '../../crypto/index.ts';
+import { PAGE_ACCOUNTS_SCRIPT } from './page-accounts.ts';
 import { PAGE_HEALTH_SCRIPT } from './page-health.ts';
 import { PAGE_RING_SCRIPT } from './page-ring.ts';
 import { PAGE_SCRIPT } from './page-script.ts';
 import { PAGE_STYLE } from './page-style.ts';
 
-const SCRIPT = `${PAGE_RING_SCRIPT}\n${PAGE_HEALTH_SCRIPT}\n${PAGE_SCRIPT}`;
+const SCRIPT = `${PAGE_RING_SCRIPT}\n${PAGE_HEALTH_SCRIPT}\n${PAGE_ACCOUNTS_SCRIPT}\n${PAGE_SCRIPT}`;
 
 const BODY = `<!doctype html>
 <html lang="en">
@@ -46,6 +47,9 @@ const BODY = `<!doctype html>
 <h2>Requests served</h2>
 <p class="note">per node, from the reputation records the managers' reports update (rate since the previous poll)</p>
 <table id="served"><thead><tr><th>node</th><th>role</th><th>Unity</th><th class="num">served</th><th class="num">/s</th></tr></thead><tbody></tbody></table>
+<h2>Accounts</h2>
+<p id="accounts-note" class="note"></p>
+<table id="accounts"><thead><tr><th>account</th><th>payout of</th><th class="num">ABC</th><th class="num">spendable</th><th class="num">ABIT</th></tr></thead><tbody></tbody></table>
 <h2>Managers</h2>
 <p class="note">from the certificates of the latest final blocks: silent = signed none of the last 8</p>
 <table id="managers"><thead><tr><th>manager</th><th>consensus</th><th class="num">last signed</th></tr></thead><tbody></tbody></table>

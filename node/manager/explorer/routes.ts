@@ -77,6 +77,17 @@ function account(source: ExplorerSource, query: URLSearchParams, address: string
   return accountView(proof);
 }
 
+/** Accounts GET /api/accounts lists by default, and at most. */
+export const DEFAULT_ACCOUNT_LIST = 20n;
+export const MAX_ACCOUNT_LIST = 100n;
+
+function accountList(source: ExplorerSource, query: URLSearchParams): Json {
+  const limit = optionalHeight(query.get('limit'), 'limit') ?? DEFAULT_ACCOUNT_LIST;
+  if (limit < 1n || limit > MAX_ACCOUNT_LIST) throw new ExplorerError('BAD_RANGE', `limit must be 1…${MAX_ACCOUNT_LIST}`);
+  const { count, accounts } = source.accounts(Number(limit));
+  return toJson({ count, accounts });
+}
+
 function roles(source: ExplorerSource): Json {
   if (source.roles === undefined) throw new ExplorerError('NOT_AVAILABLE', 'this manager does not publish Unity roles');
   return { roles: toJson(source.roles()) };
@@ -94,7 +105,7 @@ export const GET_ROUTES: Readonly<Record<string, { readonly rest: 'none' | 'one'
   blocks: { rest: 'optional', run: (s, q, rest) => (rest === undefined ? blockList(s, q) : oneBlock(s, rest)) },
   headers: { rest: 'none', run: (s, q) => headers(s, q) },
   txs: { rest: 'one', run: (s, _q, rest) => tx(s, rest!) },
-  accounts: { rest: 'one', run: (s, q, rest) => account(s, q, rest!) },
+  accounts: { rest: 'optional', run: (s, q, rest) => (rest === undefined ? accountList(s, q) : account(s, q, rest)) },
   nodes: { rest: 'none', run: (s) => ({ nodes: toJson(s.nodes()) }) },
   ring: { rest: 'optional', run: (s, _q, rest, c) => (rest === undefined ? toJson(s.ringMap()) : ringMap(rest, c)) },
   roles: { rest: 'none', run: (s) => roles(s) },

@@ -75,6 +75,16 @@ export interface RingInfo {
  */
 export type UnityRole = object;
 
+/** One account of GET /api/accounts: balances only (GET /api/accounts/<address> has the proof and the options). */
+export interface AccountSummary {
+  readonly address: string;
+  readonly abc: bigint;
+  readonly spendable: bigint;
+  readonly abit: bigint;
+  readonly nonce: bigint;
+  readonly bad: boolean;
+}
+
 export interface ExplorerSource {
   genesis(): GenesisInfo;
   head(): HeadInfo;
@@ -88,6 +98,8 @@ export interface ExplorerSource {
   /** The account at the final state of `height` (default: the last final block), with its proof. */
   account(address: string, height?: bigint): AccountProof;
   nodes(): readonly NodeRecord[];
+  /** The accounts of the final state with the most ABC first (ties by address), at most `limit`, and how many exist. */
+  accounts(limit: number): { readonly count: number; readonly accounts: readonly AccountSummary[] };
   ringMap(): RingInfo;
   roles?(): readonly UnityRole[];
   /** Admits an encoded transaction: its hash, or a ManagerError (REJECTED with the ledger's reason, DUPLICATE, MEMPOOL_FULL). */

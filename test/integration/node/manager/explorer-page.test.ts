@@ -142,6 +142,11 @@ describe('the network page in headless Chromium', () => {
     expect(await text(page, '#unity-count')).toBe('3');
     expect(await text(page, '#ring-epoch')).toBe('1');
     expect(await text(page, '#served-total')).toBe('10');
+    // Accounts: the richest first, amounts exact; no devices here (no fleet provider).
+    const top = ((await (await fetch(`${fx.url}/api/accounts?limit=1`)).json()) as { accounts: { abc: string }[] }).accounts[0]!;
+    const abc = BigInt(top.abc);
+    await waitText(page, '#accounts tbody tr:first-child', `${abc / 1_000_000n}.${(abc % 1_000_000n).toString().padStart(6, '0')}`);
+    expect(await text(page, '#fleet-note')).toBe('this explorer runs no devices');
 
     // Hostile strings are text, nowhere markup.
     expect(await page.locator('#served tbody td', { hasText: EVIL_UNITY }).count()).toBe(1);

@@ -135,6 +135,24 @@ describe('explorer API: reads', () => {
     expect((await get(`/api/accounts/${alice}?height=x`)).body['code']).toBe('BAD_HEIGHT');
   });
 
+  it('lists the accounts with the most ABC first, each as its own endpoint shows it, within bounds', async () => {
+    const all = await get('/api/accounts?limit=100');
+    expect(all.status).toBe(200);
+    const accounts = all.body['accounts'] as { address: string; abc: string; spendable: string; abit: string }[];
+    expect(all.body['count']).toBe(accounts.length);
+    expect(accounts.map((a) => a.address)).toContain(alice);
+    const balances = accounts.map((a) => BigInt(a.abc));
+    expect(balances).toEqual([...balances].sort((a, b) => (a > b ? -1 : a < b ? 1 : 0)));
+    const one = await get(`/api/accounts/${alice}`);
+    expect(accounts.find((a) => a.address === alice)).toEqual({ address: alice, abc: one.body['balance'], spendable: one.body['spendable'], abit: one.body['abit'], nonce: one.body['nonce'], bad: false });
+    expect(accounts.find((a) => a.address === alice)!.abc).toBe((7n * ABC).toString());
+    const top = await get('/api/accounts?limit=2');
+    expect(top.body['accounts']).toEqual(accounts.slice(0, 2));
+    expect(top.body['count']).toBe(accounts.length);
+    expect((await get('/api/accounts')).body['accounts']).toEqual(accounts.slice(0, 20));
+    for (const bad of ['0', '101', 'x']) expect((await get(`/api/accounts?limit=${bad}`)).status).toBe(400);
+  });
+
   it('serves headers with certificates that a light client follows', async () => {
     const page = await get('/api/headers?from=1&to=3');
     const entries = page.body['headers'] as Body[];

@@ -1,11 +1,13 @@
 /**
  * GET /api/fleet (the devices the process running the explorer looks after) and the network page's health logic:
- * 404 NOT_AVAILABLE without a provider, the provider's devices as given; and AmeHealth.managerRows run from the
- * page's own script text — a manager is silent only after signing none of the last 8 certified blocks.
+ * 404 NOT_AVAILABLE without a provider, the provider's devices as given; AmeHealth.managerRows run from the
+ * page's own script text — a manager is silent only after signing none of the last 8 certified blocks — and the
+ * accounts panel's amounts.
  */
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FleetDevice } from '../../../../../node/manager/explorer/index.ts';
+import { PAGE_ACCOUNTS_SCRIPT } from '../../../../../node/manager/explorer/page-accounts.ts';
 import { PAGE_HEALTH_SCRIPT } from '../../../../../node/manager/explorer/page-health.ts';
 import { type ExplorerFixture, startExplorer } from './fixture.ts';
 
@@ -71,5 +73,15 @@ describe('the page’s manager health', () => {
     expect(never.find((r) => r.key === 'f')).toEqual({ key: 'f', signed: null, silent: true });
     // Too few blocks to judge: nobody is silent yet.
     expect(rowsOf(managers, headers(1, 5, () => 'f'), 5).some((r) => r.silent)).toBe(false);
+  });
+});
+
+describe('the page’s amounts', () => {
+  it('shows micro-units as units with six decimals, exactly, for any size', () => {
+    const units = runInNewContext(`${PAGE_ACCOUNTS_SCRIPT}; AmeAccounts.units`) as (micro: string) => string;
+    expect(units('0')).toBe('0.000000');
+    expect(units('1234567')).toBe('1.234567');
+    expect(units('-5')).toBe('-0.000005');
+    expect(units('123456789012345678901')).toBe('123456789012345.678901');
   });
 });
