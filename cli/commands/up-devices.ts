@@ -97,7 +97,17 @@ export function batchFunder(lead: ManagerServer, from: Wallet, after: Promise<un
     });
 }
 
-export function startUpDevices(options: { dir: string; count: number; lead: ManagerServer; fund: Funder; onLine?: (i: number, line: string) => void }): UpDevices {
+export interface UpDevicesOptions {
+  readonly dir: string;
+  readonly count: number;
+  readonly lead: ManagerServer;
+  readonly fund: Funder;
+  readonly onLine?: (i: number, line: string) => void;
+  /** Once a device said who it is (each start of its process). */
+  readonly onInfo?: (i: number, info: DeviceInfo) => void;
+}
+
+export function startUpDevices(options: UpDevicesOptions): UpDevices {
   const devices: UpDevice[] = [];
   const fund = (device: UpDevice) => {
     const wallet = device.info!.wallet;
@@ -125,6 +135,7 @@ export function startUpDevices(options: { dir: string; count: number; lead: Mana
         if (who !== null) {
           device.info = JSON.parse(who[1]!) as DeviceInfo;
           fund(device);
+          options.onInfo?.(i, device.info);
         }
         const state = /^state (\S+)/.exec(line);
         if (state !== null) device.state = state[1]!;

@@ -189,7 +189,14 @@ export async function up(args: string[], io: CliIO): Promise<number> {
     // Devices start now, while the Worker Ring starts (they boot, provision and connect meanwhile): the investors'
     // transfers that fund them wait for the ring servers' registration, which spends from the same account.
     const investors = batchFunder(lead, walletOf(config.wallets.investors), registering);
-    const fleet = startUpDevices({ dir, count: deviceCount, lead, fund: investors });
+    // Each device's URLs as it comes up (after "ready" on a first start: a device provisions itself first).
+    const fleet = startUpDevices({
+      dir,
+      count: deviceCount,
+      lead,
+      fund: investors,
+      onInfo: (i, info) => io.stdout.write(`device d${i} ${info.peerId}: dashboard ${info.dashboard ?? 'off'}, wallet ${info.wallet}\n`),
+    });
     closers.push(() => fleet.stop());
     explorer.setFleet(() => {
       const up = fleetSide.online();
@@ -306,7 +313,7 @@ export async function up(args: string[], io: CliIO): Promise<number> {
       ...(deviceCount === 0
         ? []
         : [
-            `devices: ${deviceCount} device agents (temporary workers, sim hardware) in ${join(dir, 'devices')}, funded by the investors; each prints its dashboard URL in ${join(dir, 'devices', 'dN', 'agent.log')}${values.load === true ? '; clients store and fetch blobs on them' : ''}`,
+            `devices: ${deviceCount} device agents (temporary workers, sim hardware) in ${join(dir, 'devices')}, funded by the investors; each is listed here as "device dN <PeerId>: dashboard URL" once up, and logs to ${join(dir, 'devices', 'dN', 'agent.log')}${values.load === true ? '; clients store and fetch blobs on them' : ''}`,
           ]),
       CONTROL_HELP,
       'ready',

@@ -112,6 +112,7 @@ describe('npm start (ame up --devices 3 --load --params quick)', () => {
       const f = await api<FleetJson>(up, 'fleet');
       return f.devices.length === 3 && f.devices.every((d) => d.online && d.peerId !== null && d.dashboard !== null) ? f : undefined;
     }, 120_000);
+    for (const d of fleet.devices) expect(up.output()).toContain(`device ${d.name} ${d.peerId}: dashboard ${d.dashboard}, wallet `);
     const deviceKeys = new Map(fleet.devices.map((d) => [toHex(ed25519KeyFromPeerId(d.peerId!)), d]));
     await eventually('the devices table', async () => ((await cellTexts(explorer, 'devices')).filter((r) => r[2] === 'online').length === 3 ? true : undefined), 30_000);
 
