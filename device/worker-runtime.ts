@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { networkInterfaces } from 'node:os';
 import { readKeystoreFile, unlockKeystore, type AccountKey } from '../node/crypto/index.ts';
-import { genesisId, genesisStateRoot, type GenesisConfig, LightClient } from '../node/ledger/index.ts';
+import { genesisId, genesisStateRoot, type GenesisConfig } from '../node/ledger/index.ts';
 // The one manager call a device makes: from its own module, so a device does not load the manager's server code.
 import { submitTx } from '../node/manager/rpc.ts';
 import { createHost, type Host, isLoopbackAddr, isPublicAddr, type NatOptions, type PeerRef, peersOfMultiaddrs } from '../node/net/index.ts';
@@ -21,6 +21,7 @@ import { contactTrust, startRingServerNode, writeContact } from '../node/ring/se
 import { BLOB_SCHEMES } from '../node/worker/replication/part-store.ts';
 import { ServiceLog } from '../node/store/index.ts';
 import { LedgerFollower } from '../node/worker/ledger-view.ts';
+import { LIGHT_CHECKPOINT_FILE, resumeLightClient, saveLightCheckpoint } from '../node/worker/light-checkpoint.ts';
 import { ringEntry } from '../node/worker/ring-entry.ts';
 import { WORKER_DIR } from '../node/worker/worker-node.ts';
 import type { SettlePolicy } from '../node/worker/payments/index.ts';
@@ -96,11 +97,17 @@ export function natPlanOf(network: Pick<DeviceConfig['network'], 'listen' | 'rel
   return { nat: { ...traversal, relays: network.relays }, reason: network.relay === 'always' ? 'network.relay is always' : 'no public listen address' };
 }
 
+/** How often the light client's verified head is saved: a power cut costs at most this much of following again. */
+const CHECKPOINT_EVERY_MS = 15_000;
+
 class WorkerRuntime implements NodeRuntime {
   readonly #o: WorkerRuntimeOptions;
   readonly #ctx: RuntimeContext;
   #host: Host | undefined;
   #worker: TemporaryWorker | undefined;
+  /** Saves the light client's verified head (every CHECKPOINT_EVERY_MS and at stop). */
+  #saveCheckpoint: (() => void) | undefined;
+  #checkpointTimer: NodeJS.Timeout | undefined;
   #payout: AccountKey | undefined;
   #managerKeys: (() => readonly Uint8Array[]) | undefined;
 
@@ -133,18 +140,27 @@ class WorkerRuntime implements NodeRuntime {
       });
     }
     const rpc = this.#host.rpc;
-    const follower = new LedgerFollower({
-      rpc,
-      managers,
-      light: LightClient.fromGenesis(this.#o.genesis, genesisStateRoot(this.#o.genesis)),
-      logger: this.#ctx.logger,
-    });
+    // Resumed from the last verified head this device saved, so a boot fetches only the headers since.
+    const checkpointPath = join(this.#ctx.dataDir, WORKER_DIR, LIGHT_CHECKPOINT_FILE);
+    const { light, resumed, why } = resumeLightClient(this.#o.genesis, genesisStateRoot(this.#o.genesis), checkpointPath);
+    this.#ctx.logger.info({ height: light.height, resumed, why }, 'light client');
+    const follower = new LedgerFollower({ rpc, managers, light, logger: this.#ctx.logger });
     try {
       await follower.sync();
     } catch (error) {
       follower.stop();
       throw error;
     }
+    this.#saveCheckpoint = () => {
+      try {
+        saveLightCheckpoint(checkpointPath, light.checkpoint());
+      } catch (error) {
+        this.#ctx.logger.warn({ err: error }, 'light client checkpoint not saved');
+      }
+    };
+    this.#saveCheckpoint();
+    this.#checkpointTimer = setInterval(() => this.#saveCheckpoint?.(), CHECKPOINT_EVERY_MS);
+    this.#checkpointTimer.unref();
     let next = 0;
     const entry = managersOf(this.#ctx.config.network.ring, 'network.ring');
     const trust = { managers: () => follower.managers };
@@ -294,6 +310,9 @@ class WorkerRuntime implements NodeRuntime {
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.#checkpointTimer);
+    this.#saveCheckpoint?.();
+    this.#saveCheckpoint = undefined;
     const worker = this.#worker;
     const host = this.#host;
     this.#worker = undefined;

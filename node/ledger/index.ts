@@ -103,7 +103,7 @@ export {
 export { applyBlock, type BlockResult, ed25519Verify, type TxOutcome } from './apply-block.ts';
 export { type BlockDraft, Ledger, type LedgerOptions } from './ledger.ts';
 export { decodeWith, signerWith, TxMemo } from './tx-memo.ts';
-export { type FollowExtras, LightClient } from './light.ts';
+export { type FollowExtras, type LightCheckpoint, LightClient } from './light.ts';
 export { checkInvariants, supplyReport, type SupplyReport } from './invariants.ts';
 export { StateView, type StoreLine } from './state.ts';
 export { RecordCache } from './record-cache.ts';

@@ -32,6 +32,19 @@ export interface FollowExtras {
   readonly managers?: Proof | Uint8Array;
 }
 
+/**
+ * What a light client has verified — the last final header it took and the manager set that checks the next — so
+ * that its holder resumes there after a restart instead of following every header from the genesis again. It is the
+ * holder's own record, trusted as much as the rest of its data folder.
+ */
+export interface LightCheckpoint {
+  readonly chainId: Uint8Array;
+  readonly height: bigint;
+  readonly hash: Uint8Array;
+  readonly stateRoot: Uint8Array;
+  readonly managers: readonly Uint8Array[];
+}
+
 export class LightClient {
   readonly #chainId: Uint8Array;
   readonly #recovery: RecoveryKeys | undefined;
@@ -56,6 +69,29 @@ export class LightClient {
   /** From a trusted genesis configuration and the state root `writeGenesis` gives for it. */
   static fromGenesis(config: GenesisConfig, genesisRoot: Uint8Array): LightClient {
     return new LightClient(genesisId(config), genesisRoot, config.managers.map((m) => m.key), config.governance);
+  }
+
+  /**
+   * From a trusted genesis, resumed at `checkpoint` (what `checkpoint()` gave before a restart); WRONG_CHAIN for a
+   * checkpoint of another chain, BAD_FIELD for one that cannot be a verified head.
+   */
+  static resume(config: GenesisConfig, genesisRoot: Uint8Array, checkpoint: LightCheckpoint): LightClient {
+    const client = LightClient.fromGenesis(config, genesisRoot);
+    if (!bytesEqual(checkpoint.chainId, client.#chainId)) throw new LedgerError('WRONG_CHAIN', 'a checkpoint of another chain', { field: 'checkpoint.chainId' });
+    if (checkpoint.height < 0n || checkpoint.hash.length !== 32 || checkpoint.stateRoot.length !== 32 || checkpoint.managers.length === 0) {
+      throw new LedgerError('BAD_FIELD', 'not a verified head: height, 32-byte hash and state root and a manager set are needed', { field: 'checkpoint' });
+    }
+    if (checkpoint.height === 0n) return client;
+    client.#hash = checkpoint.hash;
+    client.#height = checkpoint.height;
+    client.#root = checkpoint.stateRoot;
+    client.#managers = checkpoint.managers;
+    return client;
+  }
+
+  /** The verified head to resume from (LightClient.resume). */
+  checkpoint(): LightCheckpoint {
+    return { chainId: this.#chainId, height: this.#height, hash: this.#hash, stateRoot: this.#root, managers: this.#managers };
   }
 
   get height(): bigint {

@@ -326,7 +326,7 @@ describe(`ame device under ${KILLS} SIGKILLs while serving (seed ${SEED}; AME_PO
         `spawn → first acknowledged request (ms): median ${Math.round(quantile(firstSorted, 0.5))}, max ${Math.round(firstSorted.at(-1) ?? 0)}\n` +
         `data folder after a kill: ${mb(Math.max(...sizes))} MB at most (databases with their WAL files ${mb(Math.max(...databaseSizes))} MB); ` +
         `after the clean stop ${mb(sizes.at(-1)!)} MB (databases ${mb(databaseSizes.at(-1)!)} MB); ` +
-        `largest acknowledged amount ${maxAcked}; chain height ${head.height} (the device's light client follows it from genesis at every boot); failed requests while up: ${JSON.stringify(Object.fromEntries(refusals))}; ` +
+        `largest acknowledged amount ${maxAcked}; chain height ${head.height} (the device's light client resumes from its checkpoint at every boot); failed requests while up: ${JSON.stringify(Object.fromEntries(refusals))}; ` +
         `other states: ${JSON.stringify(states)}`,
     );
     console.log(`restarts: ${restarts.map((ms, i) => `${Math.round(ms)} (${phases[i]})`).join(', ')}`);

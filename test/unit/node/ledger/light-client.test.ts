@@ -52,3 +52,31 @@ describe('light client refusals', () => {
     expect(client.account(to, c.store.prove(stateKey(accountPath(to))))?.abc).toBe(2n * ABC);
   });
 });
+
+describe('light client checkpoints', () => {
+  it('resumes at a saved head and follows on from it, and refuses a checkpoint of another chain', () => {
+    const c = (chain = new TestChain());
+    const client = LightClient.fromGenesis(c.genesis, c.store.root());
+    const to = accountKey(9).address;
+    const pay = () => c.block([c.accountTx(accountKey(RESERVE), 'transfer', { to, amount: 1n * ABC })]);
+    const first = pay();
+    client.follow(first.block.header, first.block.certificate);
+    const saved = client.checkpoint();
+    expect(saved.height).toBe(1n);
+
+    const second = pay();
+    // The genesis root given does not matter past height 0: the checkpoint's state root is the one proofs meet.
+    const resumed = LightClient.resume(c.genesis, new Uint8Array(32), saved);
+    expect(resumed.height).toBe(1n);
+    // It holds the head it was given: the next header links to it, a replayed one does not.
+    expect(codeOf(() => resumed.follow(first.block.header, first.block.certificate))).toBe('BAD_BLOCK');
+    resumed.follow(second.block.header, second.block.certificate);
+    expect(resumed.account(to, c.store.prove(stateKey(accountPath(to))))?.abc).toBe(2n * ABC);
+    // A checkpoint of height 0 is the genesis itself.
+    expect(LightClient.resume(c.genesis, c.store.root(), { ...saved, height: 0n }).height).toBe(0n);
+
+    expect(codeOf(() => LightClient.resume(c.genesis, c.store.root(), { ...saved, chainId: new Uint8Array(32).fill(1) }))).toBe('WRONG_CHAIN');
+    expect(codeOf(() => LightClient.resume(c.genesis, c.store.root(), { ...saved, managers: [] }))).toBe('BAD_FIELD');
+    expect(codeOf(() => LightClient.resume(c.genesis, c.store.root(), { ...saved, hash: new Uint8Array(3) }))).toBe('BAD_FIELD');
+  });
+});
