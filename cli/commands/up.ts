@@ -26,6 +26,7 @@ import { keyOf, loadLocal, loadOrCreateGenesis, PARAM_PRESETS, WALLET_FILE, wall
 import { AUDIT_INTERVAL_MS, upDuties } from './up-duties.ts';
 import { writeBootstrap } from './up-bootstrap.ts';
 import { CONTROL_HELP, startUpControl } from './up-control.ts';
+import { lockUpFolder } from './up-lock.ts';
 import { FLEET_COMMAND_KEY_FILE, startUpFleet } from './up-fleet.ts';
 import { startClientFlow } from './up-client-flow.ts';
 import { batchFunder, startUpDevices } from './up-devices.ts';
@@ -94,21 +95,31 @@ export async function up(args: string[], io: CliIO): Promise<number> {
   };
   const httpPort = count(values['http-port'], 0, 'http-port', 0, 65535);
   const mqttPort = count(values['mqtt-port'], 0, 'mqtt-port', 0, 65535);
-  const config = loadLocal(dir, layout);
   const preset = oneOf('params', values.params, ['default', 'demo', 'quick'] as const, 'default');
   const deviceCount = count(values.devices, 0, 'devices', 0, 64);
   const auditMs = count(values['audit-every'], AUDIT_INTERVAL_MS / 1000, 'audit-every', 1, 3600) * 1000;
   const share = count(values['temporary-share'], 50, 'temporary-share', 0, 100) / 100;
-  const genesis = await loadOrCreateGenesis(dir, config, io.now(), PARAM_PRESETS[preset]);
-  const logger = pino({ level: values['log-level'] ?? 'warn' }, io.stderr);
   const ip = values.listen ?? '127.0.0.1';
   if (!/^(\d{1,3})(\.\d{1,3}){3}$/.test(ip) || ip.split('.').some((n) => Number(n) > 255)) throw new CliError('USAGE', `--listen must be an IPv4 address, got ${JSON.stringify(ip)}`);
   const listen = [`/ip4/${ip}/tcp/0`];
   // Every node here dials from 127.0.0.1: lift the per-address inbound limit meant for the open internet.
   const connections = { inboundConnectionThreshold: 10_000, maxIncomingPendingConnections: 512 };
 
+  // One ame up per folder (up-lock.ts), released last.
+  const unlock = lockUpFolder(dir);
+  let config: ReturnType<typeof loadLocal>;
+  let genesis: Awaited<ReturnType<typeof loadOrCreateGenesis>>;
+  try {
+    config = loadLocal(dir, layout);
+    genesis = await loadOrCreateGenesis(dir, config, io.now(), PARAM_PRESETS[preset]);
+  } catch (error) {
+    unlock();
+    throw error;
+  }
+  const logger = pino({ level: values['log-level'] ?? 'warn' }, io.stderr);
+
   // Closed in reverse order of starting: ring servers, authority, explorer, managers, their hosts.
-  const closers: (() => Promise<void> | void)[] = [];
+  const closers: (() => Promise<void> | void)[] = [unlock];
   const stopAll = async () => {
     for (const close of closers.splice(0).reverse()) await close();
   };

@@ -76,12 +76,16 @@ describe('ame up (npm start)', () => {
     const contact = contactOf('s0');
     expect(contact.managers).toEqual(genesis.managers.map((m) => toHex(m.key)));
     expect(contact.authority).toBeUndefined();
-    const [head, put, sent, refused] = await Promise.all([
+    const [head, put, sent, refused, twice] = await Promise.all([
       runAme(['chain', 'head', '--json', '--manager', first.url]),
       runAme(['ring', 'put', '-', 'kept across restarts', '--data', join(dir, 's0'), '--json']),
       runAme(['wallet', 'transfer', accountKey(840).address, '2.5', '--wallet', join(dir, 'investors-wallet.json'), '--manager', first.url, '--json', '--wait', '60']),
       runAme(['ring', 'slice', '--peer', contact.peer.addrs[0]!, '--authority', toHex(genesis.ringAuthority)]),
+      // A second network on the same folder is refused before it opens anything.
+      runAme(['up', '--data', dir]),
     ]);
+    expect(twice.code).toBe(1);
+    expect(twice.stderr).toContain(`another ame up (pid ${first.child.pid}) runs on ${dir}`);
     expect(head.code, head.stderr).toBe(0);
     expect(JSON.parse(head.stdout)).toMatchObject({ chainId });
     expect(put.code, put.stderr).toBe(0);
