@@ -17,7 +17,7 @@ import { Messenger } from '../../node/client/messenger.ts';
 import { introduce } from '../../node/client/introductions.ts';
 import { WorkerClient } from '../../node/client/worker-client.ts';
 import { authorizeSession, bytesEqual, ed25519KeyFromPeerId, Ed25519KeyPair, type Wallet } from '../../node/crypto/index.ts';
-import { channelId, encodeTx, signAccountTx } from '../../node/ledger/index.ts';
+import { channelId, encodeTx, signAccountTx, type TxBody } from '../../node/ledger/index.ts';
 import type { ManagerServer } from '../../node/manager/index.ts';
 import type { Host, PeerRef } from '../../node/net/index.ts';
 import { buildBlob } from '../../node/services/blobs/index.ts';
@@ -78,7 +78,7 @@ export function startUpLoad(options: UpLoadOptions): UpLoad {
   let stopped = false;
 
   /** Submits one transaction of the client's account and waits until it is final. */
-  const submit = async <K extends 'channel-open' | 'convert'>(kind: K, body: Parameters<typeof signAccountTx<K>>[0]['body'], what: string) => {
+  const submit = async <K extends 'channel-open' | 'convert'>(kind: K, body: TxBody<K>, what: string) => {
     const v = view();
     const nonce = v.account(account.address).nonce;
     const tx = signAccountTx({ chain: v.chain().chainId, kind, nonce, fee: v.params().minFee, body }, account);
