@@ -27,6 +27,7 @@ const commands: Record<string, Entry> = {
   channel: { run: lazy(() => import('./commands/channel.ts'), 'channel'), summary: 'open, inspect and close the payment channels a client pays workers from' },
   client: { run: lazy(() => import('./commands/client.ts'), 'client'), summary: 'store and fetch blobs, send and read end-to-end encrypted messages through a worker' },
   device: { run: lazy(() => import('./commands/device.ts'), 'device'), summary: 'run the device agent: a temporary worker with its LED, button, console, watchdog and dashboard' },
+  fleet: { run: lazy(() => import('./commands/fleet.ts'), 'fleet'), summary: 'the fleet controller: rack Unities of six manager servers (more to come)' },
   manager: { run: lazy(() => import('./commands/manager.ts'), 'manager'), summary: 'run one Manager Ring server with its explorer API' },
   ring: { run: lazy(() => import('./commands/ring.ts'), 'ring'), summary: 'look up keys, read and write values and show routing slices of the Worker Ring' },
   up: { run: lazy(() => import('./commands/up.ts'), 'up'), summary: 'run the local network on this machine: the Manager Ring, its explorer and the Worker Ring' },

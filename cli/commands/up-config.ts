@@ -7,23 +7,25 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bytesEqual, Ed25519KeyPair, encodeKeystore, fromHex, Wallet, writeKeystoreFile } from '../../node/crypto/index.ts';
-import { defaultParams, demoParams, encodeGenesis, type GenesisConfig, type LedgerParams, validateGenesis } from '../../node/ledger/index.ts';
+import { bytesEqual, Ed25519KeyPair, encodeKeystore, writeKeystoreFile } from '../../node/crypto/index.ts';
+import {
+  defaultParams,
+  demoParams,
+  encodeGenesis,
+  genesisFromSecrets,
+  newGenesisWallets,
+  seedKey,
+  seedWallet,
+  type GenesisConfig,
+  type GenesisWallets,
+  type LedgerParams,
+} from '../../node/ledger/index.ts';
 import { ManagerError } from '../../node/manager/index.ts';
 import { MICRO_PER_UNIT } from '../../node/wire/index.ts';
 import { loadGenesis } from './manager.ts';
 
-/** Wallet entropy (hex) of the accounts the genesis names. */
-export interface LocalWallets {
-  readonly investors: string;
-  readonly reserve: string;
-  readonly research: string;
-  readonly earlyDevelopers: string;
-  /** The governance (recovery) keys; two of three sign. */
-  readonly governance: readonly string[];
-  /** Manager i's account (deposits, rewards). */
-  readonly managers: readonly string[];
-}
+/** Wallet entropy (hex) of the accounts the genesis names (node/ledger's GenesisWallets). */
+export type LocalWallets = GenesisWallets;
 
 export interface LocalConfig {
   /** The ring-authority key's seed (hex): the genesis names it; the ring's certificates are the managers'. */
@@ -50,20 +52,9 @@ export const WALLET_FILE = 'investors-wallet.json';
 const LOCAL_SUPPLY = 100_000_000n * MICRO_PER_UNIT;
 
 const seedHex = () => Buffer.from(Ed25519KeyPair.generate().seed()).toString('hex');
-const entropyHex = () => randomBytes(32).toString('hex');
-export const keyOf = (hex: string): Ed25519KeyPair => Ed25519KeyPair.fromSeed(fromHex(hex, 'seed', 32));
-export const walletOf = (hex: string): Wallet => Wallet.fromEntropy(fromHex(hex, 'wallet entropy', 32), 'ecdsa');
-
-function newWallets(managers: number): LocalWallets {
-  return {
-    investors: entropyHex(),
-    reserve: entropyHex(),
-    research: entropyHex(),
-    earlyDevelopers: entropyHex(),
-    governance: [entropyHex(), entropyHex(), entropyHex()],
-    managers: Array.from({ length: managers }, entropyHex),
-  };
-}
+const random = (n: number) => new Uint8Array(randomBytes(n));
+export const keyOf = seedKey;
+export const walletOf = seedWallet;
 
 function damaged(path: string, why: string, cause?: unknown): ManagerError {
   return new ManagerError('BAD_CONFIG', `${path}: ${why}`, cause === undefined ? undefined : { cause });
@@ -108,7 +99,7 @@ export function loadLocal(dir: string, layout: Layout): LocalConfig {
     servers: held?.servers ?? Array.from({ length: layout.unities * layout.perUnity }, seedHex),
     unities: held?.unities ?? layout.unities,
     managers,
-    wallets: held?.wallets ?? newWallets(managers.length),
+    wallets: held?.wallets ?? newGenesisWallets(managers.length, random),
   };
   mkdirSync(dir, { recursive: true });
   writeFileSync(path, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
@@ -128,29 +119,7 @@ export const PARAM_PRESETS: Readonly<Record<'default' | 'demo' | 'quick', Ledger
 };
 
 export function localGenesis(config: LocalConfig, nowMs: number, params: LedgerParams = defaultParams): GenesisConfig {
-  const address = (hex: string) => walletOf(hex).account.address;
-  const { wallets } = config;
-  return validateGenesis({
-    chainName: 'ame-local',
-    time: BigInt(nowMs),
-    supply: LOCAL_SUPPLY,
-    accounts: {
-      investors: address(wallets.investors),
-      reserve: address(wallets.reserve),
-      research: address(wallets.research),
-      earlyDevelopers: address(wallets.earlyDevelopers),
-    },
-    params,
-    managers: config.managers.map((seed, i) => ({ key: keyOf(seed).publicKey.bytes, account: address(wallets.managers[i]!) })),
-    ringAuthority: keyOf(config.authority).publicKey.bytes,
-    // The ring map is not ledger state yet (docs/manager.md "Left to do").
-    ring: { epoch: 0n, root: new Uint8Array(32) },
-    rs0: new Uint8Array(randomBytes(32)),
-    governance: {
-      keys: wallets.governance.map((hex) => ({ scheme: 'ecdsa', key: walletOf(hex).account.publicKey })),
-      threshold: Math.min(2, wallets.governance.length),
-    },
-  });
+  return genesisFromSecrets(config, { chainName: 'ame-local', supply: LOCAL_SUPPLY, timeMs: nowMs, params, rs0: random(32) });
 }
 
 /**

@@ -21,6 +21,16 @@ export {
   validateGenesis,
   writeGenesis,
 } from './genesis.ts';
+export {
+  genesisFromSecrets,
+  newGenesisSecrets,
+  newGenesisWallets,
+  seedKey,
+  seedWallet,
+  type GenesisChoices,
+  type GenesisSecrets,
+  type GenesisWallets,
+} from './genesis-secrets.ts';
 export * as economics from './economics.ts';
 export {
   addUptime,

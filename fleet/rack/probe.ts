@@ -1,0 +1,50 @@
+/**
+ * Proof that a rack Unity finalises: an idle Unity decides empty values and stores no block, so the rack tools
+ * submit a transaction and wait until a final block holds it. The probe is a transfer of one micro-unit from a
+ * genesis account to itself (its only cost is the fee), signed with that account's wallet from rack.json, submitted
+ * to the first server that answers.
+ */
+import { fromHex, type Wallet } from '../../node/crypto/index.ts';
+import { encodeTx, signAccountTx, type LedgerParams } from '../../node/ledger/index.ts';
+import { ExplorerClient, ExplorerError } from '../../node/manager/explorer/index.ts';
+import { RackError } from './errors.ts';
+import type { HostLayout } from './plan.ts';
+
+export interface ProbeDeps {
+  readonly now: () => number;
+  readonly sleep: (ms: number) => Promise<void>;
+}
+
+async function firstAnswering(layouts: readonly HostLayout[]): Promise<ExplorerClient> {
+  for (const layout of layouts) {
+    const client = new ExplorerClient(layout.api);
+    try {
+      await client.head();
+      return client;
+    } catch {
+      // the next server
+    }
+  }
+  throw new RackError('NOT_HEALTHY', 'no server of the rack answers');
+}
+
+/** Submits a probe transfer from `wallet`'s account and resolves with the height of the final block holding it. */
+export async function probeFinality(layouts: readonly HostLayout[], chainId: string, params: Pick<LedgerParams, 'minFee'>, wallet: Wallet, deps: ProbeDeps, timeoutMs: number): Promise<number> {
+  const deadline = deps.now() + timeoutMs;
+  let client = await firstAnswering(layouts);
+  const { address } = wallet.account;
+  const nonce = BigInt((await client.account(address)).nonce);
+  const tx = signAccountTx({ chain: fromHex(chainId), kind: 'transfer', nonce, fee: params.minFee, body: { to: address, amount: 1n } }, wallet.account);
+  const hash = await client.submit(encodeTx(tx));
+  for (;;) {
+    try {
+      const reply = await client.tx(hash);
+      if (reply.status === 'final') return Number(reply.height);
+    } catch (error) {
+      // The server asked may have gone down (a rolling upgrade stops each in turn): ask another one.
+      if (!(error instanceof ExplorerError) || error.code !== 'NOT_FOUND') client = await firstAnswering(layouts);
+    }
+    if (deps.now() > deadline) throw new RackError('NOT_HEALTHY', `the probe transaction ${hash} was not in a final block within ${timeoutMs / 1000} s`);
+    await deps.sleep(250);
+  }
+}
