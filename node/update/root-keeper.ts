@@ -1,0 +1,114 @@
+/**
+ * The publishing side of a root role, shared by the image repository and the director: the role keys, the chain of
+ * signed roots (v1 … vN, which a device walks one version at a time), and rotation. A new root is signed by a
+ * threshold of the previous root's root keys AND of its own (TUF §5.3.4), so neither a stolen old key set nor a
+ * freshly invented one alone can move a device's trust. Revoking a key is a rotation that leaves it out.
+ */
+import type { Ed25519KeyPair } from '../crypto/index.ts';
+import { UpdateError } from './errors.ts';
+import { signDocument } from './metadata.ts';
+import { keyIdOf, REQUIRED_ROLES, type Repository, type RootSigned, SPEC_VERSION } from './roles.ts';
+
+/** The keys of one role and how many of them must sign. Every key given signs what the role publishes. */
+export interface RoleKeyConfig {
+  readonly keys: readonly Ed25519KeyPair[];
+  readonly threshold: number;
+}
+
+export type RoleConfigs = Readonly<Record<string, RoleKeyConfig>>;
+
+export const DAY_MS = 24 * 60 * 60 * 1000;
+
+function checkConfigs(repository: Repository, roles: RoleConfigs): void {
+  const required = REQUIRED_ROLES[repository];
+  for (const name of Object.keys(roles)) {
+    if (!required.includes(name)) throw new UpdateError('BAD_ARGUMENT', `the ${repository} root has no ${name} role`);
+  }
+  for (const name of required) {
+    const role = roles[name];
+    if (role === undefined) throw new UpdateError('BAD_ARGUMENT', `the ${name} role of the ${repository} root is missing`);
+    const ids = new Set(role.keys.map((key) => keyIdOf(key.publicKey.bytes)));
+    if (ids.size !== role.keys.length) throw new UpdateError('BAD_ARGUMENT', `the ${name} role lists a key twice`);
+    if (!Number.isInteger(role.threshold) || role.threshold < 1 || role.threshold > role.keys.length) {
+      throw new UpdateError('BAD_ARGUMENT', `the ${name} role has threshold ${role.threshold} for ${role.keys.length} keys`);
+    }
+  }
+}
+
+function uniqueKeys(keys: readonly Ed25519KeyPair[]): Ed25519KeyPair[] {
+  const seen = new Map<string, Ed25519KeyPair>();
+  for (const key of keys) seen.set(keyIdOf(key.publicKey.bytes), key);
+  return [...seen.values()];
+}
+
+export interface RootKeeperOptions {
+  readonly repository: Repository;
+  readonly roles: RoleConfigs;
+  readonly now: () => number;
+  readonly rootLifetimeMs: number;
+}
+
+export class RootKeeper {
+  readonly #repository: Repository;
+  readonly #now: () => number;
+  readonly #lifetime: number;
+  #roles: RoleConfigs;
+  #signed: RootSigned;
+  readonly #chain: Uint8Array[] = [];
+
+  constructor(options: RootKeeperOptions) {
+    checkConfigs(options.repository, options.roles);
+    this.#repository = options.repository;
+    this.#now = options.now;
+    this.#lifetime = options.rootLifetimeMs;
+    this.#roles = options.roles;
+    this.#signed = this.#build(1);
+    this.#chain.push(signDocument('root', this.#signed, this.#roles.root!.keys));
+  }
+
+  get signed(): RootSigned {
+    return this.#signed;
+  }
+
+  /** Every root version from 1 on, in order: what a device with any older root needs. */
+  chain(): readonly Uint8Array[] {
+    return [...this.#chain];
+  }
+
+  keysOf(role: string): readonly Ed25519KeyPair[] {
+    const config = this.#roles[role];
+    if (config === undefined) throw new UpdateError('BAD_ARGUMENT', `the ${this.#repository} root has no ${role} role`);
+    return config.keys;
+  }
+
+  /** A new root version with `changes` applied; signed by the old and the new root keys. Returns its bytes. */
+  rotate(changes: RoleConfigs): Uint8Array {
+    const roles = { ...this.#roles, ...changes };
+    checkConfigs(this.#repository, roles);
+    const signers = uniqueKeys([...this.#roles.root!.keys, ...roles.root!.keys]);
+    this.#roles = roles;
+    this.#signed = this.#build(this.#signed.version + 1);
+    const bytes = signDocument('root', this.#signed, signers);
+    this.#chain.push(bytes);
+    return bytes;
+  }
+
+  #build(version: number): RootSigned {
+    const keys: Record<string, RootSigned['keys'][string]> = {};
+    const roles: Record<string, RootSigned['roles'][string]> = {};
+    for (const [name, config] of Object.entries(this.#roles)) {
+      const keyids = config.keys.map((key) => keyIdOf(key.publicKey.bytes));
+      config.keys.forEach((key, i) => (keys[keyids[i]!] = { scheme: 'ed25519', public: key.publicKey.bytes }));
+      roles[name] = { keyids, threshold: config.threshold };
+    }
+    return {
+      type: 'root',
+      spec: SPEC_VERSION,
+      repository: this.#repository,
+      version,
+      expires: this.#now() + this.#lifetime,
+      keys,
+      roles,
+    };
+  }
+}
