@@ -65,3 +65,17 @@ export {
   type JsonObject,
   type JsonValue,
 } from './payloads.ts';
+export {
+  parseUpdateReport,
+  repositoryPath,
+  UPDATE_KEY,
+  UPDATE_STATUSES,
+  updateOfferOf,
+  updateReportJson,
+  withoutUpdateOffer,
+  withUpdateOffer,
+  type RepositoryDocument,
+  type UpdateOffer,
+  type UpdateReport,
+  type UpdateStatus,
+} from './update.ts';
