@@ -7,10 +7,11 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import { AmeError } from '../../node/crypto/index.ts';
 import { FleetProtoError } from '../../node/fleetproto/index.ts';
 import { publishRefusal, subscribeRefusal, type ClientIdentity } from './acl.ts';
 import { BrokerError } from './errors.ts';
-import { checkLogin, type KeyRegistry, type LoginPolicy } from './login.ts';
+import { checkLogin, type EnrolOnLogin, type KeyRegistry, type LoginPolicy } from './login.ts';
 
 /** The part of a pino logger the broker uses; pass a child logger (`logger.child({ mod: 'broker' })`). */
 export interface BrokerLogger {
@@ -26,6 +27,11 @@ export interface FleetBrokerOptions {
   readonly devices: KeyRegistry;
   /** Controller identities (fleet controller processes) allowed to publish cmd and desired. */
   readonly controllers?: KeyRegistry;
+  /**
+   * Enrolment at first login (fleet/enrol): a device not yet enrolled logs in with `<login token>.<provisioning
+   * token>` as its password. Without it such a device is refused as not enrolled.
+   */
+  readonly enrol?: EnrolOnLogin;
   /** Interface to listen on (default 127.0.0.1) and port (default 0: the system picks a free one). */
   readonly host?: string;
   readonly port?: number;
@@ -91,6 +97,7 @@ class AedesFleetBroker implements FleetBroker {
       now: () => clock.now(),
       maxTokenLifetimeMs: options.maxTokenLifetimeMs,
       clockSkewMs: options.clockSkewMs,
+      enrol: options.enrol,
     };
   }
 
@@ -202,17 +209,10 @@ class AedesFleetBroker implements FleetBroker {
         done(null, true);
       },
       (error: unknown) => {
-        const code = error instanceof BrokerError || error instanceof FleetProtoError ? error.code : 'FAILED';
+        const code = error instanceof AmeError ? error.code : 'FAILED';
         this.#options.logger?.warn({ client: client.id, code }, 'broker refused a login');
-        const returnCode =
-          error instanceof FleetProtoError
-            ? BAD_USERNAME_OR_PASSWORD
-            : error instanceof BrokerError
-              ? error.code === 'BAD_CLIENT_ID'
-                ? IDENTIFIER_REJECTED
-                : NOT_AUTHORIZED
-              : SERVER_UNAVAILABLE;
-        done(Object.assign(new Error(`login refused: ${code}`), { returnCode }) as AuthenticateError, false);
+        const refusal = Object.assign(new Error(`login refused: ${code}`), { returnCode: connackOf(error) });
+        done(refusal as AuthenticateError, false);
       },
     );
   }
@@ -226,4 +226,16 @@ class AedesFleetBroker implements FleetBroker {
     }
     return refusal;
   }
+}
+
+/**
+ * The CONNACK code of a refused login: 4 for a token at fault, 2 for a client id that is not the identity's, 5
+ * for an identity that is not enrolled or an enrolment refused (revoked, a bad provisioning token), 3 when a store
+ * failed or anything unexpected happened.
+ */
+function connackOf(error: unknown): number {
+  if (error instanceof FleetProtoError) return BAD_USERNAME_OR_PASSWORD;
+  if (error instanceof BrokerError) return error.code === 'BAD_CLIENT_ID' ? IDENTIFIER_REJECTED : NOT_AUTHORIZED;
+  if (error instanceof AmeError && error.code !== 'STORE_FAILED') return NOT_AUTHORIZED;
+  return SERVER_UNAVAILABLE;
 }

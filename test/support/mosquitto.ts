@@ -51,8 +51,18 @@ function reap(child: ChildProcess): Promise<void> {
   });
 }
 
-/** Starts mosquitto on 127.0.0.1 and a free port, anonymous access, no persistence. */
-export async function startMosquitto(attempts = 5): Promise<Mosquitto> {
+export interface MosquittoOptions {
+  /** Start attempts on other ports when the chosen one is taken (default 5). */
+  readonly attempts?: number;
+  /** Allow clients without credentials (default true). */
+  readonly anonymous?: boolean;
+  /** More lines for the config file (a plugin and its options, limits). */
+  readonly config?: readonly string[];
+}
+
+/** Starts mosquitto on 127.0.0.1 and a free port, no persistence; anonymous access unless told otherwise. */
+export async function startMosquitto(options: number | MosquittoOptions = 5): Promise<Mosquitto> {
+  const { attempts = 5, anonymous = true, config: extra = [] } = typeof options === 'number' ? { attempts: options } : options;
   const bin = findMosquitto();
   const dir = mkdtempSync(join(tmpdir(), 'ame-mosquitto-'));
   let lastError = '';
@@ -61,7 +71,14 @@ export async function startMosquitto(attempts = 5): Promise<Mosquitto> {
     const config = join(dir, 'mosquitto.conf');
     writeFileSync(
       config,
-      [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_dest stderr', ''].join('\n'),
+      [
+        `listener ${port} 127.0.0.1`,
+        `allow_anonymous ${anonymous}`,
+        'persistence false',
+        'log_dest stderr',
+        ...extra,
+        '',
+      ].join('\n'),
     );
     const child = spawn(bin, ['-c', config], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
