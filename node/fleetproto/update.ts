@@ -93,7 +93,7 @@ export interface UpdateReport {
   readonly target: string | null;
   /** The target running now (null: the release the device was flashed with, not installed by an update). */
   readonly running: string | null;
-  /** An UpdateError or DeviceError code, for failed and rolled-back. */
+  /** For failed and rolled-back: an UpdateError code (node/update) or an update agent's (device/update: UNHEALTHY, CRASH_LOOP…). */
   readonly code?: string;
   readonly reason?: string;
 }
@@ -111,7 +111,9 @@ export function parseUpdateReport(value: unknown): UpdateReport {
   for (const field of ['code', 'reason'] as const) {
     if (r[field] !== undefined && !isText(r[field], 1024)) throw new FleetProtoError('MALFORMED', `update report "${field}" must be text`);
   }
-  return r as UpdateReport;
+  // Only the contract's fields go on: a peer's extra keys never reach a store or a page.
+  const { status, target, running, code, reason } = r as UpdateReport;
+  return { status, target, running, ...(code === undefined ? {} : { code }), ...(reason === undefined ? {} : { reason }) };
 }
 
 export function updateReportJson(report: UpdateReport): JsonObject {
