@@ -94,6 +94,24 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE (ABORT, 'the audit log is append-only'); END;
   CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE (ABORT, 'the audit log is append-only'); END;
   `,
+  // 2: enrolment with provisioning tokens (fleet/enrol through enrolment-store.ts): the tokens, stored hashed,
+  // and which token each device enrolled with.
+  `
+  CREATE TABLE provisioning_tokens (
+    id TEXT PRIMARY KEY,
+    secret_hash BLOB NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    max_uses INTEGER NOT NULL,
+    uses INTEGER NOT NULL DEFAULT 0,
+    groups TEXT NOT NULL,
+    tags TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE device_enrolments (
+    device TEXT PRIMARY KEY REFERENCES devices (id) ON DELETE CASCADE,
+    token TEXT NOT NULL REFERENCES provisioning_tokens (id)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const REGISTRY_FORMAT = MIGRATIONS.length;

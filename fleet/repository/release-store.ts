@@ -1,0 +1,201 @@
+/**
+ * The release store: the image repository's signed documents (node/update ImageRepository) and the bundle files,
+ * on disk under one folder, and the registry's record of each release.
+ *
+ * ImageRepository keeps its versions in memory and cannot be told where to start, so the store keeps what it
+ * published (the targets, in order, and how many timestamp refreshes) in `state.json` and replays it at open:
+ * the same calls give the same versions, so a restarted controller never signs a timestamp, snapshot or targets
+ * version a device has already seen (it would refuse it as ROLLBACK). Replaying costs one signature per call made
+ * since the repository was created. Root version 1 is kept as first signed (`image-root-1.cbor`): it is what
+ * devices ship with, and a replay would sign it again with another expiry.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PUBLIC_MODE, writeFileAtomic } from '../../node/client/json-file.ts';
+import { fromHex, sha256, toHex, type RandomSource } from '../../node/crypto/index.ts';
+import {
+  bundleTargetName,
+  ImageRepository,
+  readBundle,
+  type BundleLimits,
+  type ImageLifetimes,
+  type TargetInfo,
+} from '../../node/update/index.ts';
+import type { NewRelease, Release } from '../registry/index.ts';
+import { RepositoryError } from './errors.ts';
+import { loadRoleKeys } from './keys.ts';
+
+export const IMAGE_ROLES = ['root', 'targets', 'snapshot', 'timestamp'] as const;
+export type ImageDocument = 'timestamp' | 'snapshot' | 'targets';
+
+/** What the store needs of the registry: recording a release. */
+export interface ReleaseRecorder {
+  add(release: NewRelease, now: number): Release;
+}
+
+export interface ReleaseStoreOptions {
+  /** The store's folder: `keys/`, `targets/`, `state.json`, `image-root-1.cbor`. */
+  readonly dir: string;
+  readonly releases: ReleaseRecorder;
+  readonly now: () => number;
+  readonly lifetimes?: Partial<ImageLifetimes>;
+  readonly bundleLimits?: Partial<BundleLimits>;
+  /** Seeds of keys made on the first start (default node:crypto). */
+  readonly random?: RandomSource;
+}
+
+interface PublishedTarget {
+  readonly name: string;
+  readonly length: number;
+  readonly sha256: string;
+  readonly custom: { readonly name: string; readonly version: string; readonly arch: string };
+}
+
+interface StoreState {
+  readonly format: 1;
+  readonly targets: PublishedTarget[];
+  refreshes: number;
+}
+
+const STATE_FILE = 'state.json';
+const ROOT_FILE = 'image-root-1.cbor';
+
+export class ReleaseStore {
+  readonly #dir: string;
+  readonly #releases: ReleaseRecorder;
+  readonly #now: () => number;
+  readonly #limits: Partial<BundleLimits>;
+  readonly #repository: ImageRepository;
+  readonly #state: StoreState;
+  readonly #initialRoot: Uint8Array;
+  #signedAt: number;
+
+  private constructor(options: ReleaseStoreOptions) {
+    this.#dir = options.dir;
+    this.#releases = options.releases;
+    this.#now = options.now;
+    this.#limits = options.bundleLimits ?? {};
+    mkdirSync(join(this.#dir, 'targets'), { recursive: true });
+    const roles = loadRoleKeys(join(this.#dir, 'keys'), IMAGE_ROLES, options.random);
+    this.#repository = new ImageRepository({ roles, now: options.now, ...(options.lifetimes ? { lifetimes: options.lifetimes } : {}) });
+    this.#state = readState(join(this.#dir, STATE_FILE));
+    for (const target of this.#state.targets) this.#repository.publish(target.name, toInfo(target));
+    for (let i = 0; i < this.#state.refreshes; i++) this.#repository.refreshTimestamp();
+    const rootPath = join(this.#dir, ROOT_FILE);
+    if (!existsSync(rootPath)) writeFileAtomic(rootPath, this.#repository.initialRoot(), PUBLIC_MODE);
+    this.#initialRoot = new Uint8Array(readFileSync(rootPath));
+    // A fresh timestamp at every start: the replayed one carries an old expiry, and this one's version is new.
+    this.#signedAt = this.#now();
+    this.refreshTimestamp();
+  }
+
+  /** Opens (or creates) the store in `options.dir`; BAD_KEYS or BAD_STATE when its files are not usable. */
+  static open(options: ReleaseStoreOptions): ReleaseStore {
+    return new ReleaseStore(options);
+  }
+
+  /**
+   * Checks a bundle (readBundle: manifest, every file's hash), keeps it as `targets/<name>`, lists it in the
+   * image repository and records the release. Pushing the same bundle again returns its release unchanged.
+   */
+  pushRelease(bytes: Uint8Array): Release {
+    let name: string;
+    let custom: PublishedTarget['custom'];
+    try {
+      const { manifest } = readBundle(bytes, this.#limits);
+      name = bundleTargetName(manifest);
+      custom = { name: manifest.name, version: manifest.version, arch: manifest.arch };
+    } catch (cause) {
+      throw new RepositoryError('BAD_BUNDLE', `the bundle is refused: ${(cause as Error).message}`, { cause });
+    }
+    const target: PublishedTarget = { name, length: bytes.length, sha256: toHex(sha256(bytes)), custom };
+    const listed = this.#state.targets.find((t) => t.name === name);
+    if (listed !== undefined && listed.sha256 !== target.sha256) {
+      throw new RepositoryError('BAD_BUNDLE', `${name} is already published with other bytes (sha256 ${listed.sha256})`);
+    }
+    if (listed === undefined) {
+      writeFileAtomic(join(this.#dir, 'targets', name), bytes, PUBLIC_MODE);
+      this.#repository.publish(name, toInfo(target));
+      this.#state.targets.push(target);
+      this.#signedAt = this.#now();
+      this.#save();
+    }
+    return this.#releases.add({ id: target.sha256, target: name, version: custom.version, arch: custom.arch, length: target.length }, this.#now());
+  }
+
+  /** Signs a new timestamp (later expiry, higher version) over the same snapshot. */
+  refreshTimestamp(): void {
+    this.#repository.refreshTimestamp();
+    this.#state.refreshes += 1;
+    this.#signedAt = this.#now();
+    this.#save();
+  }
+
+  /** When the current timestamp was signed (ms): the refresher's reference. */
+  get signedAt(): number {
+    return this.#signedAt;
+  }
+
+  document(name: ImageDocument): Uint8Array {
+    return this.#repository.metadata()[name];
+  }
+
+  /** Root `version` as devices walk the chain; undefined past the newest. */
+  root(version: number): Uint8Array | undefined {
+    if (version === 1) return this.#initialRoot;
+    return this.#repository.metadata().imageRoots[version - 1];
+  }
+
+  /** The root devices start from (ship it in the image or the first-boot config). */
+  initialRoot(): Uint8Array {
+    return this.#initialRoot;
+  }
+
+  /** The file of a listed target; undefined for a name the repository does not list. */
+  targetFile(name: string): { readonly path: string; readonly length: number } | undefined {
+    const target = this.#state.targets.find((t) => t.name === name);
+    return target === undefined ? undefined : { path: join(this.#dir, 'targets', target.name), length: target.length };
+  }
+
+  #save(): void {
+    writeFileAtomic(join(this.#dir, STATE_FILE), `${JSON.stringify(this.#state)}\n`, PUBLIC_MODE);
+  }
+}
+
+function toInfo(target: PublishedTarget): TargetInfo {
+  return { length: target.length, sha256: fromHex(target.sha256, 'sha256', 32), custom: { ...target.custom } };
+}
+
+function readState(path: string): StoreState {
+  if (!existsSync(path)) return { format: 1, targets: [], refreshes: 0 };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (cause) {
+    throw new RepositoryError('BAD_STATE', `${path} is not JSON`, { cause });
+  }
+  const state = parsed as Partial<StoreState> | null;
+  const ok =
+    state !== null &&
+    typeof state === 'object' &&
+    state.format === 1 &&
+    Array.isArray(state.targets) &&
+    Number.isSafeInteger(state.refreshes) &&
+    state.targets.every(isTarget);
+  if (!ok) throw new RepositoryError('BAD_STATE', `${path} is not a release store state this build wrote`);
+  return { format: 1, targets: [...state.targets!], refreshes: state.refreshes! };
+}
+
+function isTarget(t: unknown): t is PublishedTarget {
+  const v = t as Partial<PublishedTarget> | null;
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof v.name === 'string' &&
+    Number.isSafeInteger(v.length) &&
+    typeof v.sha256 === 'string' &&
+    /^[0-9a-f]{64}$/.test(v.sha256) &&
+    typeof v.custom === 'object' &&
+    v.custom !== null
+  );
+}

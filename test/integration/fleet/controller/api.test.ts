@@ -1,0 +1,71 @@
+/** The controller's JSON API over real HTTP: token roles, listings, rollout control with an audit entry. */
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startController, type Controller } from '../../../../fleet/controller/index.ts';
+import { identity } from '../../../support/fleet-mqtt.ts';
+import { labelledBytes } from '../../../support/seeded.ts';
+import { appBundle, tempDir, type TempDir } from '../../../unit/fleet/repository/release-fixtures.ts';
+
+let t: TempDir | undefined;
+let c: Controller | undefined;
+afterEach(async () => {
+  await c?.stop();
+  c = undefined;
+  t?.cleanup();
+});
+
+async function setup() {
+  t = tempDir('controller-api');
+  c = await startController({ dataDir: join(t.dir, 'fleet'), broker: 'embedded', clock: { now: Date.now }, logger: pino({ level: 'silent' }), random: labelledBytes('api'), schedule: () => () => undefined });
+  const devices = [identity('api device 0'), identity('api device 1')];
+  devices.forEach((d, i) => c!.registry.enrol({ id: d.id, publicKey: d.key.publicKey.bytes, groups: i === 0 ? ['canary'] : [] }, Date.now()));
+  const v1 = c.pushRelease((await appBundle(t.dir, '1.0.0')).bytes);
+  const v2 = c.pushRelease((await appBundle(t.dir, '2.0.0')).bytes);
+  const viewer = c.registry.admins.issueToken({ role: 'viewer', label: 'dash' }, Date.now()).token;
+  const operator = c.registry.admins.issueToken({ role: 'operator', label: 'ci' }, Date.now()).token;
+  const call = async (path: string, token: string | undefined, init: RequestInit = {}) => {
+    const r = await fetch(new URL(path, c!.apiUrl), { ...init, headers: token ? { Authorization: `Bearer ${token}` } : {} });
+    return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+  };
+  return { c, devices, v1, v2, viewer, operator, call };
+}
+
+describe('controller API', () => {
+  it('refuses a request without a valid token, and lists devices and releases for a viewer', async () => {
+    const s = await setup();
+    expect((await s.call('api/devices', undefined)).status).toBe(401);
+    expect((await s.call('api/devices', 'amet_nope')).body).toMatchObject({ error: 'UNAUTHORIZED' });
+    const canary = await s.call('api/devices?group=canary', s.viewer);
+    expect(canary.status).toBe(200);
+    expect((canary.body['devices'] as { id: string }[]).map((d) => d.id)).toEqual([s.devices[0]!.id]);
+    const releases = await s.call('api/releases', s.viewer);
+    expect((releases.body['releases'] as { id: string }[]).map((r) => r.id).sort()).toEqual([s.v1.id, s.v2.id].sort());
+    expect((await s.call('api/elsewhere', s.viewer)).status).toBe(404);
+  });
+
+  it('shows a rollout’s progress; an operator pauses and aborts it (audited), a viewer may not', async () => {
+    const s = await setup();
+    s.c.rollouts.start('r1', {
+      release: s.v2.id,
+      previousRelease: s.v1.id,
+      phases: [{ name: 'canary', group: 'canary' }, { name: 'all' }],
+      successThreshold: 1,
+      failureBudget: 0,
+      concurrency: 5,
+      ratePerMinute: 100,
+      timeoutMs: 60_000,
+    });
+    const progress = await s.call('api/rollouts/r1', s.viewer);
+    expect(progress.body).toMatchObject({ id: 'r1', state: 'running', phase: 'canary', inFlight: 1 });
+    expect(((await s.call('api/rollouts', s.viewer)).body['rollouts'] as unknown[])[0]).not.toHaveProperty('state');
+    expect((await s.call('api/rollouts/r1/pause', s.viewer, { method: 'POST' })).status).toBe(403);
+    expect((await s.call('api/rollouts/r1/pause', s.operator, { method: 'POST' })).body).toMatchObject({ state: 'paused' });
+    expect((await s.call('api/rollouts/r1/pause', s.operator, { method: 'POST' })).status).toBe(409);
+    const aborted = await s.call('api/rollouts/r1/abort', s.operator, { method: 'POST', body: JSON.stringify({ reason: 'bad metrics' }) });
+    expect(aborted.body).toMatchObject({ state: 'aborted', abort: { code: 'manual', reason: 'bad metrics' } });
+    expect((await s.call('api/rollouts/nope', s.viewer)).status).toBe(404);
+    const audit = s.c.registry.audit.query({ action: 'rollout.abort' }).entries;
+    expect(audit.map((e) => [e.actor, e.target, e.detail])).toEqual([['token:ci', 'r1', { reason: 'bad metrics' }]]);
+  });
+});
