@@ -14,7 +14,9 @@ export type CliErrorCode =
   | 'VERIFY_FAILED' // a signature that does not verify
   | 'TX_FAILED' // a transaction a final block holds as failed (its fee was charged)
   | 'WRONG_STATE' // a channel (or client folder) whose state does not allow the command: closing, closed, other chain
-  | 'NO_FUNDS'; // an account that cannot pay what a command would make it sign (refused before signing)
+  | 'NO_FUNDS' // an account that cannot pay what a command would make it sign (refused before signing)
+  | 'UNAVAILABLE' // a service the command talks to does not answer (the fleet controller)
+  | 'REFUSED'; // a service answered with a refusal (its code and message are printed)
 
 export class CliError extends AmeError {
   declare readonly code: CliErrorCode;

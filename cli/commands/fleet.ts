@@ -1,9 +1,26 @@
-/** `ame fleet …`: the fleet controller's commands. Only `rack` exists so far (docs/fleet-rack.md). */
+/**
+ * `ame fleet …`: the fleet controller (`run`, docs/fleet.md "Controller"), the admin's commands over its API
+ * (`devices`, `release`, `rollout`) and rack Unities (`rack`, docs/fleet-rack.md).
+ */
 import { dispatch } from '../subcommands.ts';
 import type { CliIO } from '../io.ts';
 
-const USAGE = `ame fleet rack provision|status|stop|start|upgrade …   (ame fleet rack --help)`;
+const USAGE = `ame fleet run [--data DIR] …                               the controller (ame fleet run --help)
+       ame fleet devices | release push|list | rollout start|status|pause|resume|abort …
+       ame fleet rack provision|status|stop|start|upgrade …       (ame fleet rack --help)`;
 
 export function fleet(args: string[], io: CliIO): Promise<number> {
-  return dispatch('fleet', USAGE, { rack: async (rest, rackIo) => (await import('./fleet-rack.ts')).rack(rest, rackIo) }, args, io);
+  return dispatch(
+    'fleet',
+    USAGE,
+    {
+      run: async (rest, runIo) => (await import('./fleet-run.ts')).run(rest, runIo),
+      devices: async (rest, adminIo) => (await import('./fleet-admin.ts')).devices(rest, adminIo),
+      release: async (rest, adminIo) => (await import('./fleet-admin.ts')).release(rest, adminIo),
+      rollout: async (rest, adminIo) => (await import('./fleet-admin.ts')).rollout(rest, adminIo),
+      rack: async (rest, rackIo) => (await import('./fleet-rack.ts')).rack(rest, rackIo),
+    },
+    args,
+    io,
+  );
 }

@@ -7,18 +7,23 @@
  *   GET  /api/releases                                         newest first
  *   GET  /api/rollouts                                         every rollout, without its snapshot
  *   GET  /api/rollouts/<id>                                    its live progress
+ *   POST /api/releases                                         body: a release bundle (node/update); → the release
+ *   POST /api/rollouts                                         body: {"id", "plan": RolloutPlan}; → its progress
  *   POST /api/rollouts/<id>/{pause,resume,abort}               body for abort: {"reason": "…"}
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { AmeError, toHex } from '../../node/crypto/index.ts';
-import type { DeviceFilter, DeviceRecord, Registry } from '../registry/index.ts';
+import type { DeviceFilter, DeviceRecord, Registry, Release } from '../registry/index.ts';
+import type { RolloutPlan } from '../rollout/index.ts';
 import { ControllerError } from './errors.ts';
 import type { RolloutDriver } from './rollout-driver.ts';
 
 export interface ControllerApiOptions {
   readonly registry: Pick<Registry, 'admins' | 'devices' | 'releases' | 'rollouts' | 'audit'>;
-  readonly rollouts: Pick<RolloutDriver, 'progress' | 'pause' | 'resume' | 'abort'>;
+  readonly rollouts: Pick<RolloutDriver, 'progress' | 'pause' | 'resume' | 'abort' | 'start'>;
+  /** Publishes a release bundle (the controller's pushRelease). */
+  readonly push: (bundle: Uint8Array) => Release;
   readonly now: () => number;
   readonly host?: string;
   readonly port?: number;
@@ -30,8 +35,20 @@ export interface ControllerApi {
 }
 
 const MAX_BODY = 4096;
+/** A release bundle pushed over the API; bigger ones are refused before they are read whole. */
+export const MAX_BUNDLE = 256 * 1024 * 1024;
 /** Error codes to HTTP statuses; anything else is a 500 that names no internals. */
-const STATUS: Readonly<Record<string, number>> = { UNAUTHORIZED: 401, FORBIDDEN: 403, NOT_FOUND: 404, BAD_INPUT: 400, BAD_STATE: 409, CONFLICT: 409 };
+const STATUS: Readonly<Record<string, number>> = {
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  BAD_INPUT: 400,
+  BAD_PLAN: 400,
+  UNKNOWN_DEVICE: 400,
+  BAD_STATE: 409,
+  CONFLICT: 409,
+  TOO_LARGE: 413,
+};
 
 const deviceJson = (d: DeviceRecord) => ({ ...d, publicKey: toHex(d.publicKey) });
 
@@ -72,17 +89,22 @@ function reply(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+async function readBytes(req: IncomingMessage, max: number): Promise<Buffer> {
   let size = 0;
   const chunks: Buffer[] = [];
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY) throw new ControllerError('BAD_INPUT', `a request body is at most ${MAX_BODY} bytes`);
+    if (size > max) throw new ControllerError(max === MAX_BODY ? 'BAD_INPUT' : 'TOO_LARGE', `a request body is at most ${max} bytes`);
     chunks.push(chunk);
   }
-  if (size === 0) return {};
+  return Buffer.concat(chunks);
+}
+
+async function readBody(req: IncomingMessage, max = MAX_BODY): Promise<Record<string, unknown>> {
+  const bytes = await readBytes(req, max);
+  if (bytes.length === 0) return {};
   try {
-    const value: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    const value: unknown = JSON.parse(bytes.toString('utf8'));
     if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
   } catch {
     // answered below
@@ -112,12 +134,34 @@ async function handle(o: ControllerApiOptions, req: IncomingMessage, res: Server
     }
     if (collection === 'rollouts' && id !== undefined) return reply(res, 200, o.rollouts.progress(id));
   }
+  const actor = grant.owner ?? `token:${grant.label}`;
+  if (req.method === 'POST' && id === undefined && (collection === 'releases' || collection === 'rollouts')) {
+    if (grant.role === 'viewer') throw new ControllerError('FORBIDDEN', `a viewer token cannot create ${collection}`);
+    if (collection === 'releases') {
+      let release: Release;
+      try {
+        release = o.push(new Uint8Array(await readBytes(req, MAX_BUNDLE)));
+      } catch (error) {
+        if (error instanceof ControllerError) throw error;
+        throw new ControllerError('BAD_INPUT', `not a release this repository takes: ${(error as Error).message}`, { cause: error });
+      }
+      o.registry.audit.append(actor, 'release.push', release.id, { target: release.target }, o.now());
+      return reply(res, 201, release);
+    }
+    const body = await readBody(req, 64 * 1024);
+    if (typeof body['id'] !== 'string' || typeof body['plan'] !== 'object' || body['plan'] === null) {
+      throw new ControllerError('BAD_INPUT', 'a rollout is {"id": text, "plan": {release, previousRelease, phases, …}}');
+    }
+    const progress = o.rollouts.start(body['id'], body['plan'] as RolloutPlan);
+    o.registry.audit.append(actor, 'rollout.start', body['id'], { release: progress.release }, o.now());
+    return reply(res, 201, progress);
+  }
   if (req.method === 'POST' && collection === 'rollouts' && id !== undefined && (action === 'pause' || action === 'resume' || action === 'abort')) {
     if (grant.role === 'viewer') throw new ControllerError('FORBIDDEN', 'a viewer token cannot change a rollout');
     const body = await readBody(req);
     const reason = typeof body['reason'] === 'string' && body['reason'].length > 0 ? body['reason'].slice(0, 200) : `aborted by ${grant.label}`;
     const progress = action === 'abort' ? o.rollouts.abort(id, reason) : o.rollouts[action](id);
-    o.registry.audit.append(grant.owner ?? `token:${grant.label}`, `rollout.${action}`, id, action === 'abort' ? { reason } : null, o.now());
+    o.registry.audit.append(actor, `rollout.${action}`, id, action === 'abort' ? { reason } : null, o.now());
     return reply(res, 200, progress);
   }
   throw new ControllerError('NOT_FOUND', `no ${req.method} ${url.pathname}`);

@@ -151,7 +151,7 @@ export async function startController(o: ControllerOptions): Promise<Controller>
     rollouts.begin();
     await watch.start();
     closers.push(() => watch.stop());
-    const api = createControllerApi({ registry, rollouts, now, ...(o.host ? { host: o.host } : {}), ...(o.apiPort !== undefined ? { port: o.apiPort } : {}) });
+    const api = createControllerApi({ registry, rollouts, push: (bundle) => releases.pushRelease(bundle), now, ...(o.host ? { host: o.host } : {}), ...(o.apiPort !== undefined ? { port: o.apiPort } : {}) });
     const apiUrl = await api.start();
     closers.push(() => api.stop());
 

@@ -8,6 +8,7 @@ export type ControllerErrorCode =
   | 'BAD_INPUT' // an argument the controller cannot act on: names it and why
   | 'NOT_FOUND' // no such release or rollout
   | 'FORBIDDEN' // an API token whose role does not allow the action
+  | 'TOO_LARGE' // a request body (a pushed bundle) over its limit
   | 'BAD_STATE' // a state file this build did not write, or a call the current state does not allow
   | 'STORE_FAILED' // SQLite failed underneath (cause: its error)
   | 'PUBLISH_FAILED' // the broker did not take a desired-state publish (cause: mqtt.js's error)
@@ -18,6 +19,7 @@ export const CONTROLLER_ERROR_CODES: readonly ControllerErrorCode[] = [
   'BAD_INPUT',
   'NOT_FOUND',
   'FORBIDDEN',
+  'TOO_LARGE',
   'BAD_STATE',
   'STORE_FAILED',
   'PUBLISH_FAILED',

@@ -68,4 +68,26 @@ describe('controller API', () => {
     const audit = s.c.registry.audit.query({ action: 'rollout.abort' }).entries;
     expect(audit.map((e) => [e.actor, e.target, e.detail])).toEqual([['token:ci', 'r1', { reason: 'bad metrics' }]]);
   });
+
+  it('takes a pushed bundle and a new rollout from an operator (audited), refuses them from a viewer and refuses bad ones', async () => {
+    const s = await setup();
+    const bundle = (await appBundle(t!.dir, '3.0.0')).bytes;
+    const post = (path: string, token: string, body: Uint8Array | string) => s.call(path, token, { method: 'POST', body });
+    expect((await post('api/releases', s.viewer, bundle)).status).toBe(403);
+    const pushed = await post('api/releases', s.operator, bundle);
+    expect(pushed.status).toBe(201);
+    expect(pushed.body).toMatchObject({ target: expect.stringContaining('3.0.0') });
+    expect(s.c.registry.releases.list().map((r) => r.id)).toContain(pushed.body['id']);
+    const junk = await post('api/releases', s.operator, new Uint8Array([1, 2, 3]));
+    expect(junk).toMatchObject({ status: 400, body: { error: 'BAD_INPUT' } });
+
+    const plan = { release: pushed.body['id'], previousRelease: s.v1.id, phases: [{ name: 'all' }], successThreshold: 1, failureBudget: 0, concurrency: 2, ratePerMinute: 60, timeoutMs: 60_000 };
+    expect((await post('api/rollouts', s.viewer, JSON.stringify({ id: 'r3', plan }))).status).toBe(403);
+    const started = await post('api/rollouts', s.operator, JSON.stringify({ id: 'r3', plan }));
+    expect(started).toMatchObject({ status: 201, body: { id: 'r3', state: 'running' } });
+    const badPlan = await post('api/rollouts', s.operator, JSON.stringify({ id: 'r4', plan: { ...plan, concurrency: 0 } }));
+    expect(badPlan.status).toBe(400);
+    expect((await post('api/rollouts', s.operator, '{"id": 5}')).body).toMatchObject({ error: 'BAD_INPUT' });
+    expect(s.c.registry.audit.query({}).entries.map((e) => e.action)).toEqual(expect.arrayContaining(['release.push', 'rollout.start']));
+  });
 });
