@@ -1,5 +1,6 @@
 #!/bin/sh
-# eslint, then dependency-cruiser for the layering of SPEC.md §2 over the source folders that exist so far.
+# eslint, then dependency-cruiser for the layering of SPEC.md §2 over the source folders that exist so far, then the
+# image Dockerfiles (dockerfile-utils from the npm registry plus the image rules of SPEC §11, docs/image.md).
 set -eu
 cd "$(dirname "$0")/.."
 eslint .
@@ -9,3 +10,4 @@ for d in cli hal node device fleet image; do
 done
 # shellcheck disable=SC2086 # word splitting of the folder list is intended
 depcruise --config .dependency-cruiser.cjs $dirs
+node scripts/bundle/dockerfile-lint.ts Dockerfile.arm64 Dockerfile.amd64
