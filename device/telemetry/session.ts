@@ -52,6 +52,9 @@ export class Session {
     const client = connect(options.url, mqttOptions);
     this.#client = client;
     client.on('message', (topic, payload, packet) => onMessage(topic, new Uint8Array(payload), packet));
+    // Small packets both ways (commands, their results): Nagle's algorithm against the broker's delayed ACKs would
+    // hold each ≈ 40 ms (docs/bench.md "fleet").
+    client.on('connect', () => (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true));
     client.on('error', (error) => {
       this.#lastError = error;
     });

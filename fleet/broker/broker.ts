@@ -138,6 +138,9 @@ class AedesFleetBroker implements FleetBroker {
     this.#aedes = aedes;
 
     const server = createServer((socket) => {
+      // Commands and their results are small packets: without this, Nagle's algorithm meeting the peer's delayed
+      // ACK holds each one ≈ 40 ms (the fleet bench's command round trip went 87 → see docs/bench.md "fleet").
+      socket.setNoDelay(true);
       this.#sockets.add(socket);
       socket.once('close', () => this.#sockets.delete(socket));
       aedes.handle(socket);

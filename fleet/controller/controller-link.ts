@@ -44,6 +44,8 @@ export async function connectControllerLink(o: ControllerLinkOptions): Promise<C
       client.options.password = issueLoginToken(key, { brokerId, now: o.now() });
     });
   }
+  // Desired-state publishes are small packets: no Nagle delay waiting for the broker's ACKs (docs/bench.md "fleet").
+  client.on('connect', () => (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true));
   client.on('error', () => undefined); // refusals surface through the first connect below, later ones through close
   try {
     await new Promise<void>((resolve, reject) => {

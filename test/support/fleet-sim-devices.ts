@@ -2,10 +2,11 @@
  * Simulated devices that answer update offers over real MQTT — not the device's update agent (the lead tests
  * that): each logs in with its own login token, takes its retained desired state, checks the envelope under the
  * command key, reads the director document's version and target, and reports through its retained `state` what
- * its behaviour says for that target. `hold` keeps offers unanswered until `answerHeld()`.
+ * its behaviour says for that target. `hold` keeps offers unanswered until `answerHeld()`. It answers every `cmd`
+ * on `cmd/result`: ok for a command the command key signed, the refusal's code otherwise (the device's check).
  */
 import { connect, type MqttClient } from 'mqtt';
-import type { Ed25519KeyPair } from '../../../../node/crypto/index.ts';
+import type { Ed25519KeyPair } from '../../node/crypto/index.ts';
 import {
   CommandVerifier,
   deviceTopics,
@@ -15,9 +16,9 @@ import {
   OFFLINE_PAYLOAD,
   updateOfferOf,
   type UpdateStatus,
-} from '../../../../node/fleetproto/index.ts';
-import { decodeDocument } from '../../../../node/update/index.ts';
-import type { Identity } from '../../../support/fleet-mqtt.ts';
+} from '../../node/fleetproto/index.ts';
+import { decodeDocument } from '../../node/update/index.ts';
+import type { Identity } from './fleet-mqtt.ts';
 
 export interface Offer {
   readonly version: number;
@@ -57,15 +58,16 @@ export class SimUpdateDevice {
       will: { topic: topics.online, payload: Buffer.from(OFFLINE_PAYLOAD), qos: 1, retain: true },
     });
     client.on('error', () => undefined);
+    client.on('connect', () => (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true));
     await new Promise<void>((resolve, reject) => {
       client.once('connect', () => resolve());
       client.once('close', () => reject(new Error(`device ${this.id} closed before CONNACK`)));
     });
     this.#client = client;
-    client.on('message', (_topic, payload) => this.#onDesired(new Uint8Array(payload)));
+    client.on('message', (topic, payload) => (topic === topics.cmd ? this.#onCommand(new Uint8Array(payload)) : this.#onDesired(new Uint8Array(payload))));
     await client.publishAsync(topics.online, ONLINE_PAYLOAD, { qos: 1, retain: true });
     await this.#publishState(null);
-    await client.subscribeAsync(topics.desired, { qos: 1 });
+    await client.subscribeAsync([topics.desired, topics.cmd], { qos: 1 });
   }
 
   /** Answers the offer held back by a 'hold' behaviour, with what the behaviour says now. */
@@ -82,6 +84,17 @@ export class SimUpdateDevice {
   async close(): Promise<void> {
     await this.#client?.endAsync(true);
     this.#client = undefined;
+  }
+
+  #onCommand(payload: Uint8Array): void {
+    let result: Record<string, unknown>;
+    try {
+      const command = this.#verifier.open('cmd', payload);
+      result = { kind: 'cmd', seq: command.seq, ok: true, detail: command.name };
+    } catch (error) {
+      result = { kind: 'cmd', seq: null, ok: false, code: (error as { code?: string }).code ?? 'FAILED' };
+    }
+    void this.#client?.publishAsync(deviceTopics(this.id).cmdResult, JSON.stringify(result), { qos: 1 }).catch(() => undefined);
   }
 
   #onDesired(payload: Uint8Array): void {

@@ -12,7 +12,7 @@ import { identity } from '../../../support/fleet-mqtt.ts';
 import { labelledBytes } from '../../../support/seeded.ts';
 import { eventually } from '../../../support/wait.ts';
 import { appBundle, tempDir, type TempDir } from '../../../unit/fleet/repository/release-fixtures.ts';
-import { SimUpdateDevice, type Behaviour } from './sim-update-devices.ts';
+import { SimUpdateDevice, type Behaviour } from '../../../support/fleet-sim-devices.ts';
 
 const FLEET = 20;
 const CANARY = 3;
