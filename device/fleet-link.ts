@@ -78,6 +78,7 @@ export async function startFleetLink(o: FleetLinkOptions): Promise<FleetLink | u
     nodeKey: o.nodeKey,
     commandKey: fromHex(commandKey, 'mqtt.commandKey', 32),
     storePath: o.storePath,
+    ...(o.mqtt.provisioningToken === null ? {} : { provisioningToken: o.mqtt.provisioningToken }),
     onCommand: run,
     onDesired: (desired) => {
       const result = o.agent.applyDesired(desired.state);

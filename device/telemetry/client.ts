@@ -54,6 +54,12 @@ export interface TelemetryClientOptions {
   readonly clock?: { now(): number };
   readonly logger?: TelemetryLogger;
   readonly tokenLifetimeMs?: number;
+  /**
+   * The fleet's provisioning token (`mqtt.provisioningToken`): sent after the login token (`<token>.<provisioning
+   * token>`) so that an embedded broker enrols this device at its first login (docs/fleetproto.md "Enrolment");
+   * once enrolled, the broker ignores it.
+   */
+  readonly provisioningToken?: string;
   /** Back-off between connection attempts: from `minDelayMs` (default 500), doubling up to `maxDelayMs` (30 s). */
   readonly reconnect?: { readonly minDelayMs?: number; readonly maxDelayMs?: number };
   readonly connectTimeoutMs?: number;
@@ -248,11 +254,14 @@ class MqttTelemetryClient implements TelemetryClient {
         url: this.#o.url,
         clientId: this.deviceId,
         username: this.deviceId,
-        password: issueLoginToken(this.#o.nodeKey, {
-          brokerId: this.#o.brokerId,
-          now,
-          lifetimeMs: this.#o.tokenLifetimeMs ?? DEFAULT_TOKEN_LIFETIME_MS,
-        }),
+        password: [
+          issueLoginToken(this.#o.nodeKey, {
+            brokerId: this.#o.brokerId,
+            now,
+            lifetimeMs: this.#o.tokenLifetimeMs ?? DEFAULT_TOKEN_LIFETIME_MS,
+          }),
+          ...(this.#o.provisioningToken === undefined ? [] : [this.#o.provisioningToken]),
+        ].join('.'),
         will: { topic: this.topics.online, payload: OFFLINE_PAYLOAD },
         connectTimeoutMs: this.#o.connectTimeoutMs ?? 10_000,
         keepaliveSeconds: this.#o.keepaliveSeconds ?? 30,

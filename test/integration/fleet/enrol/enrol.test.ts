@@ -105,6 +105,44 @@ describe('enrolment at first login', () => {
     expect(store.token(token.id)?.uses).toBe(1);
   });
 
+  it("enrols the device's own client, which sends its configured provisioning token with every login", async () => {
+    const token = await issue({ lifetimeMs: 60_000, maxUses: 1, groups: ['field'] });
+    const dev = identity('enrol telemetry client');
+    const start = async (provisioningToken: string | undefined, name: string) => {
+      const client = createTelemetryClient({
+        url,
+        brokerId: BROKER_ID,
+        nodeKey: dev.key,
+        commandKey: commandKey.publicKey,
+        storePath: join(dir, `${name}.sqlite`),
+        onCommand: () => undefined,
+        onDesired: () => undefined,
+        clock,
+        ...(provisioningToken === undefined ? {} : { provisioningToken }),
+        reconnect: { minDelayMs: 50, maxDelayMs: 200 },
+      });
+      await client.start();
+      return client;
+    };
+    // Without the token an unknown device stays outside.
+    const outside = await start(undefined, 'outside');
+    await new Promise((done) => setTimeout(done, 300));
+    expect(outside.connected).toBe(false);
+    await outside.stop();
+    expect(store.device(dev.id)).toBeUndefined();
+    // With it: enrolled at the first login, into the token's groups.
+    const client = await start(token.text, 'inside');
+    await watcher.next(deviceTopics(dev.id).online, (m) => m.text === 'true');
+    expect(client.connected).toBe(true);
+    expect(store.device(dev.id)).toMatchObject({ id: dev.id, tokenId: token.id, groups: ['field'] });
+    await client.stop();
+    // The token is used up, yet the enrolled device still logs in with it configured (the broker ignores it).
+    const again = await start(token.text, 'again');
+    await watcher.next(deviceTopics(dev.id).online, (m) => m.text === 'true' && again.connected);
+    await again.stop();
+    expect(store.token(token.id)?.uses).toBe(1);
+  });
+
   it('refuses a wrong, malformed, expired or used-up token with its code, and enrols nothing', async () => {
     const token = await issue({ lifetimeMs: 60_000, maxUses: 1 });
     const wrongSecret = formatProvisioningToken(Buffer.from(token.id, 'base64url'), randomBytes(32));
