@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { peerIdOf, type Ed25519KeyPair, type RandomSource } from '../../node/crypto/index.ts';
 import { createFleetBroker, type FleetBroker } from '../broker/index.ts';
+import { createConsole } from '../console/index.ts';
 import { createEnrolment, createRevoker, embeddedBrokerLogins, type Enrolment } from '../enrol/index.ts';
 import { RegistryEnrolmentStore } from '../registry/enrolment-store.ts';
 import { Registry } from '../registry/index.ts';
@@ -40,8 +41,10 @@ export interface ControllerOptions {
   readonly brokerId?: string;
   readonly mqttPort?: number;
   readonly httpPort?: number;
-  /** Port of the JSON API (api.ts; default 0: a free one). */
+  /** Port of the JSON API and the web console (api.ts; default 0: a free one). */
   readonly apiPort?: number;
+  /** Marks the console's session cookie `Secure`, for a console reached over TLS (a proxy in front). */
+  readonly secureConsoleCookie?: boolean;
   /** Interface the embedded broker and the repository listen on (default 127.0.0.1). */
   readonly host?: string;
   /** The repository URL devices are offered, when they reach it under another name than host:port. */
@@ -67,6 +70,8 @@ export interface Controller {
   readonly repositoryUrl: string;
   /** The JSON API's base URL (`http://host:port/`; paths under `api/`). */
   readonly apiUrl: string;
+  /** The web console on the API's server (`http://host:port/console/`; fleet/console). */
+  readonly consoleUrl: string;
   readonly commandKey: Ed25519KeyPair;
   /** The controller identity's PeerId (its MQTT username on the embedded broker). */
   readonly controllerId: string;
@@ -151,7 +156,8 @@ export async function startController(o: ControllerOptions): Promise<Controller>
     rollouts.begin();
     await watch.start();
     closers.push(() => watch.stop());
-    const api = createControllerApi({ registry, rollouts, push: (bundle) => releases.pushRelease(bundle), now, ...(o.host ? { host: o.host } : {}), ...(o.apiPort !== undefined ? { port: o.apiPort } : {}) });
+    const fleetConsole = createConsole({ registry, now, random, logger: log('console'), ...(o.secureConsoleCookie ? { secureCookie: true } : {}) });
+    const api = createControllerApi({ registry, rollouts, console: fleetConsole, push: (bundle) => releases.pushRelease(bundle), now, ...(o.host ? { host: o.host } : {}), ...(o.apiPort !== undefined ? { port: o.apiPort } : {}) });
     const apiUrl = await api.start();
     closers.push(() => api.stop());
 
@@ -166,6 +172,7 @@ export async function startController(o: ControllerOptions): Promise<Controller>
       mqttUrl,
       repositoryUrl,
       apiUrl,
+      consoleUrl: new URL('console/', apiUrl).href,
       commandKey,
       controllerId,
       pushRelease: (bundle) => releases.pushRelease(bundle),

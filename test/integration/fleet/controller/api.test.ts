@@ -90,4 +90,26 @@ describe('controller API', () => {
     expect((await post('api/rollouts', s.operator, '{"id": 5}')).body).toMatchObject({ error: 'BAD_INPUT' });
     expect(s.c.registry.audit.query({}).entries.map((e) => e.action)).toEqual(expect.arrayContaining(['release.push', 'rollout.start']));
   });
+
+  it('shows one device with its lock, the groups, the active locks and the audit log to a viewer', async () => {
+    const s = await setup();
+    const [canary, other] = s.devices as [(typeof s.devices)[0], (typeof s.devices)[0]];
+    const now = Date.now();
+    s.c.registry.locks.lock(other.id, 'app', 'recording', now + 60_000, now);
+    s.c.registry.audit.append('ops', 'note', 'x', { n: 1 }, now);
+    s.c.registry.audit.append('ada', 'note', 'y', null, now);
+    const one = await s.call(`api/devices/${encodeURIComponent(other.id)}`, s.viewer);
+    expect(one.body).toMatchObject({ device: { id: other.id, groups: [] }, lock: { holder: 'app', reason: 'recording' } });
+    expect((await s.call(`api/devices/${encodeURIComponent(canary.id)}`, s.viewer)).body).toMatchObject({ device: { id: canary.id }, lock: null });
+    expect((await s.call('api/devices/12D3KooWnope', s.viewer)).status).toBe(404);
+    expect((await s.call('api/groups', s.viewer)).body).toEqual({ groups: [{ name: 'canary', devices: 1 }] });
+    expect(((await s.call('api/locks', s.viewer)).body['locks'] as { device: string }[]).map((l) => l.device)).toEqual([other.id]);
+    const audit = await s.call('api/audit?actor=ops', s.viewer);
+    expect(audit.body).toMatchObject({ entries: [{ actor: 'ops', action: 'note', target: 'x', detail: { n: 1 } }], next: null });
+    const paged = await s.call('api/audit?action=note&limit=1', s.viewer);
+    expect((paged.body['entries'] as unknown[]).length).toBe(1);
+    expect(paged.body['next']).toEqual(expect.any(Number));
+    expect((await s.call('api/audit?limit=zero', s.viewer)).body).toMatchObject({ error: 'BAD_INPUT' });
+    expect(((await s.call('api/devices?limit=1', s.viewer)).body['devices'] as unknown[]).length).toBe(1);
+  });
 });
