@@ -60,6 +60,7 @@ function environment(io: CliIO, values: { join?: string; genesis?: string; sim?:
       fill('AME_MQTT_URL', bootstrap.fleet.url);
       fill('AME_MQTT_BROKER_ID', bootstrap.fleet.brokerId);
       fill('AME_MQTT_COMMAND_KEY', bootstrap.fleet.commandKey);
+      if (bootstrap.fleet.provisioningToken !== undefined) fill('AME_MQTT_PROVISIONING_TOKEN', bootstrap.fleet.provisioningToken);
     }
     genesis ??= bootstrap.genesis;
   }

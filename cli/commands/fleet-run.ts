@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
-import { startController } from '../../fleet/controller/index.ts';
+import { startController, type Controller } from '../../fleet/controller/index.ts';
 import { SECRET_MODE, writeFileAtomic } from '../../node/client/json-file.ts';
 import { parse } from '../args.ts';
 import { CliError } from '../errors.ts';
@@ -42,6 +42,24 @@ function heldToken(path: string, valid: (token: string) => boolean): string | un
   }
 }
 
+/**
+ * Writes DIR/api.json (mode 0600): the controller's API and an admin token — the one already there while the
+ * registry still takes it as an admin's, else a new one.
+ */
+export function writeApiContact(dir: string, controller: Controller, now: number): string {
+  const apiPath = join(dir, API_FILE);
+  const token =
+    heldToken(apiPath, (t) => {
+      try {
+        return controller.registry.admins.authenticateToken(t, now).role === 'admin';
+      } catch {
+        return false;
+      }
+    }) ?? controller.registry.admins.issueToken({ role: 'admin', label: 'local admin' }, now).token;
+  writeFileAtomic(apiPath, `${JSON.stringify({ url: controller.apiUrl, token } satisfies ApiContact)}\n`, SECRET_MODE);
+  return apiPath;
+}
+
 export async function run(args: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parse(
     args,
@@ -73,22 +91,14 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     logger,
   });
   try {
-    const apiPath = join(dir, API_FILE);
-    const token =
-      heldToken(apiPath, (t) => {
-        try {
-          return controller.registry.admins.authenticateToken(t, io.now()).role === 'admin';
-        } catch {
-          return false;
-        }
-      }) ?? controller.registry.admins.issueToken({ role: 'admin', label: 'local admin' }, io.now()).token;
-    writeFileAtomic(apiPath, `${JSON.stringify({ url: controller.apiUrl, token } satisfies ApiContact)}\n`, SECRET_MODE);
+    const apiPath = writeApiContact(dir, controller, io.now());
     io.stdout.write(
       [
         `fleet controller in ${dir}`,
         `broker ${controller.mqttUrl} (devices log in with their own key; controller ${controller.controllerId})`,
         `repository ${controller.repositoryUrl}`,
         `api ${controller.apiUrl} (admin token in ${apiPath})`,
+        `console ${controller.consoleUrl} (accounts: ame fleet admin add USER --role admin --data ${dir})`,
         `command key ${Buffer.from(controller.commandKey.publicKey.bytes).toString('hex')}`,
         'ready',
         '',

@@ -31,6 +31,8 @@ export interface FleetContact {
   readonly brokerId: string;
   /** The fleet's command key (hex Ed25519 public key): a device obeys only commands it signed. */
   readonly commandKey: string;
+  /** The provisioning token a device presents at its first login, to be enrolled (docs/fleetproto.md "Enrolment"). */
+  readonly provisioningToken?: string;
 }
 
 const withPeer = (p: PeerRef) => p.addrs.map((a) => (a.includes('/p2p/') ? a : `${a}/p2p/${p.id}`));
@@ -72,7 +74,10 @@ export function readBootstrap(dir: string): Bootstrap {
   }
   const list = (value: unknown) => (Array.isArray(value) && value.every((r) => typeof r === 'string') ? (value as string[]) : []);
   const f = b.fleet as Partial<FleetContact> | undefined;
+  const token = typeof f?.provisioningToken === 'string' ? { provisioningToken: f.provisioningToken } : {};
   const fleet =
-    typeof f?.url === 'string' && typeof f.brokerId === 'string' && typeof f.commandKey === 'string' ? { fleet: { url: f.url, brokerId: f.brokerId, commandKey: f.commandKey } } : {};
+    typeof f?.url === 'string' && typeof f.brokerId === 'string' && typeof f.commandKey === 'string'
+      ? { fleet: { url: f.url, brokerId: f.brokerId, commandKey: f.commandKey, ...token } }
+      : {};
   return { managers: b.managers, genesis: b.genesis, relays: list(b.relays), ring: list(b.ring), ringAuthority: list(b.ringAuthority), ...fleet };
 }

@@ -27,7 +27,7 @@ import { AUDIT_INTERVAL_MS, upDuties } from './up-duties.ts';
 import { writeBootstrap } from './up-bootstrap.ts';
 import { CONTROL_HELP, startUpControl } from './up-control.ts';
 import { lockUpFolder } from './up-lock.ts';
-import { FLEET_COMMAND_KEY_FILE, startUpFleet } from './up-fleet.ts';
+import { FLEET_DIR, startUpFleet } from './up-fleet.ts';
 import { startClientFlow } from './up-client-flow.ts';
 import { batchFunder, startUpDevices } from './up-devices.ts';
 import { startUpLoad } from './up-load.ts';
@@ -191,8 +191,8 @@ export async function up(args: string[], io: CliIO): Promise<number> {
     explorer.setRingMap(() => authority.authority.map());
     const managers = () => [authority.host.peer];
     // The fleet's broker the devices report to (up-fleet.ts).
-    const fleetSide = await startUpFleet(dir, mqttPort, logger);
-    closers.push(() => fleetSide.broker.stop());
+    const fleetSide = await startUpFleet(dir, mqttPort, logger, () => io.now());
+    closers.push(() => fleetSide.controller.stop());
     // The same servers are the devices' entry to the ring, where their blobs are replicated; the authority admits
     // a promoted device as a server of its Unity.
     const entry = relays.slice(0, MAX_BOOTSTRAP_RELAYS);
@@ -314,7 +314,9 @@ export async function up(args: string[], io: CliIO): Promise<number> {
       `explorer ${explorer.url}`,
       `Worker Ring up: ${config.unities} Unities, ${nodes.length} servers serving blobs and messages, epoch ${ringGenesis.epoch}, certified by the managers (data in ${dir})`,
       `ring authority ${authority.host.id}`,
-      `fleet broker ${fleetSide.contact.url} (broker id ${fleetSide.contact.brokerId}; devices log in with their own key; the fleet's command key in ${join(dir, FLEET_COMMAND_KEY_FILE)})`,
+      `fleet broker ${fleetSide.contact.url} (broker id ${fleetSide.contact.brokerId}; devices enrol with the provisioning token in ${join(dir, 'bootstrap.json')} and log in with their own key)`,
+      `fleet controller api ${fleetSide.controller.apiUrl} (data and keys in ${join(dir, FLEET_DIR)}; try: npx ame fleet devices --fleet ${join(dir, FLEET_DIR)})`,
+      `fleet console ${fleetSide.controller.consoleUrl} (an account: npx ame fleet admin add USER --role admin --data ${join(dir, FLEET_DIR)})`,
       `ring servers registered as workers: ${registration.registered} now, ${registration.already} before (payout account ${registration.payout} in ${join(dir, PAYOUT_WALLET_FILE)}); the managers audit them every ${auditMs / 1000} s`,
       `try: npx ame chain head --manager ${explorer.url}`,
       `     npx ame wallet balance ${join(dir, WALLET_FILE)} --manager ${explorer.url}`,

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildBundle } from '../../../node/update/index.ts';
-import { ameIn, repoRoot } from '../../support/cli.ts';
+import { ameIn, repoRoot, runAme } from '../../support/cli.ts';
 
 describe('ame fleet run and the admin commands', () => {
   let dir: string;
@@ -87,6 +87,21 @@ describe('ame fleet run and the admin commands', () => {
     const wrong = await ame()('fleet', 'devices', '--api', JSON.parse(readFileSync(join(dir, 'fleet', 'api.json'), 'utf8')).url, '--token', 'amet_wrong');
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toContain('UNAUTHORIZED');
+  });
+
+  it('adds a console account whose password logs in, beside the running controller', async () => {
+    const added = await runAme(['fleet', 'admin', 'add', 'ops', '--role', 'operator', '--data', join(dir, 'fleet')], { input: 'correct horse battery\n' });
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stdout).toBe('account ops (operator) added\n');
+    const consoleUrl = /^console (http:\S+)/m.exec(out)![1]!;
+    const login = (password: string) =>
+      fetch(new URL('/console/login', consoleUrl), { method: 'POST', headers: { 'Content-Type': 'application/json', Origin: new URL(consoleUrl).origin }, body: JSON.stringify({ username: 'ops', password }) });
+    expect((await login('wrong')).status).toBe(401);
+    const ok = await login('correct horse battery');
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('set-cookie')).toMatch(/HttpOnly/);
+    const twice = await runAme(['fleet', 'admin', 'add', 'ops', '--role', 'admin', '--data', join(dir, 'fleet')], { input: 'another one here\n' });
+    expect(twice.code).toBe(1);
   });
 
   it('stops cleanly on SIGINT', async () => {
