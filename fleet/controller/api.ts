@@ -16,6 +16,7 @@
  *   POST /api/releases                                         body: a release bundle (node/update); → the release
  *   POST /api/rollouts                                         body: {"id", "plan": RolloutPlan}; → its progress
  *   POST /api/rollouts/<id>/{pause,resume,abort}               body for abort: {"reason": "…"}
+ *   GET  /metrics                                              Prometheus text format (metrics.ts), any role
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -31,6 +32,8 @@ export interface ControllerApiOptions {
   readonly rollouts: Pick<RolloutDriver, 'progress' | 'pause' | 'resume' | 'abort' | 'start'>;
   /** Publishes a release bundle (the controller's pushRelease). */
   readonly push: (bundle: Uint8Array) => Release;
+  /** The Prometheus exposition (metrics.ts) for `GET /metrics`. */
+  readonly metrics?: () => string;
   /** The web console: its page and login routes, and its sessions as a second way to authenticate. */
   readonly console?: Pick<FleetConsole, 'handle' | 'grant'>;
   readonly now: () => number;
@@ -120,6 +123,12 @@ async function handle(o: ControllerApiOptions, req: IncomingMessage, res: Server
   const url = new URL(req.url ?? '/', 'http://api');
   if (o.console !== undefined && (await o.console.handle(req, res, url))) return;
   const who = principalOf(o, req);
+  if (req.method === 'GET' && url.pathname === '/metrics' && o.metrics !== undefined) {
+    const text = o.metrics();
+    res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(text) });
+    res.end(text);
+    return;
+  }
   const parts = url.pathname.split('/').filter((p) => p !== '');
   if (parts[0] !== 'api') throw new ControllerError('NOT_FOUND', 'not an API path');
   const [, collection, id, action] = parts.map((p) => decodeURIComponent(p));

@@ -24,6 +24,7 @@ import {
 } from '../repository/index.ts';
 import type { Release } from '../registry/index.ts';
 import { createControllerApi } from './api.ts';
+import { metricsText } from './metrics.ts';
 import { connectControllerLink, type ControllerLink } from './controller-link.ts';
 import { createDeviceWatch, type DeviceWatch } from './device-watch.ts';
 import { createDirectorService, type DirectorService } from './director-service.ts';
@@ -157,7 +158,9 @@ export async function startController(o: ControllerOptions): Promise<Controller>
     await watch.start();
     closers.push(() => watch.stop());
     const fleetConsole = createConsole({ registry, now, random, logger: log('console'), ...(o.secureConsoleCookie ? { secureCookie: true } : {}) });
-    const api = createControllerApi({ registry, rollouts, console: fleetConsole, push: (bundle) => releases.pushRelease(bundle), now, ...(o.host ? { host: o.host } : {}), ...(o.apiPort !== undefined ? { port: o.apiPort } : {}) });
+    const metrics = () =>
+      metricsText({ devices: () => registry.devices.summary(), releases: () => registry.releases.list().length, rollouts: () => registry.rollouts.list(), watch: () => watch.counts() });
+    const api = createControllerApi({ registry, rollouts, console: fleetConsole, metrics, push: (bundle) => releases.pushRelease(bundle), now, ...(o.host ? { host: o.host } : {}), ...(o.apiPort !== undefined ? { port: o.apiPort } : {}) });
     const apiUrl = await api.start();
     closers.push(() => api.stop());
 

@@ -22,6 +22,14 @@ export interface DeviceRecord {
   readonly tags: readonly string[];
 }
 
+export interface DeviceSummary {
+  readonly online: number;
+  readonly offline: number;
+  readonly revoked: number;
+  /** Active devices by the version they report running (null: none reported yet). */
+  readonly versions: readonly { readonly version: string | null; readonly devices: number }[];
+}
+
 export interface DeviceFilter {
   readonly group?: string;
   readonly tag?: string;
@@ -106,6 +114,22 @@ export class DeviceQueries {
       const rows = this.#store.db.prepare<(string | number)[], Row>(sql).all(...params, limit + 1);
       const devices = rows.slice(0, limit).map((r) => this.#record(r));
       return { devices, next: rows.length > limit ? (devices.at(-1)?.id ?? null) : null };
+    });
+  }
+
+  /** How many devices are online, offline (active ones) and revoked, and the active ones by version running. */
+  summary(): DeviceSummary {
+    return this.#store.run('summarise devices', () => {
+      const db = this.#store.db;
+      const states = db
+        .prepare<[], { online: number; offline: number; revoked: number }>(
+          'SELECT coalesce(sum(revoked_at IS NULL AND online = 1), 0) AS online, coalesce(sum(revoked_at IS NULL AND online = 0), 0) AS offline, coalesce(sum(revoked_at IS NOT NULL), 0) AS revoked FROM devices',
+        )
+        .get()!;
+      const versions = db
+        .prepare<[], { version: string | null; devices: number }>('SELECT version, count(*) AS devices FROM devices WHERE revoked_at IS NULL GROUP BY version ORDER BY version')
+        .all();
+      return { ...states, versions };
     });
   }
 

@@ -3,7 +3,7 @@ export { REGISTRY_ERROR_CODES, RegistryError, type RegistryErrorCode } from './e
 export { MIGRATIONS, REGISTRY_FORMAT } from './schema.ts';
 export { Registry, type RegistryOptions } from './registry.ts';
 export { DeviceTable, type DeviceEnrolment, type DeviceKeyRegistry, type DeviceReport } from './devices.ts';
-export { DeviceQueries, type DeviceFilter, type DevicePage, type DeviceRecord } from './device-query.ts';
+export { DeviceQueries, type DeviceFilter, type DevicePage, type DeviceRecord, type DeviceSummary } from './device-query.ts';
 export { ReleaseTable, type NewRelease, type Release } from './releases.ts';
 export { RolloutTable, type NewRollout, type RolloutRecord } from './rollouts.ts';
 export { LockTable, type UpdateLock } from './locks.ts';

@@ -112,4 +112,20 @@ describe('controller API', () => {
     expect((await s.call('api/audit?limit=zero', s.viewer)).body).toMatchObject({ error: 'BAD_INPUT' });
     expect(((await s.call('api/devices?limit=1', s.viewer)).body['devices'] as unknown[]).length).toBe(1);
   });
+
+  it('serves Prometheus metrics to a token holder, read from the registry', async () => {
+    const s = await setup();
+    const metrics = async (token: string | undefined) => {
+      const r = await fetch(new URL('/metrics', s.c.apiUrl), { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+      return { status: r.status, type: r.headers.get('content-type'), text: await r.text() };
+    };
+    expect((await metrics(undefined)).status).toBe(401);
+    const m = await metrics(s.viewer);
+    expect(m).toMatchObject({ status: 200, type: expect.stringContaining('text/plain; version=0.0.4') });
+    expect(m.text).toContain('ame_fleet_devices{state="offline"} 2');
+    expect(m.text).toContain('ame_fleet_releases 2');
+    s.c.registry.devices.revoke(s.devices[1]!.id, Date.now());
+    expect((await metrics(s.viewer)).text).toContain('ame_fleet_devices{state="revoked"} 1');
+  });
 });
+
