@@ -15,34 +15,54 @@ export interface ProbeDeps {
   readonly sleep: (ms: number) => Promise<void>;
 }
 
-async function firstAnswering(layouts: readonly HostLayout[]): Promise<ExplorerClient> {
-  for (const layout of layouts) {
-    const client = new ExplorerClient(layout.api);
-    try {
-      await client.head();
-      return client;
-    } catch {
-      // the next server
-    }
-  }
-  throw new RackError('NOT_HEALTHY', 'no server of the rack answers');
+/**
+ * The server with the highest final head: a server that just restarted may still be catching up, and would give an
+ * old nonce (the same transaction again: DUPLICATE) or not yet know a transaction's block.
+ */
+async function mostCaughtUp(layouts: readonly HostLayout[]): Promise<ExplorerClient> {
+  const heads = await Promise.all(
+    layouts.map(async (layout) => {
+      const client = new ExplorerClient(layout.api, { timeoutMs: 2_000 });
+      try {
+        return { client, height: BigInt((await client.head()).height) };
+      } catch {
+        return undefined;
+      }
+    }),
+  );
+  const answering = heads.filter((h) => h !== undefined);
+  if (answering.length === 0) throw new RackError('NOT_HEALTHY', 'no server of the rack answers');
+  return answering.reduce((best, h) => (h.height > best.height ? h : best)).client;
 }
+
+/** A refusal that a fresh nonce from a caught-up server cures: the nonce was read from a server behind. */
+const staleNonce = (error: unknown) => error instanceof ExplorerError && /DUPLICATE|BAD_NONCE|already pooled|nonce/i.test(`${error.code} ${error.message}`);
 
 /** Submits a probe transfer from `wallet`'s account and resolves with the height of the final block holding it. */
 export async function probeFinality(layouts: readonly HostLayout[], chainId: string, params: Pick<LedgerParams, 'minFee'>, wallet: Wallet, deps: ProbeDeps, timeoutMs: number): Promise<number> {
   const deadline = deps.now() + timeoutMs;
-  let client = await firstAnswering(layouts);
+  let client = await mostCaughtUp(layouts);
   const { address } = wallet.account;
-  const nonce = BigInt((await client.account(address)).nonce);
-  const tx = signAccountTx({ chain: fromHex(chainId), kind: 'transfer', nonce, fee: params.minFee, body: { to: address, amount: 1n } }, wallet.account);
-  const hash = await client.submit(encodeTx(tx));
+  let hash: string;
+  for (;;) {
+    const nonce = BigInt((await client.account(address)).nonce);
+    const tx = signAccountTx({ chain: fromHex(chainId), kind: 'transfer', nonce, fee: params.minFee, body: { to: address, amount: 1n } }, wallet.account);
+    try {
+      hash = await client.submit(encodeTx(tx));
+      break;
+    } catch (error) {
+      if (!staleNonce(error) || deps.now() > deadline) throw error;
+      await deps.sleep(500);
+      client = await mostCaughtUp(layouts);
+    }
+  }
   for (;;) {
     try {
       const reply = await client.tx(hash);
       if (reply.status === 'final') return Number(reply.height);
     } catch (error) {
       // The server asked may have gone down (a rolling upgrade stops each in turn): ask another one.
-      if (!(error instanceof ExplorerError) || error.code !== 'NOT_FOUND') client = await firstAnswering(layouts);
+      if (!(error instanceof ExplorerError) || error.code !== 'NOT_FOUND') client = await mostCaughtUp(layouts);
     }
     if (deps.now() > deadline) throw new RackError('NOT_HEALTHY', `the probe transaction ${hash} was not in a final block within ${timeoutMs / 1000} s`);
     await deps.sleep(250);
