@@ -25,3 +25,14 @@ export function oneOf<T extends string>(name: string, value: string | undefined,
   if ((allowed as readonly string[]).includes(value)) return value as T;
   throw new CliError('USAGE', `--${name} must be one of ${allowed.join(', ')}, got "${value}"`);
 }
+
+/**
+ * A numeric option: `fallback` when absent, else the number if `check` accepts it. `must` says what is accepted
+ * ("a port 1…65535"), so the error names both the option and the rule.
+ */
+export function numberOption(name: string, text: string | undefined, fallback: number, check: (n: number) => boolean, must: string): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (text.trim() === '' || !check(n)) throw new CliError('USAGE', `--${name} must be ${must}, got "${text}"`);
+  return n;
+}

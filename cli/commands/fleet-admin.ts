@@ -6,12 +6,12 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { RolloutProgress } from '../../fleet/rollout/index.ts';
-import { parse } from '../args.ts';
+import { numberOption, parse } from '../args.ts';
 import { CliError } from '../errors.ts';
 import type { CliIO } from '../io.ts';
 import { API_FILE, DEFAULT_FLEET_DIR, type ApiContact } from './fleet-run.ts';
 
-const CONTACT = { fleet: { type: 'string' }, api: { type: 'string' }, token: { type: 'string' }, json: { type: 'boolean' } } as const;
+export const CONTACT = { fleet: { type: 'string' }, api: { type: 'string' }, token: { type: 'string' }, json: { type: 'boolean' } } as const;
 
 export const ADMIN_USAGE = `ame fleet devices [--group G] [--online true|false] [--json]
        ame fleet release push FILE [--json] | ame fleet release list [--json]
@@ -20,7 +20,7 @@ export const ADMIN_USAGE = `ame fleet devices [--group G] [--online true|false] 
        ame fleet rollout status ID [--watch] [--json] | pause ID | resume ID | abort ID [--reason TEXT]
   the controller: --api URL --token T, AME_FLEET_API / AME_FLEET_TOKEN, or --fleet DIR (its api.json; default ${DEFAULT_FLEET_DIR})`;
 
-function contact(values: { fleet?: string | undefined; api?: string | undefined; token?: string | undefined }, io: CliIO): ApiContact {
+export function contact(values: { fleet?: string | undefined; api?: string | undefined; token?: string | undefined }, io: CliIO): ApiContact {
   const url = values.api ?? io.env['AME_FLEET_API'];
   const token = values.token ?? io.env['AME_FLEET_TOKEN'];
   if (url !== undefined && token !== undefined) return { url, token };
@@ -33,7 +33,7 @@ function contact(values: { fleet?: string | undefined; api?: string | undefined;
   }
 }
 
-async function call<T>(api: ApiContact, method: 'GET' | 'POST', path: string, body?: Uint8Array | string): Promise<T> {
+export async function call<T>(api: ApiContact, method: 'GET' | 'POST', path: string, body?: Uint8Array | string): Promise<T> {
   let response: Response;
   try {
     response = await fetch(new URL(path, api.url), { method, headers: { Authorization: `Bearer ${api.token}` }, ...(body === undefined ? {} : { body }) });
@@ -45,7 +45,7 @@ async function call<T>(api: ApiContact, method: 'GET' | 'POST', path: string, bo
   return reply as T;
 }
 
-const print = (io: CliIO, json: boolean | undefined, value: unknown, text: () => string) => io.stdout.write(json === true ? `${JSON.stringify(value)}\n` : `${text()}\n`);
+export const print = (io: CliIO, json: boolean | undefined, value: unknown, text: () => string) => io.stdout.write(json === true ? `${JSON.stringify(value)}\n` : `${text()}\n`);
 
 interface DeviceRow {
   readonly id: string;
@@ -114,11 +114,12 @@ export function progressLines(p: RolloutProgress): string[] {
   ];
 }
 
-function number(name: string, text: string | undefined, fallback: number, check: (n: number) => boolean): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!check(n)) throw new CliError('USAGE', `--${name} got "${text}"\nusage: ${ADMIN_USAGE}`);
-  return n;
+function number(name: string, text: string | undefined, fallback: number, check: (n: number) => boolean, must: string): number {
+  try {
+    return numberOption(name, text, fallback, check, must);
+  } catch (error) {
+    throw error instanceof CliError ? new CliError('USAGE', `${error.message}\nusage: ${ADMIN_USAGE}`) : error;
+  }
 }
 
 export async function rollout(args: string[], io: CliIO): Promise<number> {
@@ -148,7 +149,7 @@ export async function rollout(args: string[], io: CliIO): Promise<number> {
   const path = `api/rollouts/${encodeURIComponent(id)}`;
   if (sub === 'start') {
     if (values.release === undefined || values.previous === undefined) throw new CliError('USAGE', `rollout start needs --release and --previous (release ids)\nusage: ${ADMIN_USAGE}`);
-    const steps = (values.steps ?? '').split(',').filter((x) => x !== '').map((x) => number('steps', x, 0, (n) => n > 0 && n <= 100));
+    const steps = (values.steps ?? '').split(',').filter((x) => x !== '').map((x) => number('steps', x, 0, (n) => n > 0 && n <= 100, 'percentages in (0, 100]'));
     const phases = [
       ...(values.canary === undefined ? [] : [{ name: 'canary', group: values.canary }]),
       ...steps.map((percent) => ({ name: `${percent}%`, percent })),
@@ -158,11 +159,11 @@ export async function rollout(args: string[], io: CliIO): Promise<number> {
       release: values.release,
       previousRelease: values.previous,
       phases,
-      successThreshold: number('threshold', values.threshold, 1, (n) => n > 0 && n <= 1),
-      failureBudget: number('budget', values.budget, 0, (n) => Number.isSafeInteger(n) && n >= 0),
-      concurrency: number('concurrency', values.concurrency, 10, (n) => Number.isSafeInteger(n) && n > 0),
-      ratePerMinute: number('rate', values.rate, 60, (n) => Number.isSafeInteger(n) && n > 0),
-      timeoutMs: number('timeout', values.timeout, 600, (n) => n > 0) * 1000,
+      successThreshold: number('threshold', values.threshold, 1, (n) => n > 0 && n <= 1, 'a share in (0, 1]'),
+      failureBudget: number('budget', values.budget, 0, (n) => Number.isSafeInteger(n) && n >= 0, 'an integer ≥ 0'),
+      concurrency: number('concurrency', values.concurrency, 10, (n) => Number.isSafeInteger(n) && n > 0, 'an integer ≥ 1'),
+      ratePerMinute: number('rate', values.rate, 60, (n) => Number.isSafeInteger(n) && n > 0, 'an integer ≥ 1 (per minute)'),
+      timeoutMs: number('timeout', values.timeout, 600, (n) => n > 0, 'seconds > 0') * 1000,
     };
     show(await call<RolloutProgress>(api, 'POST', 'api/rollouts', JSON.stringify({ id, plan })));
     return 0;

@@ -27,7 +27,7 @@ import {
   type RackPlan,
   type RackStatus,
 } from '../../fleet/rack/index.ts';
-import { oneOf, parse } from '../args.ts';
+import { numberOption, oneOf, parse } from '../args.ts';
 import { CliError } from '../errors.ts';
 import type { CliIO } from '../io.ts';
 import { dispatch } from '../subcommands.ts';
@@ -48,17 +48,11 @@ function commandOf(text: string | undefined, fallback: readonly string[]): reado
 }
 
 function port(name: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 1 || n > 65535) throw new CliError('USAGE', `--${name} must be a port 1…65535, got "${text}"`);
-  return n;
+  return numberOption(name, text, fallback, (n) => Number.isSafeInteger(n) && n >= 1 && n <= 65535, 'a port 1…65535');
 }
 
 function seconds(text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!Number.isFinite(n) || n <= 0) throw new CliError('USAGE', `--timeout must be seconds > 0, got "${text}"`);
-  return n * 1000;
+  return numberOption('timeout', text, fallback / 1000, (n) => Number.isFinite(n) && n > 0, 'seconds > 0') * 1000;
 }
 
 function deps(executor: RackPlan['executor'], io: CliIO): RackDeps {
