@@ -3,9 +3,8 @@
  * on disk, and each assignment delivered as the device's retained desired state — its configuration (if any)
  * plus the update offer — in a `fleet.desired` envelope signed by the fleet's command key.
  *
- * Director counts versions in memory from 1 and cannot be told where to start, so after a restart the service
- * replays a device's stored version count (re-signing its last target) the first time that device is assigned
- * again: one signature per earlier assignment of that device, and never a version the device has already seen.
+ * Director counts versions in memory, so after a restart the service resumes a device from its stored version the
+ * first time that device is assigned again: its next document is one above any version the device has seen.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -67,7 +66,7 @@ export function createDirectorService(o: DirectorServiceOptions): DirectorServic
 
   const catchUp = (deviceId: string, stored: DirectorRecord | undefined) => {
     if (caughtUp.has(deviceId)) return;
-    for (let v = 1; v <= (stored?.version ?? 0); v++) director.assign(deviceId, stored!.target);
+    if (stored !== undefined) director.resume(deviceId, stored.version);
     caughtUp.add(deviceId);
   };
 

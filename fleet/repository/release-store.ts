@@ -2,12 +2,10 @@
  * The release store: the image repository's signed documents (node/update ImageRepository) and the bundle files,
  * on disk under one folder, and the registry's record of each release.
  *
- * ImageRepository keeps its versions in memory and cannot be told where to start, so the store keeps what it
- * published (the targets, in order, and how many timestamp refreshes) in `state.json` and replays it at open:
- * the same calls give the same versions, so a restarted controller never signs a timestamp, snapshot or targets
- * version a device has already seen (it would refuse it as ROLLBACK). Replaying costs one signature per call made
- * since the repository was created. Root version 1 is kept as first signed (`image-root-1.cbor`): it is what
- * devices ship with, and a replay would sign it again with another expiry.
+ * ImageRepository keeps its versions in memory, so the store keeps what it published (the targets and the last
+ * versions signed) in `state.json` and resumes from it at open: the first documents of a restarted controller are
+ * one version above any a device has seen (it would refuse a reused one as ROLLBACK). Root version 1 is kept as
+ * first signed (`image-root-1.cbor`): it is what devices ship with, and signing it again would change its expiry.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,6 +17,7 @@ import {
   readBundle,
   type BundleLimits,
   type ImageLifetimes,
+  type ImageVersions,
   type TargetInfo,
 } from '../../node/update/index.ts';
 import type { NewRelease, Release } from '../registry/index.ts';
@@ -52,9 +51,10 @@ interface PublishedTarget {
 }
 
 interface StoreState {
-  readonly format: 1;
+  readonly format: 2;
   readonly targets: PublishedTarget[];
-  refreshes: number;
+  /** The versions of the documents signed last. */
+  versions: ImageVersions;
 }
 
 const STATE_FILE = 'state.json';
@@ -77,16 +77,20 @@ export class ReleaseStore {
     this.#limits = options.bundleLimits ?? {};
     mkdirSync(join(this.#dir, 'targets'), { recursive: true });
     const roles = loadRoleKeys(join(this.#dir, 'keys'), IMAGE_ROLES, options.random);
-    this.#repository = new ImageRepository({ roles, now: options.now, ...(options.lifetimes ? { lifetimes: options.lifetimes } : {}) });
     this.#state = readState(join(this.#dir, STATE_FILE));
-    for (const target of this.#state.targets) this.#repository.publish(target.name, toInfo(target));
-    for (let i = 0; i < this.#state.refreshes; i++) this.#repository.refreshTimestamp();
+    const targets = Object.fromEntries(this.#state.targets.map((t) => [t.name, toInfo(t)]));
+    // Resuming signs fresh targets, snapshot and timestamp, each one version above the last kept.
+    this.#repository = new ImageRepository({
+      roles,
+      now: options.now,
+      resume: { targets, versions: this.#state.versions },
+      ...(options.lifetimes ? { lifetimes: options.lifetimes } : {}),
+    });
     const rootPath = join(this.#dir, ROOT_FILE);
     if (!existsSync(rootPath)) writeFileAtomic(rootPath, this.#repository.initialRoot(), PUBLIC_MODE);
     this.#initialRoot = new Uint8Array(readFileSync(rootPath));
-    // A fresh timestamp at every start: the replayed one carries an old expiry, and this one's version is new.
     this.#signedAt = this.#now();
-    this.refreshTimestamp();
+    this.#save();
   }
 
   /** Opens (or creates) the store in `options.dir`; BAD_KEYS or BAD_STATE when its files are not usable. */
@@ -126,7 +130,6 @@ export class ReleaseStore {
   /** Signs a new timestamp (later expiry, higher version) over the same snapshot. */
   refreshTimestamp(): void {
     this.#repository.refreshTimestamp();
-    this.#state.refreshes += 1;
     this.#signedAt = this.#now();
     this.#save();
   }
@@ -158,6 +161,7 @@ export class ReleaseStore {
   }
 
   #save(): void {
+    this.#state.versions = this.#repository.versions();
     writeFileAtomic(join(this.#dir, STATE_FILE), `${JSON.stringify(this.#state)}\n`, PUBLIC_MODE);
   }
 }
@@ -167,23 +171,26 @@ function toInfo(target: PublishedTarget): TargetInfo {
 }
 
 function readState(path: string): StoreState {
-  if (!existsSync(path)) return { format: 1, targets: [], refreshes: 0 };
+  if (!existsSync(path)) return { format: 2, targets: [], versions: { targets: 0, snapshot: 0, timestamp: 0 } };
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8'));
   } catch (cause) {
     throw new RepositoryError('BAD_STATE', `${path} is not JSON`, { cause });
   }
-  const state = parsed as Partial<StoreState> | null;
-  const ok =
-    state !== null &&
-    typeof state === 'object' &&
-    state.format === 1 &&
-    Array.isArray(state.targets) &&
-    Number.isSafeInteger(state.refreshes) &&
-    state.targets.every(isTarget);
-  if (!ok) throw new RepositoryError('BAD_STATE', `${path} is not a release store state this build wrote`);
-  return { format: 1, targets: [...state.targets!], refreshes: state.refreshes! };
+  const state = parsed as { format?: unknown; targets?: unknown; versions?: Partial<ImageVersions>; refreshes?: unknown } | null;
+  const targets = state !== null && typeof state === 'object' && Array.isArray(state.targets) && state.targets.every(isTarget) ? state.targets : undefined;
+  const version = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+  if (targets !== undefined && state!.format === 2 && typeof state!.versions === 'object' && state!.versions !== null) {
+    const { targets: t, snapshot, timestamp } = state!.versions;
+    if (version(t) && version(snapshot) && version(timestamp)) return { format: 2, targets: [...targets], versions: { targets: t, snapshot, timestamp } };
+  }
+  if (targets !== undefined && state!.format === 1 && version(state!.refreshes)) {
+    // Format 1 kept a replay count: one publication at creation, one per target, then each timestamp refresh.
+    const published = 1 + targets.length;
+    return { format: 2, targets: [...targets], versions: { targets: published, snapshot: published, timestamp: published + state!.refreshes } };
+  }
+  throw new RepositoryError('BAD_STATE', `${path} is not a release store state this build wrote`);
 }
 
 function isTarget(t: unknown): t is PublishedTarget {

@@ -70,9 +70,22 @@ export class Director {
     return bytes;
   }
 
+  /**
+   * After a restart: the last version this director signed for `deviceId` was `version` (kept by the caller), so
+   * its next document is `version + 1` — without re-signing every earlier one. Never lowers a version.
+   */
+  resume(deviceId: string, version: number): void {
+    if (!Number.isSafeInteger(version) || version < 0) throw new UpdateError('BAD_ARGUMENT', `version must be an integer ≥ 0, got ${version}`);
+    const known = this.#devices.get(deviceId);
+    if (known !== undefined && known.version >= version) return;
+    this.#devices.set(deviceId, { version, bytes: known?.bytes ?? new Uint8Array() });
+  }
+
   /** The latest document for `deviceId`, if it was ever assigned a target. */
   metadataFor(deviceId: string): Uint8Array | undefined {
-    return this.#devices.get(deviceId)?.bytes;
+    const bytes = this.#devices.get(deviceId)?.bytes;
+    // A resumed device has a version but no document signed by this instance yet.
+    return bytes === undefined || bytes.length === 0 ? undefined : bytes;
   }
 
   /** A new director root (e.g. without a revoked targets key). Devices' documents are re-signed on their next assign. */

@@ -30,6 +30,17 @@ export interface ImageRepositoryOptions {
   readonly roles: Readonly<Record<ImageRole, RoleKeyConfig>>;
   readonly now: () => number;
   readonly lifetimes?: Partial<ImageLifetimes>;
+  /**
+   * Where a restarted repository takes up: the targets it listed and the last versions it signed (kept by the
+   * caller). The first documents signed are one version above these, so no device sees a version twice.
+   */
+  readonly resume?: { readonly targets: Readonly<Record<string, TargetInfo>>; readonly versions: ImageVersions };
+}
+
+export interface ImageVersions {
+  readonly targets: number;
+  readonly snapshot: number;
+  readonly timestamp: number;
 }
 
 /** What a device fetches from the image repository for one check. */
@@ -59,7 +70,23 @@ export class ImageRepository {
       now: options.now,
       rootLifetimeMs: this.#lifetimes.root,
     });
+    if (options.resume !== undefined) {
+      const { targets, versions } = options.resume;
+      for (const [name, version] of Object.entries(versions)) {
+        if (!Number.isSafeInteger(version) || version < 0) throw new UpdateError('BAD_ARGUMENT', `resume: ${name} version must be an integer ≥ 0`);
+      }
+      for (const name of Object.keys(targets)) {
+        if (!NAME_PATTERN.test(name)) throw new UpdateError('BAD_ARGUMENT', `resume: target name ${JSON.stringify(name)} is not portable`);
+      }
+      this.#targets = { ...targets };
+      this.#versions = { ...versions };
+    }
     this.#publishTargets();
+  }
+
+  /** The versions of the documents signed last (what a caller keeps to resume). */
+  versions(): ImageVersions {
+    return { ...this.#versions };
   }
 
   metadata(): ImageMetadata {

@@ -34,6 +34,7 @@ export {
   DEFAULT_IMAGE_LIFETIMES,
   ImageRepository,
   type ImageLifetimes,
+  type ImageVersions,
   type ImageMetadata,
   type ImageRepositoryOptions,
   type ImageRole,

@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Registry } from '../../../../fleet/registry/index.ts';
@@ -73,12 +73,31 @@ describe('release store', () => {
     const root = store.initialRoot();
     s.advance(60_000);
     const again = s.openStore();
-    expect(versionOf(again, 'timestamp')).toBeGreaterThan(before.timestamp);
-    expect(versionOf(again, 'snapshot')).toBe(before.snapshot);
-    expect(versionOf(again, 'targets')).toBe(before.targets);
+    // Resumed, not replayed: each document one version above the last one signed, the same targets listed.
+    expect(versionOf(again, 'timestamp')).toBe(before.timestamp + 1);
+    expect(versionOf(again, 'snapshot')).toBe(before.snapshot + 1);
+    expect(versionOf(again, 'targets')).toBe(before.targets + 1);
+    expect(decodeDocument('targets', again.document('targets')).signed.targets).toEqual(decodeDocument('targets', store.document('targets')).signed.targets);
     expect(again.initialRoot()).toEqual(root);
     expect(again.root(1)).toEqual(root);
     expect(again.root(2)).toBeUndefined();
+  });
+
+  it('takes up a state file of format 1 (a replay count) above every version that format signed', async () => {
+    const s = setup();
+    const store = s.openStore();
+    store.pushRelease((await appBundle(s.dir, '1.0.0')).bytes);
+    store.pushRelease((await appBundle(join(s.dir, 'b'), '1.0.1')).bytes);
+    const statePath = join(s.dir, 'repo', 'state.json');
+    const { targets } = JSON.parse(readFileSync(statePath, 'utf8')) as { targets: unknown[] };
+    // Format 1 at this point: created (v1), two publications (v3), five refreshes (timestamp v8).
+    writeFileSync(statePath, JSON.stringify({ format: 1, targets, refreshes: 5 }));
+    const again = s.openStore();
+    expect([versionOf(again, 'targets'), versionOf(again, 'snapshot'), versionOf(again, 'timestamp')]).toEqual([4, 4, 9]);
+    expect(Object.keys(decodeDocument('targets', again.document('targets')).signed.targets)).toHaveLength(2);
+    expect(JSON.parse(readFileSync(statePath, 'utf8'))).toMatchObject({ format: 2, versions: { targets: 4, snapshot: 4, timestamp: 9 } });
+    writeFileSync(statePath, JSON.stringify({ format: 2, targets, versions: { targets: -1, snapshot: 1, timestamp: 1 } }));
+    expect(() => s.openStore()).toThrow(RepositoryError);
   });
 
   it('keeps its keys in files of mode 0600, the same keys after a reopen', () => {
