@@ -18,7 +18,9 @@ export const DEFAULT_DIRECTOR_LIFETIMES: DirectorLifetimes = { root: 365 * DAY_M
 export type DirectorRole = 'root' | 'targets';
 
 export interface DirectorOptions {
-  readonly roles: Readonly<Record<DirectorRole, RoleKeyConfig>>;
+  /** Both roles' keys — or, with offline root keys, the targets role's and `rootChain` (root-ceremony.ts). */
+  readonly roles: Readonly<Record<DirectorRole, RoleKeyConfig>> | Readonly<Record<'targets', RoleKeyConfig>>;
+  readonly rootChain?: readonly Uint8Array[];
   readonly now: () => number;
   readonly lifetimes?: Partial<DirectorLifetimes>;
 }
@@ -32,12 +34,10 @@ export class Director {
   constructor(options: DirectorOptions) {
     this.#now = options.now;
     this.#lifetimes = { ...DEFAULT_DIRECTOR_LIFETIMES, ...options.lifetimes };
-    this.#root = new RootKeeper({
-      repository: 'director',
-      roles: options.roles,
-      now: options.now,
-      rootLifetimeMs: this.#lifetimes.root,
-    });
+    this.#root =
+      options.rootChain === undefined
+        ? new RootKeeper({ repository: 'director', roles: options.roles, now: options.now, rootLifetimeMs: this.#lifetimes.root })
+        : new RootKeeper({ repository: 'director', roles: options.roles, chain: options.rootChain, now: options.now });
   }
 
   roots(): readonly Uint8Array[] {
@@ -86,6 +86,11 @@ export class Director {
     const bytes = this.#devices.get(deviceId)?.bytes;
     // A resumed device has a version but no document signed by this instance yet.
     return bytes === undefined || bytes.length === 0 ? undefined : bytes;
+  }
+
+  /** Offline root keys: installs the next root signed offline, with the targets keys if it re-keys that role. */
+  installRoot(bytes: Uint8Array, changes: Partial<Readonly<Record<'targets', RoleKeyConfig>>> = {}): void {
+    this.#root.install(bytes, changes);
   }
 
   /** A new director root (e.g. without a revoked targets key). Devices' documents are re-signed on their next assign. */

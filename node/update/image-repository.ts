@@ -27,7 +27,12 @@ export const DEFAULT_IMAGE_LIFETIMES: ImageLifetimes = {
 export type ImageRole = 'root' | 'targets' | 'snapshot' | 'timestamp';
 
 export interface ImageRepositoryOptions {
-  readonly roles: Readonly<Record<ImageRole, RoleKeyConfig>>;
+  /**
+   * Every role's keys — or, with offline root keys, every role but root's, and `rootChain`: the roots signed
+   * offline from version 1 (root-ceremony.ts).
+   */
+  readonly roles: Readonly<Record<ImageRole, RoleKeyConfig>> | Readonly<Record<Exclude<ImageRole, 'root'>, RoleKeyConfig>>;
+  readonly rootChain?: readonly Uint8Array[];
   readonly now: () => number;
   readonly lifetimes?: Partial<ImageLifetimes>;
   /**
@@ -64,12 +69,10 @@ export class ImageRepository {
   constructor(options: ImageRepositoryOptions) {
     this.#now = options.now;
     this.#lifetimes = { ...DEFAULT_IMAGE_LIFETIMES, ...options.lifetimes };
-    this.#root = new RootKeeper({
-      repository: 'image',
-      roles: options.roles,
-      now: options.now,
-      rootLifetimeMs: this.#lifetimes.root,
-    });
+    this.#root =
+      options.rootChain === undefined
+        ? new RootKeeper({ repository: 'image', roles: options.roles, now: options.now, rootLifetimeMs: this.#lifetimes.root })
+        : new RootKeeper({ repository: 'image', roles: options.roles, chain: options.rootChain, now: options.now });
     if (options.resume !== undefined) {
       const { targets, versions } = options.resume;
       for (const [name, version] of Object.entries(versions)) {
@@ -130,6 +133,15 @@ export class ImageRepository {
    */
   rotateRoot(changes: Partial<Readonly<Record<ImageRole, RoleKeyConfig>>>): void {
     this.#root.rotate(changes as Readonly<Record<string, RoleKeyConfig>>);
+    this.#publishTargets();
+  }
+
+  /**
+   * Offline root keys: installs the next root, signed offline (RootKeeper.install), with the online keys of any
+   * role it re-keys, then signs targets, snapshot and timestamp again under it.
+   */
+  installRoot(bytes: Uint8Array, changes: Partial<Readonly<Record<Exclude<ImageRole, 'root'>, RoleKeyConfig>>> = {}): void {
+    this.#root.install(bytes, changes as Readonly<Record<string, RoleKeyConfig>>);
     this.#publishTargets();
   }
 

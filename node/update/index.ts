@@ -29,7 +29,8 @@ export {
   type Document,
   type Signature,
 } from './metadata.ts';
-export { DAY_MS, RootKeeper, type RoleConfigs, type RoleKeyConfig, type RootKeeperOptions } from './root-keeper.ts';
+export { DAY_MS, RootKeeper, type AdoptedRootOptions, type RoleConfigs, type RoleKeyConfig, type RootKeeperOptions } from './root-keeper.ts';
+export { checkNextRoot, draftRoot, rootProgress, signRoot, type PublicRole, type RootDraft, type RootProgress } from './root-ceremony.ts';
 export {
   DEFAULT_IMAGE_LIFETIMES,
   ImageRepository,
