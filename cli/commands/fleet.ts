@@ -7,6 +7,7 @@ import type { CliIO } from '../io.ts';
 
 const USAGE = `ame fleet run [--data DIR] …                               the controller (ame fleet run --help)
        ame fleet devices | release push|list | rollout start|status|pause|resume|abort …
+       ame fleet root keygen|draft|sign|status|install …            offline root keys (ame fleet root --help)
        ame fleet admin add USER --role viewer|operator|admin [--data DIR]   a console account
        ame fleet rack provision|status|stop|start|upgrade …       (ame fleet rack --help)`;
 
@@ -19,6 +20,7 @@ export function fleet(args: string[], io: CliIO): Promise<number> {
       devices: async (rest, adminIo) => (await import('./fleet-admin.ts')).devices(rest, adminIo),
       release: async (rest, adminIo) => (await import('./fleet-admin.ts')).release(rest, adminIo),
       rollout: async (rest, adminIo) => (await import('./fleet-admin.ts')).rollout(rest, adminIo),
+      root: async (rest, rootIo) => (await import('./fleet-root.ts')).root(rest, rootIo),
       admin: async (rest, adminIo) => (await import('./fleet-accounts.ts')).admin(rest, adminIo),
       rack: async (rest, rackIo) => (await import('./fleet-rack.ts')).rack(rest, rackIo),
     },

@@ -13,7 +13,7 @@ import type { Ed25519KeyPair, RandomSource } from '../../node/crypto/index.ts';
 import { signDesired, withUpdateOffer } from '../../node/fleetproto/index.ts';
 import type { CborValue } from '../../node/wire/index.ts';
 import { Director, type DirectorLifetimes, type DirectorTarget } from '../../node/update/index.ts';
-import { loadRoleKeys } from '../repository/index.ts';
+import { adoptedChain, loadRoleKeys, rootKeysOffline, type RootFolder } from '../repository/index.ts';
 import { DirectorStore, type DirectorRecord } from './director-store.ts';
 import { ControllerError } from './errors.ts';
 
@@ -53,10 +53,19 @@ export interface DirectorService {
 
 const ROOT_FILE = 'director-root-1.cbor';
 
+/** The director's roots on disk (fleet/repository root-files.ts). */
+export function directorRootFolder(dir: string): RootFolder {
+  return { dir, repository: 'director', firstFile: ROOT_FILE, onlineRoles: ['targets'] };
+}
+
 export function createDirectorService(o: DirectorServiceOptions): DirectorService {
   mkdirSync(o.dir, { recursive: true });
-  const roles = loadRoleKeys(join(o.dir, 'keys'), ['root', 'targets'] as const, o.random);
-  const director = new Director({ roles, now: o.now, ...(o.lifetimes ? { lifetimes: o.lifetimes } : {}) });
+  const keysDir = join(o.dir, 'keys');
+  const folder = directorRootFolder(o.dir);
+  const common = { now: o.now, ...(o.lifetimes ? { lifetimes: o.lifetimes } : {}) };
+  const director = rootKeysOffline(folder)
+    ? new Director({ ...common, roles: loadRoleKeys(keysDir, ['targets'] as const, o.random), rootChain: adoptedChain(folder) })
+    : new Director({ ...common, roles: loadRoleKeys(keysDir, ['root', 'targets'] as const, o.random) });
   const rootPath = join(o.dir, ROOT_FILE);
   if (!existsSync(rootPath)) writeFileAtomic(rootPath, director.initialRoot(), PUBLIC_MODE);
   const initialRoot = new Uint8Array(readFileSync(rootPath));
@@ -82,7 +91,8 @@ export function createDirectorService(o: DirectorServiceOptions): DirectorServic
         throw new ControllerError('BAD_INPUT', `cannot assign ${target.name} to ${deviceId}: ${(cause as Error).message}`, { cause });
       }
       const seq = (stored?.seq ?? 0) + 1;
-      const state = withUpdateOffer(o.config?.(deviceId), { director: document, directorRoots: [], repository: o.repositoryUrl() });
+      // Every root after the first (which devices ship with): a device walks up from the one it trusts.
+      const state = withUpdateOffer(o.config?.(deviceId), { director: document, directorRoots: director.roots().slice(1), repository: o.repositoryUrl() });
       const payload = signDesired(o.commandKey, { device: deviceId, seq, time: o.now(), state });
       store.put(deviceId, { version: (stored?.version ?? 0) + 1, target, seq, payload });
       await o.publisher.publishDesired(deviceId, payload);

@@ -1,7 +1,7 @@
 /** fleet/controller: the fleet controller's core — director service, device watch, rollout driver (docs/fleet.md "Controller"). */
 export { CONTROLLER_ERROR_CODES, ControllerError, type ControllerErrorCode } from './errors.ts';
 export { DirectorStore, type DirectorRecord } from './director-store.ts';
-export { createDirectorService, type DesiredPublisher, type DirectorService, type DirectorServiceOptions } from './director-service.ts';
+export { createDirectorService, directorRootFolder, type DesiredPublisher, type DirectorService, type DirectorServiceOptions } from './director-service.ts';
 export { connectControllerLink, type ControllerLink, type ControllerLinkOptions } from './controller-link.ts';
 export {
   createDeviceWatch,

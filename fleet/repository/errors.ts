@@ -8,6 +8,7 @@ export type RepositoryErrorCode =
   | 'BAD_BUNDLE' // pushed bytes that node/update's readBundle refuses (cause: its UpdateError)
   | 'BAD_KEYS' // a key file that does not hold a 32-byte seed in hex
   | 'BAD_STATE' // the repository's state file is not one this build wrote
+  | 'BAD_ROOT' // a root from an offline ceremony that is not the complete next root, or leaves out an online key
   | 'LISTEN_FAILED' // the HTTP listener could not be opened (cause: the system error)
   | 'NOT_STARTED' // the address of a server that is not listening
   | 'CLOSED'; // a store or server used after stop
@@ -16,6 +17,7 @@ export const REPOSITORY_ERROR_CODES: readonly RepositoryErrorCode[] = [
   'BAD_BUNDLE',
   'BAD_KEYS',
   'BAD_STATE',
+  'BAD_ROOT',
   'LISTEN_FAILED',
   'NOT_STARTED',
   'CLOSED',

@@ -1,7 +1,7 @@
 /**
  * Role keys kept in a folder, one Ed25519 seed per file (`<role>.key`, 64 hex digits, mode 0600), made on the
  * first start. Online keys by design: the controller signs timestamps and director documents unattended. The root
- * keys live here too until the offline root ceremony exists (docs/fleet.md "Controller").
+ * key lives here only until an offline ceremony retires it (root-files.ts, docs/fleet.md "Offline root keys").
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';

@@ -23,8 +23,15 @@ import {
 import type { NewRelease, Release } from '../registry/index.ts';
 import { RepositoryError } from './errors.ts';
 import { loadRoleKeys } from './keys.ts';
+import { adoptedChain, rootKeysOffline, type RootFolder } from './root-files.ts';
 
 export const IMAGE_ROLES = ['root', 'targets', 'snapshot', 'timestamp'] as const;
+const ONLINE_IMAGE_ROLES = ['targets', 'snapshot', 'timestamp'] as const;
+
+/** The image repository's roots on disk (root-files.ts). */
+export function imageRootFolder(dir: string): RootFolder {
+  return { dir, repository: 'image', firstFile: ROOT_FILE, onlineRoles: ONLINE_IMAGE_ROLES };
+}
 export type ImageDocument = 'timestamp' | 'snapshot' | 'targets';
 
 /** What the store needs of the registry: recording a release. */
@@ -76,16 +83,15 @@ export class ReleaseStore {
     this.#now = options.now;
     this.#limits = options.bundleLimits ?? {};
     mkdirSync(join(this.#dir, 'targets'), { recursive: true });
-    const roles = loadRoleKeys(join(this.#dir, 'keys'), IMAGE_ROLES, options.random);
     this.#state = readState(join(this.#dir, STATE_FILE));
     const targets = Object.fromEntries(this.#state.targets.map((t) => [t.name, toInfo(t)]));
+    const keysDir = join(this.#dir, 'keys');
+    const folder = imageRootFolder(this.#dir);
     // Resuming signs fresh targets, snapshot and timestamp, each one version above the last kept.
-    this.#repository = new ImageRepository({
-      roles,
-      now: options.now,
-      resume: { targets, versions: this.#state.versions },
-      ...(options.lifetimes ? { lifetimes: options.lifetimes } : {}),
-    });
+    const common = { now: options.now, resume: { targets, versions: this.#state.versions }, ...(options.lifetimes ? { lifetimes: options.lifetimes } : {}) };
+    this.#repository = rootKeysOffline(folder)
+      ? new ImageRepository({ ...common, roles: loadRoleKeys(keysDir, ONLINE_IMAGE_ROLES, options.random), rootChain: adoptedChain(folder) })
+      : new ImageRepository({ ...common, roles: loadRoleKeys(keysDir, IMAGE_ROLES, options.random) });
     const rootPath = join(this.#dir, ROOT_FILE);
     if (!existsSync(rootPath)) writeFileAtomic(rootPath, this.#repository.initialRoot(), PUBLIC_MODE);
     this.#initialRoot = new Uint8Array(readFileSync(rootPath));
