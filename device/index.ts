@@ -18,4 +18,6 @@ export type { Earnings, LedgerSnapshot, NodeRole, NodeRuntime, NodeRuntimeFactor
 export { createStateDriver, type StateDriver, type StateListener } from './state-driver.ts';
 export { describeState, INITIAL_STATE, isServing, transition, type AgentEvent, type AgentState, type AgentStateName } from './state-machine.ts';
 export { createSupervisor, type CheckFailure, type RoundReport, type Supervisor } from './supervisor.ts';
-export { startFleetLink, type FleetLink, type FleetLinkOptions } from './fleet-link.ts';
+export { startFleetLink, type FleetLink, type FleetLinkOptions, type UpdateSide } from './fleet-link.ts';
+export { deviceHealth, startDeviceUpdates, type DeviceUpdates, type DeviceUpdatesOptions } from './device-updates.ts';
+export { RESTART_EXIT_CODE, startDeviceProcess, type DeviceExit, type DeviceProcess, type DeviceProcessOptions } from './device-process.ts';

@@ -1,16 +1,19 @@
 /**
  * `ame device`: the device agent in the foreground (SPEC §9; docs/device.md) — config from its layers, the HAL the
  * config names, and the real node runtime (device/worker-runtime.ts: a temporary worker on a light client). It
- * prints one line per agent state (`state serving`, `state degraded: …`) and stops cleanly on SIGINT/SIGTERM.
+ * prints one line per agent state (`state serving`, `state degraded: …`) and stops cleanly on SIGINT/SIGTERM
+ * (exit code 0). The update agent runs beside it (device/device-process.ts): when it has switched to a new
+ * release's slot, or back, everything stops cleanly, `restart {"slot": …}` is printed and the exit code is 75, for
+ * the launcher to start `ame device` again from that slot.
  *
  * Flags only fill environment variables the caller did not set (the config's environment layer), so the config's
  * precedence holds: `--join DIR` sets the managers of `ame up --data DIR` and loopback addresses on free ports,
  * `--sim` the simulated hardware.
  */
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { type Logger, pino } from 'pino';
-import { createDeviceAgent, type DeviceAgent, type DeviceConfig, deviceLayout, type FleetLink, halOptionsOf, openDeviceConfig, readNodeIdentity, startFleetLink } from '../../device/index.ts';
+import { resolve } from 'node:path';
+import { pino } from 'pino';
+import { type DeviceAgent, deviceLayout, halOptionsOf, openDeviceConfig, RESTART_EXIT_CODE, startDeviceProcess } from '../../device/index.ts';
 import { workerRuntimeFactory } from '../../device/worker-runtime.ts';
 import { createHal } from '../../hal/index.ts';
 import { ed25519KeyFromPeerId, toHex } from '../../node/crypto/index.ts';
@@ -90,26 +93,23 @@ function version(): string {
   return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
-/**
- * The fleet link (MQTT), once the identity exists; none without a broker and command key in the config. A broker
- * that cannot be reached is retried by the link itself, never a reason not to serve.
- */
-async function fleetLink(agent: DeviceAgent, config: DeviceConfig, logger: Logger): Promise<FleetLink | undefined> {
-  const identity = readNodeIdentity(deviceLayout(config.dataDir));
-  if (identity === null) return undefined;
-  try {
-    return await startFleetLink({
-      agent,
-      mqtt: config.mqtt,
-      nodeKey: identity.key,
-      storePath: join(deviceLayout(config.dataDir).agentDir, 'fleet-outbox.sqlite'),
-      version: version(),
-      logger,
+/** One line per agent state; once provisioned (identity and wallet exist), who this device is, for the owner to fund and find it. */
+function printStates(agent: DeviceAgent, io: CliIO, dataDir: string): void {
+  let introduced = false;
+  agent.onState((state) => {
+    const reason = state.name === 'error' ? `: ${state.reason}` : state.name === 'degraded' ? `: ${state.reasons.join('; ')}` : '';
+    io.stdout.write(`state ${state.name}${reason}\n`);
+    if (state.name !== 'connecting' || introduced) return;
+    introduced = true;
+    void agent.status().then((status) => {
+      const key = status.peerId === null ? null : toHex(ed25519KeyFromPeerId(status.peerId));
+      const at = agent.dashboardAddress();
+      // Listening on every address: this machine reaches it on loopback.
+      const host = at === null || at.host === '::' || at.host === '0.0.0.0' ? '127.0.0.1' : at.host;
+      const dashboard = at === null ? null : `http://${host.includes(':') ? `[${host}]` : host}:${at.port}`;
+      io.stdout.write(`device ${JSON.stringify({ dataDir, peerId: status.peerId, key, wallet: status.wallet?.address ?? null, dashboard })}\n`);
     });
-  } catch (error) {
-    logger.error({ err: error }, 'the fleet link did not start');
-    return undefined;
-  }
+  });
 }
 
 export async function device(args: string[], io: CliIO): Promise<number> {
@@ -130,41 +130,28 @@ export async function device(args: string[], io: CliIO): Promise<number> {
   const current = config.current();
   const logger = pino({ level: values['log-level'] ?? current.logLevel }, io.stderr);
   const hal = await createHal(halOptionsOf(current, { logger: logger.child({ component: 'hal' }), env }));
-  const agent = createDeviceAgent({
+  const stopped = new Promise<void>((done) => {
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+  // The agent, the update agent and the fleet link (device/device-process.ts); it starts the boot sequence.
+  const running = await startDeviceProcess({
     config,
     hal,
     runtime: workerRuntimeFactory({ genesis: chain, walletFile: deviceLayout(current.dataDir).walletFile }),
     logger,
     dashboard: {},
+    version: version(),
+    beforeStart: (agent) => printStates(agent, io, current.dataDir),
   });
-  let introduced = false;
-  let link: Promise<FleetLink | undefined> | undefined;
-  agent.onState((state) => {
-    const reason = state.name === 'error' ? `: ${state.reason}` : state.name === 'degraded' ? `: ${state.reasons.join('; ')}` : '';
-    io.stdout.write(`state ${state.name}${reason}\n`);
-    // Once provisioned (identity and wallet exist): who this device is, for the owner to fund and find it.
-    if (state.name === 'connecting' && !introduced) {
-      introduced = true;
-      link = fleetLink(agent, current, logger);
-      void agent.status().then((status) => {
-        const key = status.peerId === null ? null : toHex(ed25519KeyFromPeerId(status.peerId));
-        const at = agent.dashboardAddress();
-        // Listening on every address: this machine reaches it on loopback.
-        const host = at === null || at.host === '::' || at.host === '0.0.0.0' ? '127.0.0.1' : at.host;
-        const dashboard = at === null ? null : `http://${host.includes(':') ? `[${host}]` : host}:${at.port}`;
-        io.stdout.write(`device ${JSON.stringify({ dataDir: current.dataDir, peerId: status.peerId, key, wallet: status.wallet?.address ?? null, dashboard })}\n`);
-      });
-    }
-  });
-  const stopped = new Promise<void>((done) => {
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
-  });
-  await agent.start();
-  await stopped;
-  io.stdout.write('stopping\n');
-  await (await link?.catch(() => undefined))?.stop();
-  await agent.stop();
+  const exit = await Promise.race([
+    running.exited,
+    stopped.then(() => {
+      io.stdout.write('stopping\n');
+      return running.stop();
+    }),
+  ]);
+  if (exit.code === RESTART_EXIT_CODE) io.stdout.write(`restart ${JSON.stringify({ slot: exit.slot ?? null })}\n`);
   io.stdout.write('stopped\n');
-  return 0;
+  return exit.code;
 }

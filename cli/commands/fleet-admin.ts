@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { RolloutProgress } from '../../fleet/rollout/index.ts';
+import type { RolloutPlan, RolloutProgress } from '../../fleet/rollout/index.ts';
 import { numberOption, parse } from '../args.ts';
 import { CliError } from '../errors.ts';
 import type { CliIO } from '../io.ts';
@@ -122,21 +122,48 @@ function number(name: string, text: string | undefined, fallback: number, check:
   }
 }
 
+/** Plan options every rollout command takes (this one and `ame fleet balena rollout start`). */
+export const PLAN_OPTIONS = {
+  release: { type: 'string' },
+  previous: { type: 'string' },
+  canary: { type: 'string' },
+  steps: { type: 'string' },
+  threshold: { type: 'string' },
+  budget: { type: 'string' },
+  concurrency: { type: 'string' },
+  rate: { type: 'string' },
+  timeout: { type: 'string' },
+} as const;
+
+type PlanValues = { readonly [K in keyof typeof PLAN_OPTIONS]?: string | undefined };
+
+/** The rollout plan the options say: phases canary (if given), each percentage, then all. */
+export function rolloutPlan(release: string, previousRelease: string, values: PlanValues): RolloutPlan {
+  const steps = (values.steps ?? '').split(',').filter((x) => x !== '').map((x) => number('steps', x, 0, (n) => n > 0 && n <= 100, 'percentages in (0, 100]'));
+  const phases = [
+    ...(values.canary === undefined ? [] : [{ name: 'canary', group: values.canary }]),
+    ...steps.map((percent) => ({ name: `${percent}%`, percent })),
+    { name: 'all' },
+  ];
+  return {
+    release,
+    previousRelease,
+    phases,
+    successThreshold: number('threshold', values.threshold, 1, (n) => n > 0 && n <= 1, 'a share in (0, 1]'),
+    failureBudget: number('budget', values.budget, 0, (n) => Number.isSafeInteger(n) && n >= 0, 'an integer ≥ 0'),
+    concurrency: number('concurrency', values.concurrency, 10, (n) => Number.isSafeInteger(n) && n > 0, 'an integer ≥ 1'),
+    ratePerMinute: number('rate', values.rate, 60, (n) => Number.isSafeInteger(n) && n > 0, 'an integer ≥ 1 (per minute)'),
+    timeoutMs: number('timeout', values.timeout, 600, (n) => n > 0, 'seconds > 0') * 1000,
+  };
+}
+
 export async function rollout(args: string[], io: CliIO): Promise<number> {
   const [sub, ...rest] = args;
   const { values, positionals } = parse(
     rest,
     {
       ...CONTACT,
-      release: { type: 'string' },
-      previous: { type: 'string' },
-      canary: { type: 'string' },
-      steps: { type: 'string' },
-      threshold: { type: 'string' },
-      budget: { type: 'string' },
-      concurrency: { type: 'string' },
-      rate: { type: 'string' },
-      timeout: { type: 'string' },
+      ...PLAN_OPTIONS,
       reason: { type: 'string' },
       watch: { type: 'boolean' },
     },
@@ -149,22 +176,7 @@ export async function rollout(args: string[], io: CliIO): Promise<number> {
   const path = `api/rollouts/${encodeURIComponent(id)}`;
   if (sub === 'start') {
     if (values.release === undefined || values.previous === undefined) throw new CliError('USAGE', `rollout start needs --release and --previous (release ids)\nusage: ${ADMIN_USAGE}`);
-    const steps = (values.steps ?? '').split(',').filter((x) => x !== '').map((x) => number('steps', x, 0, (n) => n > 0 && n <= 100, 'percentages in (0, 100]'));
-    const phases = [
-      ...(values.canary === undefined ? [] : [{ name: 'canary', group: values.canary }]),
-      ...steps.map((percent) => ({ name: `${percent}%`, percent })),
-      { name: 'all' },
-    ];
-    const plan = {
-      release: values.release,
-      previousRelease: values.previous,
-      phases,
-      successThreshold: number('threshold', values.threshold, 1, (n) => n > 0 && n <= 1, 'a share in (0, 1]'),
-      failureBudget: number('budget', values.budget, 0, (n) => Number.isSafeInteger(n) && n >= 0, 'an integer ≥ 0'),
-      concurrency: number('concurrency', values.concurrency, 10, (n) => Number.isSafeInteger(n) && n > 0, 'an integer ≥ 1'),
-      ratePerMinute: number('rate', values.rate, 60, (n) => Number.isSafeInteger(n) && n > 0, 'an integer ≥ 1 (per minute)'),
-      timeoutMs: number('timeout', values.timeout, 600, (n) => n > 0, 'seconds > 0') * 1000,
-    };
+    const plan = rolloutPlan(values.release, values.previous, values);
     show(await call<RolloutProgress>(api, 'POST', 'api/rollouts', JSON.stringify({ id, plan })));
     return 0;
   }

@@ -73,6 +73,18 @@ export interface DeviceConfig {
     /** Between two telemetry messages. */
     readonly telemetryMs: number;
   };
+  /**
+   * How the update agent judges a new release on trial (docs/device.md "Update agent"). Not under `update`: that
+   * key of the fleet's desired state is the update offer, never configuration.
+   */
+  readonly trial: {
+    /** The health judgement of a new release lasts this long. */
+    readonly windowMs: number;
+    /** Health checks spread over the judgement; every one must pass. */
+    readonly checks: number;
+    /** Starts a new release gets to finish its judgement before it counts as a crash loop. */
+    readonly bootsAllowed: number;
+  };
   readonly thresholds: {
     /** Below this many free bytes on the data mount the agent does not start serving, and degrades while serving. */
     readonly minFreeBytes: number;
@@ -164,6 +176,9 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   key('mqtt.provisioningToken', null, nullableText(/^[\x21-\x7e]{8,256}$/, 'a token of 8 to 256 printable characters', true), 'fleet enrolment token', {
     secret: true,
   }),
+  key('trial.windowMs', 600_000, integer(1_000, 86_400_000), 'how long a new release is judged by its health before it is kept'),
+  key('trial.checks', 10, integer(1, 1_000), 'health checks spread over the judgement; one failure rolls the release back'),
+  key('trial.bootsAllowed', 3, integer(1, 100), 'starts a new release may use to finish its judgement before it is rolled back as a crash loop'),
   key('thresholds.minFreeBytes', 1024 ** 3, integer(0, Number.MAX_SAFE_INTEGER), 'free bytes the data mount needs', { restart: false }),
   key('thresholds.maxTemperatureC', 80, decimal(0, 150), 'temperature above which the agent reports degraded', { restart: false }),
   key('thresholds.healthIntervalMs', 5_000, integer(500, 600_000), 'health-check period', { restart: false }),

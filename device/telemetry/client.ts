@@ -8,6 +8,7 @@
  * Lifecycle: start once, stop once. While the broker is away the client retries with exponential back-off and
  * keeps queueing; what was queued goes out in order when it is back, even after a restart of the process.
  */
+import { dirname, join } from 'node:path';
 import type { Ed25519KeyPair, Ed25519PublicKey } from '../../node/crypto/index.ts';
 import { peerIdOf } from '../../node/crypto/index.ts';
 import {
@@ -24,6 +25,7 @@ import {
   type VerifiedCommand,
   type VerifiedDesired,
 } from '../../node/fleetproto/index.ts';
+import { CREDENTIALS_FILE, FixedLogin, MQTT_CREDENTIALS_COMMAND, type MqttCredentials } from './credentials.ts';
 import { TelemetryError } from './errors.ts';
 import { IncomingCommands } from './incoming.ts';
 import type { TelemetryLogger } from './logger.ts';
@@ -43,7 +45,10 @@ export interface TelemetryClientOptions {
   readonly commandKey: Uint8Array | Ed25519PublicKey;
   /** The SQLite file of the outbox and the accepted sequence numbers. */
   readonly storePath: string;
-  /** Runs an accepted command; what it returns is the result's `detail`, what it throws a FAILED result. */
+  /**
+   * Runs an accepted command; what it returns is the result's `detail`, what it throws a FAILED result.
+   * `mqtt-credentials` never reaches it: the client itself stores and uses those (credentials.ts).
+   */
   readonly onCommand: (command: VerifiedCommand) => JsonValue | void | Promise<JsonValue | void>;
   /** Applies accepted desired state. */
   readonly onDesired: (desired: VerifiedDesired) => void | Promise<void>;
@@ -60,6 +65,14 @@ export interface TelemetryClientOptions {
    * once enrolled, the broker ignores it.
    */
   readonly provisioningToken?: string;
+  /**
+   * A fixed login instead of the signed login token: username, password and, if given, another broker URL (a
+   * device's own password on an external Mosquitto). Credentials received later in a signed `mqtt-credentials`
+   * command (stored at `credentialsPath`) take precedence, also after a restart.
+   */
+  readonly credentials?: MqttCredentials;
+  /** Where received credentials are kept (mode 0600); default `mqtt-credentials.json` beside `storePath`. */
+  readonly credentialsPath?: string;
   /** Back-off between connection attempts: from `minDelayMs` (default 500), doubling up to `maxDelayMs` (30 s). */
   readonly reconnect?: { readonly minDelayMs?: number; readonly maxDelayMs?: number };
   readonly connectTimeoutMs?: number;
@@ -98,6 +111,12 @@ class MqttTelemetryClient implements TelemetryClient {
   readonly #o: TelemetryClientOptions;
   readonly #clock: { now(): number };
   readonly #maxBuffered: number;
+  readonly #login: FixedLogin;
+  /** The answer to new credentials is queued: once it is out, the session ends and the next uses them. */
+  #switchPending = false;
+  /** The last state report, sent again on the broker the credentials name: retained state stays where it was sent. */
+  #lastState: JsonObject | undefined;
+  #resendState = false;
   #store: TelemetryStore | undefined;
   #incoming: IncomingCommands | undefined;
   #connected = false;
@@ -123,6 +142,8 @@ class MqttTelemetryClient implements TelemetryClient {
     if (!Number.isSafeInteger(this.#maxBuffered) || this.#maxBuffered < 1) {
       throw new TelemetryError('BAD_OPTIONS', `maxBuffered must be a positive integer`);
     }
+    const credentialsPath = options.credentialsPath ?? join(dirname(options.storePath), CREDENTIALS_FILE);
+    this.#login = new FixedLogin(credentialsPath, options.url, options.credentials, options.logger);
     this.#o = options;
     this.#clock = options.clock ?? { now: () => Date.now() };
     this.deviceId = peerIdOf(options.nodeKey);
@@ -138,15 +159,22 @@ class MqttTelemetryClient implements TelemetryClient {
     if (this.#state !== 'new') {
       throw new TelemetryError('CLOSED', `a telemetry client is started once (state: ${this.#state})`);
     }
+    this.#login.load();
     const store = new TelemetryStore(this.#o.storePath);
     this.#store = store;
     const verifier = new CommandVerifier({ deviceId: this.deviceId, commandKey: this.#o.commandKey, sequences: store });
     this.#incoming = new IncomingCommands({
       topics: this.topics,
       verifier,
-      onCommand: this.#o.onCommand,
+      onCommand: (command) => (command.name === MQTT_CREDENTIALS_COMMAND ? this.#login.accept(command) : this.#o.onCommand(command)),
       onDesired: this.#o.onDesired,
-      answer: (result) => this.#enqueue('cmd/result', this.topics.cmdResult, false, result as unknown as JsonObject),
+      answer: (result) => {
+        this.#enqueue('cmd/result', this.topics.cmdResult, false, result as unknown as JsonObject);
+        if (this.#login.answered(result)) {
+          this.#switchPending = true;
+          this.#notifyQueued();
+        }
+      },
       logger: this.#o.logger,
     });
     this.#state = 'started';
@@ -174,6 +202,7 @@ class MqttTelemetryClient implements TelemetryClient {
   }
 
   publishState(state: JsonObject): number {
+    this.#lastState = state;
     return this.#enqueue('state', this.topics.state, true, state);
   }
 
@@ -237,11 +266,15 @@ class MqttTelemetryClient implements TelemetryClient {
       if (refused.length > 0) this.#o.logger?.warn({ refused }, 'broker refused our subscriptions');
       await session.publish(this.topics.online, ONLINE_PAYLOAD, true);
       served = true;
+      this.#login.served();
       this.#setConnected(true);
+      if (this.#resendState && this.#lastState !== undefined) this.publishState(this.#lastState);
+      this.#resendState = false;
       await this.#pump(session);
     } catch (error) {
       if (this.#state === 'started') {
-        this.#o.logger?.warn({ err: (error as Error).message, url: this.#o.url }, 'broker connection failed');
+        this.#o.logger?.warn({ err: (error as Error).message, url: this.#login.current()?.url ?? this.#o.url }, 'broker connection failed');
+        this.#login.failed(error as Error);
       }
     }
     return served;
@@ -249,12 +282,13 @@ class MqttTelemetryClient implements TelemetryClient {
 
   #openSession(): Session {
     const now = this.#clock.now();
+    const fixed = this.#login.current();
     return new Session(
       {
-        url: this.#o.url,
+        url: fixed?.url ?? this.#o.url,
         clientId: this.deviceId,
-        username: this.deviceId,
-        password: [
+        username: fixed?.username ?? this.deviceId,
+        password: fixed?.password ?? [
           issueLoginToken(this.#o.nodeKey, {
             brokerId: this.#o.brokerId,
             now,
@@ -276,6 +310,13 @@ class MqttTelemetryClient implements TelemetryClient {
     while (this.#state === 'started' && !session.isClosed) {
       const rows = store.peek(WINDOW);
       if (rows.length === 0) {
+        if (this.#switchPending) {
+          // The credentials' answer is out: end this session so that the next logs in with them.
+          this.#switchPending = false;
+          this.#resendState = true;
+          this.#o.logger?.info({ device: this.deviceId }, 'reconnecting with the new mqtt credentials');
+          return;
+        }
         await Promise.race([this.#nextQueued(), session.closed, this.#stopRequested]);
         continue;
       }

@@ -8,12 +8,14 @@ export type TelemetryErrorCode =
   | 'BAD_OPTIONS' // a broker URL, interval or limit the client cannot use
   | 'BAD_STORE' // an outbox file that cannot be opened or is not one this build writes (cause: the SQLite error)
   | 'STORE_FAILED' // a durable write to the outbox failed; the message was not queued (cause: the error)
+  | 'BAD_CREDENTIALS' // a signed mqtt-credentials command whose args are not {url?, username, password}; nothing changed
   | 'CLOSED'; // publishing on a client that is not started, or after stop
 
 export const TELEMETRY_ERROR_CODES: readonly TelemetryErrorCode[] = [
   'BAD_OPTIONS',
   'BAD_STORE',
   'STORE_FAILED',
+  'BAD_CREDENTIALS',
   'CLOSED',
 ];
 

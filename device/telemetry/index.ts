@@ -8,3 +8,11 @@ export {
 } from './client.ts';
 export type { TelemetryLogger } from './logger.ts';
 export { TELEMETRY_STORE_FORMAT, TelemetryStore, type OutboxKind, type OutboxRow } from './store.ts';
+export {
+  CREDENTIALS_FILE,
+  loadCredentials,
+  MQTT_CREDENTIALS_COMMAND,
+  parseCredentials,
+  saveCredentials,
+  type MqttCredentials,
+} from './credentials.ts';

@@ -12,7 +12,9 @@ export type UpdateAgentErrorCode =
   | 'UNHEALTHY' // a health check of the judgement window failed (or threw): the trial is rolled back
   | 'CRASH_LOOP' // the new version started bootsAllowed times without finishing its judgement: rolled back
   | 'INSTALL_FAILED' // the verified bundle could not be written into its slot (disk full, permissions)
-  | 'NOT_STARTED'; // the agent used before start() or after stop()
+  | 'NOT_STARTED' // the agent used before start() or after stop()
+  | 'NO_ROOTS' // no trusted root documents (none shipped, no trust.json yet): offers are refused, trials still judged
+  | 'BAD_ROOTS'; // the shipped root documents do not read, decode or verify: offers are refused likewise
 
 export const UPDATE_AGENT_ERROR_CODES: readonly UpdateAgentErrorCode[] = [
   'BAD_STATE',
@@ -22,6 +24,8 @@ export const UPDATE_AGENT_ERROR_CODES: readonly UpdateAgentErrorCode[] = [
   'CRASH_LOOP',
   'INSTALL_FAILED',
   'NOT_STARTED',
+  'NO_ROOTS',
+  'BAD_ROOTS',
 ];
 
 export class UpdateAgentError extends AmeError {

@@ -4,6 +4,7 @@ export { createUpdateAgent, type UpdateAgent, type UpdateAgentOptions } from './
 export { type HealthCheck, type HealthVerdict, type Judgement } from './judgement.ts';
 export { currentLock, releaseLock, takeLock, type UpdateLock } from './update-lock.ts';
 export { runningSlot, updatePaths, type UpdatePaths } from './slots.ts';
+export { DIRECTOR_ROOT_FILE, FLEET_ROOT_DIR, IMAGE_ROOT_FILE, readShippedRoots, shippedRootPaths } from './roots.ts';
 export {
   INITIAL_STATE,
   type InitialRoots,

@@ -10,7 +10,7 @@
  * once its boots run out. Trust and slots change only after everything was verified: a refused update leaves the
  * running version and trust.json as they were.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import type { Clock } from '../../hal/index.ts';
 import { toHex } from '../../node/crypto/index.ts';
@@ -31,7 +31,11 @@ export interface UpdateAgentOptions {
   /** `now()` is trusted wall time in ms (consensus time or NTP): metadata expiry and lock expiry are judged on it. */
   readonly clock: Clock;
   readonly fetch?: typeof fetch;
-  readonly initialRoots: InitialRoots;
+  /**
+   * The first trusted root documents (used while `trust.json` does not exist yet), or the error saying why there
+   * are none (NO_ROOTS, BAD_ROOTS): the agent then still judges a trial, but refuses every offer with that error.
+   */
+  readonly initialRoots: InitialRoots | UpdateAgentError;
   /** The device's real health (it serves, reaches the network, passes audits). */
   readonly health: HealthCheck;
   /**
@@ -71,6 +75,21 @@ const SETTLED = new Set(['idle', 'installed', 'healthy', 'failed', 'rolled-back'
 
 const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
+/**
+ * trust.json, else the trust the shipped roots start. Without usable roots there is no trust state (and no
+ * trust.json is written): the error says why. A trust.json that does not read back is BAD_STATE, thrown.
+ */
+function loadTrust(path: string, roots: InitialRoots | UpdateAgentError): { trust?: TrustState; untrusted?: UpdateAgentError } {
+  // The roots only start a trust state; once trust.json exists it is the trust, with or without them.
+  if (existsSync(path)) return { trust: readTrust(path, roots as InitialRoots) };
+  if (roots instanceof UpdateAgentError) return { untrusted: roots };
+  try {
+    return { trust: readTrust(path, roots) };
+  } catch (error) {
+    return { untrusted: new UpdateAgentError('BAD_ROOTS', `the shipped root documents are not usable: ${describe(error)}`, { cause: error }) };
+  }
+}
+
 export function createUpdateAgent(options: UpdateAgentOptions): UpdateAgent {
   const { clock, judgement } = options;
   const paths = updatePaths(options.dataDir);
@@ -83,7 +102,9 @@ export function createUpdateAgent(options: UpdateAgentOptions): UpdateAgent {
   let switched = false;
   let controller = new AbortController();
   let state: UpdateState;
-  let trust: TrustState;
+  let trust: TrustState | undefined;
+  /** Why there is no trust state: offers are refused with it. */
+  let untrusted: UpdateAgentError | undefined;
   let lastSent: string | undefined;
   let lastReport: UpdateReport | null = null;
   let chain: Promise<void> = Promise.resolve();
@@ -147,6 +168,7 @@ export function createUpdateAgent(options: UpdateAgentOptions): UpdateAgent {
     if (offer === undefined) return;
     let wanted: string | null = null;
     try {
+      if (trust === undefined) throw untrusted ?? new UpdateAgentError('NO_ROOTS', 'no trusted root documents');
       const repository = createRepositoryClient({ base: offer.repository, fetch: options.fetch ?? fetch, signal: controller.signal });
       const image = await repository.imageMetadata(trust);
       const now = clock.now();
@@ -199,7 +221,7 @@ export function createUpdateAgent(options: UpdateAgentOptions): UpdateAgent {
       running: back,
       previous: null,
       trial: null,
-      rejected: { target: failed, directorVersion: trust.versions.director },
+      rejected: { target: failed, directorVersion: trust?.versions.director ?? 0 },
     });
     await pruneSlots(paths, new Set(back === null ? [] : [back.sha256]));
     send({ status: 'rolled-back', target: failed.name, running: back?.name ?? null, code, reason: reason.slice(0, 1024) });
@@ -219,8 +241,9 @@ export function createUpdateAgent(options: UpdateAgentOptions): UpdateAgent {
     async start() {
       if (started) throw new UpdateAgentError('NOT_STARTED', 'the update agent is started already');
       mkdirSync(paths.root, { recursive: true });
-      trust = readTrust(paths.trust, options.initialRoots);
-      writeTrust(paths.trust, trust);
+      ({ trust, untrusted } = loadTrust(paths.trust, options.initialRoots));
+      if (trust !== undefined) writeTrust(paths.trust, trust);
+      else logger.warn({ code: untrusted?.code }, `update offers will be refused: ${untrusted?.message}`);
       state = readUpdateState(paths.state);
       controller = new AbortController();
       started = true;

@@ -154,6 +154,8 @@ export const CONSOLE_SCRIPT = String.raw`
     byId('device-filters').addEventListener('submit', function (event) { event.preventDefault(); });
     byId('filter-group').addEventListener('change', refresh);
     byId('filter-online').addEventListener('change', refresh);
+    byId('history-filters').addEventListener('submit', function (event) { event.preventDefault(); });
+    byId('history-range').addEventListener('change', refresh);
     let typing = null;
     byId('filter-search').addEventListener('input', function () { clearTimeout(typing); typing = setTimeout(refresh, 250); });
     window.addEventListener('hashchange', refresh);

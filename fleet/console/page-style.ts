@@ -53,6 +53,16 @@ td.bad { color: var(--failed); font-weight: 600; }
 .seg.failed { background: var(--failed); }
 .seg.locked { background: var(--locked); }
 .seg.pending { background: var(--pending); }
+.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(420px, 1fr)); gap: .8rem; }
+.chart { margin: 0; background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: .4rem .6rem; }
+.chart figcaption { font-size: .82rem; color: var(--muted); }
+.chart svg { display: block; width: 100%; height: auto; }
+.chart .frame { fill: none; stroke: var(--line); }
+.chart .line { fill: none; stroke: var(--in-flight); stroke-width: 1.5; stroke-linejoin: round; }
+.chart .line.step { stroke: var(--healthy); }
+.chart .dot { fill: var(--in-flight); }
+.chart text { font-size: 10px; fill: var(--muted); }
+h3 { font-size: .95rem; margin: .9rem 0 .4rem; }
 .actions { display: flex; gap: .5rem; align-items: center; margin-top: .4rem; }
 .actions input { width: 18rem; }
 `;

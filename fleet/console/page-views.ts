@@ -1,6 +1,6 @@
 /**
  * The console's views (browser JavaScript as text, served in console.js before page-script.ts): devices with
- * filters and counts, one device, releases, rollouts with per-phase progress bars and their buttons, locks and the
+ * filters and counts, one device with its charts (page-charts.ts), releases, rollouts with per-phase progress bars and their buttons, locks and the
  * audit log. Each view is `function (ctx)` that reads the JSON API through `ctx.api` and redraws its section;
  * strings from the API reach the document only through textContent.
  */
@@ -86,6 +86,7 @@ var AmeConsoleViews = (function () {
       list.appendChild(ctx.el('dt', row[0]));
       list.appendChild(ctx.el('dd', row[1]));
     }
+    await AmeConsoleCharts.draw(ctx, d.id);
   }
 
   async function releases(ctx) {
@@ -206,6 +207,7 @@ var AmeConsoleViews = (function () {
     audit.entries = [];
     for (const c of cards.values()) c.root.remove();
     cards.clear();
+    AmeConsoleCharts.reset();
   }
 
   return { devices: devices, device: device, releases: releases, rollouts: rollouts, locks: locks, audit: auditLog, reset: reset };

@@ -5,6 +5,7 @@
  * the script writes every string from the API with textContent.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { CONSOLE_CHARTS } from './page-charts.ts';
 import { CONSOLE_SCRIPT } from './page-script.ts';
 import { CONSOLE_STYLE } from './page-style.ts';
 import { CONSOLE_VIEWS } from './page-views.ts';
@@ -52,7 +53,12 @@ const HTML = `<!doctype html>
 <section id="view-device" class="view" hidden>
 <h2>Device <span id="device-id" class="id"></span></h2>
 <dl id="device-fields" class="fields"></dl>
-<p class="note">The registry keeps each device's latest report only (no telemetry history), so there is no chart over time here.</p>
+<h3>Over time</h3>
+<form id="history-filters" class="filters">
+<label>Window <select id="history-range"><option value="3600000">last hour</option><option value="86400000" selected>last 24 hours</option><option value="604800000">last 7 days</option></select></label>
+</form>
+<p id="history-note" class="note"></p>
+<div id="charts" class="charts"></div>
 </section>
 <section id="view-releases" class="view" hidden>
 <h2>Releases</h2>
@@ -76,7 +82,7 @@ const HTML = `<!doctype html>
 </html>
 `;
 
-const SCRIPT = `${CONSOLE_VIEWS}\n${CONSOLE_SCRIPT}`;
+const SCRIPT = `${CONSOLE_CHARTS}\n${CONSOLE_VIEWS}\n${CONSOLE_SCRIPT}`;
 
 /** Only this origin's script and stylesheet; fetches to this origin; no forms posted, no framing. */
 export const CONSOLE_CSP = [

@@ -7,6 +7,7 @@
  *
  *   GET  /api/devices[?group=&tag=&online=true|false&search=&after=&limit=]   a page of devices
  *   GET  /api/devices/<id>                                     the device and its active update lock
+ *   GET  /api/devices/<id>/history[?since=&limit=]             its telemetry samples, oldest first (history-query.ts)
  *   GET  /api/groups                                           every group with its number of devices
  *   GET  /api/releases                                         newest first
  *   GET  /api/rollouts                                         every rollout, without its snapshot
@@ -16,6 +17,7 @@
  *   POST /api/releases                                         body: a release bundle (node/update); → the release
  *   POST /api/rollouts                                         body: {"id", "plan": RolloutPlan}; → its progress
  *   POST /api/rollouts/<id>/{pause,resume,abort}               body for abort: {"reason": "…"}
+ *   GET|POST /api/tokens, POST /api/tokens/<id>/revoke          provisioning tokens (api-tokens.ts)
  *   GET  /metrics                                              Prometheus text format (metrics.ts), any role
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -24,11 +26,13 @@ import { AmeError, toHex } from '../../node/crypto/index.ts';
 import { readBytes, readJsonObject as readBody, replyJson as reply, type FleetConsole } from '../console/index.ts';
 import type { AdminRole, AuditQuery, DeviceFilter, DeviceRecord, Registry, Release } from '../registry/index.ts';
 import type { RolloutPlan } from '../rollout/index.ts';
+import { handleTokenRoute, type TokenAdmin } from './api-tokens.ts';
 import { ControllerError } from './errors.ts';
+import { parseHistoryQuery } from './history-query.ts';
 import type { RolloutDriver } from './rollout-driver.ts';
 
 export interface ControllerApiOptions {
-  readonly registry: Pick<Registry, 'admins' | 'devices' | 'releases' | 'rollouts' | 'locks' | 'audit'>;
+  readonly registry: Pick<Registry, 'admins' | 'devices' | 'releases' | 'rollouts' | 'locks' | 'audit' | 'history'>;
   readonly rollouts: Pick<RolloutDriver, 'progress' | 'pause' | 'resume' | 'abort' | 'start'>;
   /** Publishes a release bundle (the controller's pushRelease). */
   readonly push: (bundle: Uint8Array) => Release;
@@ -36,6 +40,8 @@ export interface ControllerApiOptions {
   readonly metrics?: () => string;
   /** The web console: its page and login routes, and its sessions as a second way to authenticate. */
   readonly console?: Pick<FleetConsole, 'handle' | 'grant'>;
+  /** Provisioning tokens (`/api/tokens`, api-tokens.ts); without it those routes are 404. */
+  readonly tokens?: TokenAdmin;
   readonly now: () => number;
   readonly host?: string;
   readonly port?: number;
@@ -54,6 +60,7 @@ const STATUS: Readonly<Record<string, number>> = {
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   BAD_INPUT: 400,
+  BAD_QUERY: 400,
   BAD_PLAN: 400,
   UNKNOWN_DEVICE: 400,
   BAD_STATE: 409,
@@ -132,6 +139,12 @@ async function handle(o: ControllerApiOptions, req: IncomingMessage, res: Server
   const parts = url.pathname.split('/').filter((p) => p !== '');
   if (parts[0] !== 'api') throw new ControllerError('NOT_FOUND', 'not an API path');
   const [, collection, id, action] = parts.map((p) => decodeURIComponent(p));
+  if (o.tokens !== undefined && (await handleTokenRoute({ tokens: o.tokens, registry: o.registry, now: o.now, who }, req, res, parts.slice(1).map((p) => decodeURIComponent(p))))) return;
+  if (req.method === 'GET' && collection === 'devices' && id !== undefined && action === 'history') {
+    const query = parseHistoryQuery(url.searchParams);
+    if (o.registry.devices.get(id) === undefined) throw new ControllerError('NOT_FOUND', `no device ${id}`);
+    return reply(res, 200, { device: id, ...o.registry.history.query(id, query) });
+  }
   if (req.method === 'GET' && action === undefined) {
     const q = url.searchParams;
     if (collection === 'devices' && id === undefined) {

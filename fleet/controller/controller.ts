@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { peerIdOf, type Ed25519KeyPair, type RandomSource } from '../../node/crypto/index.ts';
 import { createFleetBroker, type FleetBroker } from '../broker/index.ts';
 import { createConsole } from '../console/index.ts';
+import { createDynsecAdmin, createDynsecLogins, DynsecError, type DynsecLogins } from '../dynsec/index.ts';
 import { createEnrolment, createRevoker, embeddedBrokerLogins, type Enrolment } from '../enrol/index.ts';
 import { RegistryEnrolmentStore } from '../registry/enrolment-store.ts';
 import { Registry } from '../registry/index.ts';
@@ -27,7 +28,10 @@ import { createControllerApi } from './api.ts';
 import { metricsText } from './metrics.ts';
 import { connectControllerLink, type ControllerLink } from './controller-link.ts';
 import { createDeviceWatch, type DeviceWatch } from './device-watch.ts';
+import { createHistoryRecorder, type HistoryRecorder, type HistorySettings } from './history-recorder.ts';
+import { createCredentialsDelivery, type CredentialsDelivery } from './credentials-delivery.ts';
 import { createDirectorService, type DirectorService } from './director-service.ts';
+import { ControllerError } from './errors.ts';
 import { createRolloutDriver, type RolloutDriver } from './rollout-driver.ts';
 
 export const COMMAND_KEY_FILE = 'command.key';
@@ -40,6 +44,13 @@ export interface ControllerOptions {
   readonly broker: 'embedded' | { readonly url: string; readonly username?: string; readonly password?: string };
   /** The id the embedded broker's login tokens name (default `ame-fleet`). */
   readonly brokerId?: string;
+  /**
+   * With an external Mosquitto: its dynamic-security admin account (docs/fleet.md "Mosquitto logins"). Devices then
+   * enrol on the embedded broker (the enrolment broker, `enrolmentUrl`) and get their own Mosquitto password in a
+   * signed `mqtt-credentials` command; `adminUrl` defaults to the broker's URL, `deviceUrl` (what devices are told)
+   * too. The controller's own account (`broker.username`/`password`) is created if missing.
+   */
+  readonly dynsec?: { readonly username: string; readonly password: string; readonly adminUrl?: string; readonly deviceUrl?: string };
   readonly mqttPort?: number;
   readonly httpPort?: number;
   /** Port of the JSON API and the web console (api.ts; default 0: a free one). */
@@ -55,6 +66,8 @@ export interface ControllerOptions {
   readonly random?: RandomSource;
   readonly tickMs?: number;
   readonly schedule?: Scheduler;
+  /** The telemetry history's sampling interval, retention and flush period (history-recorder.ts defaults). */
+  readonly history?: HistorySettings;
 }
 
 export interface Controller {
@@ -65,9 +78,15 @@ export interface Controller {
   readonly director: DirectorService;
   readonly rollouts: RolloutDriver;
   readonly watch: DeviceWatch;
+  /** Samples the watched reports into the registry's telemetry history. */
+  readonly history: HistoryRecorder;
   /** The embedded broker, when there is one. */
   readonly broker: FleetBroker | undefined;
   readonly mqttUrl: string;
+  /** Where devices enrol: the embedded broker (also `mqttUrl` without `dynsec`); undefined with an external broker alone. */
+  readonly enrolmentUrl: string | undefined;
+  /** The delivery of devices' Mosquitto passwords, with `dynsec`. */
+  readonly credentials: CredentialsDelivery | undefined;
   readonly repositoryUrl: string;
   /** The JSON API's base URL (`http://host:port/`; paths under `api/`). */
   readonly apiUrl: string;
@@ -107,10 +126,26 @@ export async function startController(o: ControllerOptions): Promise<Controller>
     closers.push(() => enrolmentStore.close());
     const enrolment = createEnrolment({ store: enrolmentStore, clock: o.clock, random, logger: log('enrol') });
 
+    let logins: DynsecLogins | undefined;
+    if (o.dynsec !== undefined) {
+      if (o.broker === 'embedded') throw new ControllerError('BAD_INPUT', 'dynsec needs an external broker (broker: { url })');
+      const admin = createDynsecAdmin({ url: o.dynsec.adminUrl ?? o.broker.url, username: o.dynsec.username, password: o.dynsec.password, clientId: `${controllerId}/dynsec`, logger: log('dynsec') });
+      await admin.start();
+      closers.push(() => admin.stop());
+      logins = createDynsecLogins({ admin, random, logger: log('dynsec') });
+      const { username, password } = o.broker;
+      if (username !== undefined && password !== undefined) {
+        await logins.addController(username, password).catch((error: unknown) => {
+          if (!(error instanceof DynsecError && /already exists/i.test(error.message))) throw error;
+        });
+      }
+    }
+
     let broker: FleetBroker | undefined;
     let mqttUrl: string;
+    let enrolmentUrl: string | undefined;
     const brokerId = o.brokerId ?? DEFAULT_BROKER_ID;
-    if (o.broker === 'embedded') {
+    if (o.broker === 'embedded' || logins !== undefined) {
       const b = createFleetBroker({
         brokerId,
         devices: registry,
@@ -122,7 +157,8 @@ export async function startController(o: ControllerOptions): Promise<Controller>
         logger: log('broker'),
       });
       broker = b;
-      mqttUrl = (await b.start()).url;
+      enrolmentUrl = (await b.start()).url;
+      mqttUrl = o.broker === 'embedded' ? enrolmentUrl : o.broker.url;
       closers.push(() => b.stop());
     } else {
       mqttUrl = o.broker.url;
@@ -145,13 +181,25 @@ export async function startController(o: ControllerOptions): Promise<Controller>
         : { ...(o.broker.username ? { username: o.broker.username } : {}), ...(o.broker.password ? { password: o.broker.password } : {}) }),
     });
     closers.push(() => link.close());
+    let credentials: CredentialsDelivery | undefined;
+    if (logins !== undefined && enrolmentUrl !== undefined && o.broker !== 'embedded') {
+      const enrolLink = await connectControllerLink({ url: enrolmentUrl, identity: { key: identity, brokerId }, clientSuffix: 'enrolment', now });
+      closers.push(() => enrolLink.close());
+      const delivery = createCredentialsDelivery({ client: enrolLink.client, logins, commandKey, deviceUrl: o.dynsec?.deviceUrl ?? o.broker.url, enrolled: (id) => registry.publicKey(id) !== undefined, now, logger: log('credentials') });
+      await delivery.start();
+      closers.push(() => delivery.stop());
+      credentials = delivery;
+    }
 
     const director = createDirectorService({ dir: join(o.dataDir, 'director'), commandKey, publisher: link, repositoryUrl: () => repositoryUrl, now, random });
     closers.push(() => director.close());
     const rollouts = createRolloutDriver({ registry, director, now, logger: log('rollout'), ...(o.tickMs ? { tickMs: o.tickMs } : {}), ...(o.schedule ? { schedule: o.schedule } : {}) });
     closers.push(() => rollouts.stop());
-    const revoker = createRevoker({ store: enrolmentStore, logins: broker ? [embeddedBrokerLogins(broker)] : [], clock: o.clock, logger: log('enrol') });
-    const watch = createDeviceWatch({ client: link.client, devices: registry.devices, onUpdate: (id, report) => rollouts.report(id, report), now, logger: log('watch') });
+    const revoker = createRevoker({ store: enrolmentStore, logins: [...(broker ? [embeddedBrokerLogins(broker)] : []), ...(logins ? [logins] : [])], clock: o.clock, logger: log('enrol') });
+    const history = createHistoryRecorder({ history: registry.history, now, logger: log('history'), ...o.history, ...(o.schedule ? { schedule: o.schedule } : {}) });
+    history.start();
+    closers.push(() => history.stop());
+    const watch = createDeviceWatch({ client: link.client, devices: registry.devices, history, onUpdate: (id, report) => rollouts.report(id, report), now, logger: log('watch') });
     await director.republish();
     // Restore rollouts before reports flow in, so the retained reports the subscription brings find them.
     rollouts.begin();
@@ -160,7 +208,7 @@ export async function startController(o: ControllerOptions): Promise<Controller>
     const fleetConsole = createConsole({ registry, now, random, logger: log('console'), ...(o.secureConsoleCookie ? { secureCookie: true } : {}) });
     const metrics = () =>
       metricsText({ devices: () => registry.devices.summary(), releases: () => registry.releases.list().length, rollouts: () => registry.rollouts.list(), watch: () => watch.counts() });
-    const api = createControllerApi({ registry, rollouts, console: fleetConsole, metrics, push: (bundle) => releases.pushRelease(bundle), now, ...(o.host ? { host: o.host } : {}), ...(o.apiPort !== undefined ? { port: o.apiPort } : {}) });
+    const api = createControllerApi({ registry, rollouts, console: fleetConsole, tokens: enrolment, metrics, push: (bundle) => releases.pushRelease(bundle), now, ...(o.host ? { host: o.host } : {}), ...(o.apiPort !== undefined ? { port: o.apiPort } : {}) });
     const apiUrl = await api.start();
     closers.push(() => api.stop());
 
@@ -171,8 +219,11 @@ export async function startController(o: ControllerOptions): Promise<Controller>
       director,
       rollouts,
       watch,
+      history,
       broker,
       mqttUrl,
+      enrolmentUrl,
+      credentials,
       repositoryUrl,
       apiUrl,
       consoleUrl: new URL('console/', apiUrl).href,

@@ -1,8 +1,10 @@
 /**
  * Device reports (SPEC §9): the controller subscribes to every device's `state`, `online` and `events`, keeps the
  * registry's view of each device current (online, last seen, version, role, earnings, health) and hands every
- * update report — the `update` object of a state, or an `update` event — to `onUpdate`. Payloads come from
- * devices: anything malformed is logged with its code and counted, and the watch goes on.
+ * update report — the `update` object of a state, or an `update` event — to `onUpdate`. With a `history` it also
+ * reads `telemetry` and hands the figures of `state`, `telemetry` and `online` to it (history-recorder.ts), which
+ * samples them into the registry in batches; telemetry never writes the devices table, so its rate costs no
+ * commits. Payloads come from devices: anything malformed is logged with its code and counted, and the watch goes on.
  */
 import type { MqttClient } from 'mqtt';
 import { AmeError } from '../../node/crypto/index.ts';
@@ -16,7 +18,8 @@ import {
   type JsonValue,
   type UpdateReport,
 } from '../../node/fleetproto/index.ts';
-import type { DeviceReport } from '../registry/index.ts';
+import type { DeviceReport, SampleFigures } from '../registry/index.ts';
+import { reportFigures } from './history-recorder.ts';
 
 /** The part of the registry the watch writes. */
 export interface DeviceReportSink {
@@ -34,6 +37,8 @@ export interface DeviceWatchOptions {
   readonly onUpdate: (deviceId: string, report: UpdateReport) => void;
   readonly now: () => number;
   readonly logger?: WatchLogger;
+  /** Where reported figures go for the telemetry history (createHistoryRecorder). */
+  readonly history?: { observe(deviceId: string, figures: Partial<SampleFigures>): void };
 }
 
 export interface WatchCounts {
@@ -53,6 +58,8 @@ export interface DeviceWatch {
 }
 
 export const WATCH_FILTERS = ['state', 'online', 'events'].map((kind) => `${TOPIC_ROOT}/+/${kind}`);
+/** Read as well when the watch keeps a history. */
+export const TELEMETRY_FILTER = `${TOPIC_ROOT}/+/telemetry`;
 
 const text = (v: JsonValue | undefined): string | null | undefined => (typeof v === 'string' ? v : v === null ? null : undefined);
 
@@ -74,6 +81,7 @@ export function stateFields(state: JsonObject): DeviceReport {
 export function createDeviceWatch(o: DeviceWatchOptions): DeviceWatch {
   const counts = { received: 0, malformed: 0, unknown: 0, updates: 0 };
   let started = false;
+  const filters = o.history === undefined ? WATCH_FILTERS : [...WATCH_FILTERS, TELEMETRY_FILTER];
 
   const update = (deviceId: string, value: JsonValue | undefined) => {
     if (value === undefined) return;
@@ -90,15 +98,22 @@ export function createDeviceWatch(o: DeviceWatchOptions): DeviceWatch {
       counts.received += 1;
       const now = o.now();
       switch (parsed.kind) {
-        case 'online':
-          o.devices.report(deviceId, { online: decodeOnline(payload) }, now);
+        case 'online': {
+          const online = decodeOnline(payload);
+          o.devices.report(deviceId, { online }, now);
+          o.history?.observe(deviceId, { online });
           return;
+        }
         case 'state': {
           const state = decodeJsonObject(payload);
           o.devices.report(deviceId, stateFields(state), now);
+          o.history?.observe(deviceId, reportFigures(state));
           update(deviceId, state['update']);
           return;
         }
+        case 'telemetry':
+          o.history?.observe(deviceId, reportFigures(decodeJsonObject(payload)));
+          return;
         case 'events': {
           const event = decodeJsonObject(payload);
           o.devices.report(deviceId, {}, now);
@@ -121,13 +136,13 @@ export function createDeviceWatch(o: DeviceWatchOptions): DeviceWatch {
       if (started) return;
       started = true;
       o.client.on('message', handle);
-      await o.client.subscribeAsync(WATCH_FILTERS, { qos: 1 });
+      await o.client.subscribeAsync(filters, { qos: 1 });
     },
     async stop() {
       if (!started) return;
       started = false;
       o.client.off('message', handle);
-      if (o.client.connected) await o.client.unsubscribeAsync(WATCH_FILTERS).catch(() => undefined);
+      if (o.client.connected) await o.client.unsubscribeAsync(filters).catch(() => undefined);
     },
     counts: () => ({ ...counts }),
   };

@@ -6,6 +6,7 @@ import { AmeError } from '../../node/crypto/index.ts';
 
 export type ControllerErrorCode =
   | 'BAD_INPUT' // an argument the controller cannot act on: names it and why
+  | 'BAD_QUERY' // an API query parameter that is unknown, repeated or malformed: names it and what it takes
   | 'NOT_FOUND' // no such release or rollout
   | 'FORBIDDEN' // an API token whose role does not allow the action
   | 'TOO_LARGE' // a request body (a pushed bundle) over its limit
@@ -17,6 +18,7 @@ export type ControllerErrorCode =
 
 export const CONTROLLER_ERROR_CODES: readonly ControllerErrorCode[] = [
   'BAD_INPUT',
+  'BAD_QUERY',
   'NOT_FOUND',
   'FORBIDDEN',
   'TOO_LARGE',

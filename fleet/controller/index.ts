@@ -6,6 +6,7 @@ export { connectControllerLink, type ControllerLink, type ControllerLinkOptions 
 export {
   createDeviceWatch,
   stateFields,
+  TELEMETRY_FILTER,
   WATCH_FILTERS,
   type DeviceReportSink,
   type DeviceWatch,
@@ -13,6 +14,19 @@ export {
   type WatchCounts,
   type WatchLogger,
 } from './device-watch.ts';
+export {
+  createHistoryRecorder,
+  DEFAULT_HISTORY_BATCH,
+  DEFAULT_HISTORY_FLUSH_MS,
+  DEFAULT_HISTORY_INTERVAL_MS,
+  DEFAULT_HISTORY_RETENTION_MS,
+  reportFigures,
+  type HistoryCounts,
+  type HistoryRecorder,
+  type HistoryRecorderOptions,
+  type HistorySettings,
+} from './history-recorder.ts';
+export { parseHistoryQuery } from './history-query.ts';
 export { createRolloutDriver, type DriverLogger, type RolloutDriver, type RolloutDriverOptions } from './rollout-driver.ts';
 export {
   COMMAND_KEY_FILE,

@@ -48,6 +48,12 @@ export interface IssuedToken {
   readonly maxUses: number;
 }
 
+/** A provisioning token as the admin's list shows it: never its secret. */
+export interface TokenInfo extends Omit<StoredToken, 'secretHash'> {
+  /** `active` while a device can still enrol with it; revoking ends its life, so a revoked token is `expired`. */
+  readonly state: 'active' | 'expired' | 'used-up';
+}
+
 export interface EnrolRequest {
   /** The id the device logs in as; must be the PeerId of `publicKey`. */
   readonly deviceId: string;
@@ -65,6 +71,10 @@ export interface Enrolment {
   enrol(request: EnrolRequest): Promise<EnrolledDevice>;
   /** The key of an enrolled, unrevoked device: a broker's KeyRegistry. */
   publicKey(id: string): Promise<Uint8Array | undefined>;
+  /** Every token, oldest first, without secrets. */
+  tokens(): Promise<TokenInfo[]>;
+  /** Ends a token's life now, so no device enrols with it any more (UNKNOWN_TOKEN if there is none); idempotent. */
+  revokeToken(id: string): Promise<TokenInfo>;
 }
 
 export interface EnrolmentOptions {
@@ -126,6 +136,26 @@ class TokenEnrolment implements Enrolment {
     return this.#store('look up a device', () => this.#o.store.publicKey(id));
   }
 
+  async tokens(): Promise<TokenInfo[]> {
+    const now = this.#o.clock.now();
+    const list = await this.#store('list the tokens', () => this.#o.store.tokens());
+    return list.map((token) => tokenInfo(token, now));
+  }
+
+  revokeToken(id: string): Promise<TokenInfo> {
+    // In the enrolment queue, so a revocation never lands in the middle of an enrolment using the token.
+    const run = this.#tail.then(async () => {
+      const now = this.#o.clock.now();
+      const known = typeof id === 'string' && (await this.#store('end the token', () => this.#o.store.endToken(id, now)));
+      const token = known ? await this.#store('read the token', () => this.#o.store.token(id)) : undefined;
+      if (token === undefined) throw new EnrolError('UNKNOWN_TOKEN', `no provisioning token ${String(id).slice(0, 64)}`);
+      this.#o.logger?.info({ token: id }, 'provisioning token revoked');
+      return tokenInfo(token, now);
+    });
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
   async #enrol(request: EnrolRequest): Promise<EnrolledDevice> {
     try {
       return await this.#check(request);
@@ -175,6 +205,11 @@ class TokenEnrolment implements Enrolment {
       throw new EnrolError('STORE_FAILED', `the enrolment store could not ${what}`, { cause });
     }
   }
+}
+
+function tokenInfo(t: StoredToken, now: number): TokenInfo {
+  const state = now >= t.expiresAt ? 'expired' : t.uses >= t.maxUses ? 'used-up' : 'active';
+  return { id: t.id, createdAt: t.createdAt, expiresAt: t.expiresAt, maxUses: t.maxUses, uses: t.uses, groups: t.groups, tags: t.tags, state };
 }
 
 function keyId(publicKey: Uint8Array): string | undefined {

@@ -18,5 +18,6 @@ export {
   type EnrolmentOptions,
   type IssuedToken,
   type IssueTokenOptions,
+  type TokenInfo,
 } from './enrolment.ts';
 export { createRevoker, embeddedBrokerLogins, type LoginBackend, type Revoker, type RevokerOptions } from './revoke.ts';

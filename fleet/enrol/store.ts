@@ -42,6 +42,13 @@ export interface EnrolmentStore {
   device(id: string): Maybe<EnrolledDevice | undefined>;
   addToken(token: StoredToken): Maybe<void>;
   token(id: string): Maybe<StoredToken | undefined>;
+  /** Every token, oldest first (the admin's list; secrets are hashes anyway). */
+  tokens(): Maybe<StoredToken[]>;
+  /**
+   * Ends a token's life at `at` (its expiry becomes `at` unless it was earlier): revocation without a column of
+   * its own, so a revoked token is refused exactly as an expired one. False when no such token exists.
+   */
+  endToken(id: string, at: number): Maybe<boolean>;
   /** Records `device` and counts one use of its token, both or neither (one transaction in SQLite). */
   enrol(device: EnrolledDevice): Maybe<void>;
   /** Marks a device revoked at `at`; false when no such device was ever enrolled. */
@@ -68,6 +75,17 @@ export class MemoryEnrolmentStore implements EnrolmentStore {
 
   token(id: string): StoredToken | undefined {
     return this.#tokens.get(id);
+  }
+
+  tokens(): StoredToken[] {
+    return [...this.#tokens.values()].sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+  }
+
+  endToken(id: string, at: number): boolean {
+    const token = this.#tokens.get(id);
+    if (token === undefined) return false;
+    this.#tokens.set(id, { ...token, expiresAt: Math.min(token.expiresAt, at) });
+    return true;
   }
 
   enrol(device: EnrolledDevice): void {

@@ -88,6 +88,20 @@ export class RegistryEnrolmentStore implements EnrolmentStore {
     });
   }
 
+  tokens(): StoredToken[] {
+    return this.#store.run('list the provisioning tokens', () =>
+      this.#store.db.prepare<[], TokenRow>('SELECT * FROM provisioning_tokens ORDER BY created_at, id').all().map(toToken),
+    );
+  }
+
+  endToken(id: string, at: number): boolean {
+    return this.#store.run(
+      `end token ${id}`,
+      () => this.#store.db.prepare('UPDATE provisioning_tokens SET expires_at = MIN(expires_at, ?) WHERE id = ?').run(at, id).changes > 0,
+      true,
+    );
+  }
+
   /** The device, its token and the token's use count, in one transaction. */
   enrol(device: EnrolledDevice): void {
     this.#store.run(

@@ -10,3 +10,16 @@ export { LockTable, type UpdateLock } from './locks.ts';
 export { ADMIN_ROLES, AdminTable, type Admin, type AdminRole, type IssuedToken, type TokenGrant } from './admins.ts';
 export { DEFAULT_PASSWORD_COST } from './passwords.ts';
 export { AuditLog, type AuditEntry, type AuditPage, type AuditQuery } from './audit.ts';
+export {
+  DEFAULT_HISTORY_LIMIT,
+  DeviceHistory,
+  FIGURE_CHECKS,
+  FIGURE_NAMES,
+  MAX_HISTORY_LIMIT,
+  type DeviceSample,
+  type HistoryPage,
+  type HistoryPolicy,
+  type HistoryQuery,
+  type HistoryWrite,
+  type SampleFigures,
+} from './history.ts';

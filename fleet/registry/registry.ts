@@ -1,7 +1,7 @@
 /**
  * The fleet registry: one SQLite file holding devices, releases, rollouts, update locks, admin accounts with their
- * API tokens, and the audit log (SPEC §10). Each table group is its own module; this class opens the file, hands
- * them the store, and answers the broker's key lookup (DeviceKeyRegistry) itself.
+ * API tokens, the audit log (SPEC §10) and the devices' telemetry history. Each table group is its own module; this
+ * class opens the file, hands them the store, and answers the broker's key lookup (DeviceKeyRegistry) itself.
  *
  * Every write commits before it returns. `transaction` groups several calls (an action and its audit entry) into
  * one commit.
@@ -11,6 +11,7 @@ import type { RandomSource } from '../../node/crypto/index.ts';
 import { AdminTable } from './admins.ts';
 import { AuditLog } from './audit.ts';
 import { DeviceTable, type DeviceEnrolment, type DeviceKeyRegistry } from './devices.ts';
+import { DeviceHistory } from './history.ts';
 import { LockTable } from './locks.ts';
 import { DEFAULT_PASSWORD_COST } from './passwords.ts';
 import { ReleaseTable } from './releases.ts';
@@ -31,6 +32,7 @@ export class Registry implements DeviceKeyRegistry {
   readonly locks: LockTable;
   readonly admins: AdminTable;
   readonly audit: AuditLog;
+  readonly history: DeviceHistory;
   readonly #store: RegistryStore;
 
   private constructor(store: RegistryStore, options: RegistryOptions) {
@@ -42,6 +44,7 @@ export class Registry implements DeviceKeyRegistry {
     this.locks = new LockTable(store);
     this.admins = new AdminTable(store, random, options.passwordCost ?? DEFAULT_PASSWORD_COST);
     this.audit = new AuditLog(store);
+    this.history = new DeviceHistory(store);
   }
 
   /** Opens (or creates) the registry at `path`, migrating an older file; BAD_STORE if it is not one. */

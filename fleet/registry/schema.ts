@@ -112,6 +112,33 @@ export const MIGRATIONS: readonly string[] = [
     token TEXT NOT NULL REFERENCES provisioning_tokens (id)
   ) WITHOUT ROWID;
   `,
+  // 3: telemetry history (history.ts): samples of what each device reported, at most one per device per sampling
+  // interval, pruned by age. Keyed by (device number, time) so a device's samples read back in time order from the
+  // key; the time index serves the pruning across all devices. A sample names its device by a small integer
+  // (sample_devices) rather than the 52-character PeerId, which the key and the time index would each repeat:
+  // that halves the bytes per sample.
+  `
+  CREATE TABLE sample_devices (
+    n INTEGER PRIMARY KEY,
+    device TEXT NOT NULL UNIQUE REFERENCES devices (id) ON DELETE CASCADE
+  );
+  CREATE TABLE device_samples (
+    device INTEGER NOT NULL REFERENCES sample_devices (n) ON DELETE CASCADE,
+    time INTEGER NOT NULL,
+    online INTEGER,
+    state TEXT,
+    healthy INTEGER,
+    version TEXT,
+    role TEXT,
+    served INTEGER,
+    settled TEXT,
+    unsettled TEXT,
+    balance TEXT,
+    rss INTEGER,
+    PRIMARY KEY (device, time)
+  ) WITHOUT ROWID;
+  CREATE INDEX device_samples_time ON device_samples (time);
+  `,
 ];
 
 export const REGISTRY_FORMAT = MIGRATIONS.length;

@@ -172,6 +172,10 @@ export const bench: Bench = {
       const rolloutS = (performance.now() - t0) / 1000;
       const offered = devices.filter((d) => d.offers.length === 1).length;
       log(`rollout to ${DEVICES} devices: ${rolloutS.toFixed(1)} s (${offered} offered once)`);
+      // The watch's telemetry history sampled the fleet meanwhile, in batched flushes (docs/fleet.md "Telemetry history").
+      const sampled = (await call('GET', `api/devices/${ids[0]!.id}/history`))['samples'] as unknown[];
+      if (sampled.length === 0) throw new Error('the telemetry history recorded no sample of a device during the rollout');
+      log(`telemetry history: ${sampled.length} samples of one device`);
 
       // Command round trips through the controller's broker, as a controller identity.
       const client = await controllerClient(brokerUrl, keyFile(join(fleet, 'controller.key')));

@@ -5,7 +5,9 @@
  * rollout with two canaries reported healthy. The page refuses a wrong password (audited), logs an admin in, shows
  * device counts equal to GET /api/devices under every filter, the rollout's per-phase progress equal to GET
  * /api/rollouts/<id>; a viewer sees no buttons and a POST from its session is refused; the admin's abort shows on
- * the page, in the API and in the audit log with the admin as actor. Screenshots go to test-results/console/.
+ * the page, in the API and in the audit log with the admin as actor. A device with 40 minutes of telemetry history
+ * shows charts with one point per sample the history API returns for the same window, and a new sample appears at
+ * the next poll. Screenshots go to test-results/console/.
  */
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +15,7 @@ import { pino } from 'pino';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startController, type Controller } from '../../../../fleet/controller/index.ts';
-import type { Release } from '../../../../fleet/registry/index.ts';
+import type { DeviceSample, Release, SampleFigures } from '../../../../fleet/registry/index.ts';
 import type { RolloutProgress } from '../../../../fleet/rollout/index.ts';
 import { identity } from '../../../support/fleet-mqtt.ts';
 import { labelledBytes } from '../../../support/seeded.ts';
@@ -30,6 +32,20 @@ let browser: Browser;
 let token: string;
 let v2: Release;
 const devices = Array.from({ length: 30 }, (_, i) => identity(`console device ${i}`));
+const HISTORY_POLICY = { intervalMs: 1_000, retentionMs: 7 * 24 * 3_600_000 };
+/** The figures of the k-th sample of the charted device: counters that grow, a health dip, an hour of memory. */
+const figuresAt = (k: number): SampleFigures => ({
+  online: k % 13 !== 5,
+  state: k >= 20 && k < 24 ? 'degraded' : 'serving',
+  healthy: !(k >= 20 && k < 24),
+  version: '1.0.0',
+  role: 'temporary',
+  servedRequests: k * k * 3,
+  settled: String(k * 250_000),
+  unsettled: String((k % 7) * 10_000),
+  balance: String(10_000_000 + k * 200_000),
+  rssBytes: k % 4 === 0 ? null : 60_000_000 + k * 100_000,
+});
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`headless Chromium is missing at ${CHROMIUM}: apt-get install chromium (.ci/run installs it)`);
@@ -45,6 +61,7 @@ beforeAll(async () => {
     if (i % 3 === 0) c.registry.devices.report(d.id, { online: true, version: '1.0.0', role: 'temporary', health: { state: 'serving', healthy: true } }, now);
   });
   c.registry.locks.lock(devices[9]!.id, 'camera app', 'recording a time-lapse', now + 3_600_000, now);
+  for (let k = 0; k < 40; k++) c.registry.history.record([[devices[9]!.id, figuresAt(k)]], now - (40 - k) * 60_000, HISTORY_POLICY);
   const v1 = c.pushRelease((await appBundle(t.dir, '1.0.0')).bytes);
   v2 = c.pushRelease((await appBundle(t.dir, '2.0.0')).bytes);
   c.rollouts.start('r1', {
@@ -104,6 +121,35 @@ async function expectDeviceCounts(page: Page, query: string): Promise<void> {
   expect(await page.locator('#devices tbody tr').count()).toBe(listed.length);
 }
 
+/** Which figures each chart plots, as the page computes them from a sample. */
+const CHARTED: Readonly<Record<string, (s: DeviceSample) => unknown>> = {
+  served: (s) => s.servedRequests,
+  earned: (s) => (s.settled === null && s.unsettled === null ? null : 1),
+  balance: (s) => s.balance,
+  healthy: (s) => s.healthy,
+  online: (s) => s.online,
+  memory: (s) => s.rssBytes,
+};
+
+/** Every chart has one point per sample of the window the page shows (its data-from), as the history API gives them. */
+async function expectCharts(page: Page, id: string, samples: number): Promise<void> {
+  await page.waitForSelector(`#charts[data-samples="${samples}"]`, { timeout: 10_000 });
+  const from = Number(await page.locator('#charts').getAttribute('data-from'));
+  const history = await api<{ samples: DeviceSample[]; next: number | null }>(`api/devices/${id}/history?since=${from}&limit=10080`);
+  expect(history.next).toBeNull();
+  expect(history.samples).toHaveLength(samples);
+  for (const [chart, figure] of Object.entries(CHARTED)) {
+    const expected = history.samples.filter((s) => figure(s) !== null).length;
+    expect([chart, Number(await page.locator(`.chart[data-chart="${chart}"]`).getAttribute('data-points'))]).toEqual([chart, expected]);
+  }
+  // The served-requests line has exactly one vertex per sample, in time order.
+  const points = (await page.locator('.chart[data-chart="served"] polyline').getAttribute('points'))!.trim().split(/\s+/);
+  expect(points).toHaveLength(history.samples.length);
+  const xs = points.map((p) => Number(p.split(',')[0]));
+  expect(xs.every((x, i) => i === 0 || x >= xs[i - 1]!)).toBe(true);
+  expect(await page.locator('.chart[data-chart="memory"]').getAttribute('data-points')).not.toBe(String(samples));
+}
+
 describe('the fleet console in headless Chromium', () => {
   it('refuses a wrong password, shows devices and a rollout as the API does, keeps viewers read-only and aborts for an admin', async () => {
     const errors: string[] = [];
@@ -144,6 +190,13 @@ describe('the fleet console in headless Chromium', () => {
     expect(fields).toMatch(/version\s+1\.0\.0/);
     expect(fields).toMatch(/health\s+healthy · serving/);
     expect(fields).toContain('camera app: recording a time-lapse');
+    await expectCharts(page, devices[9]!.id, 40);
+    await shot(page, 'device-history');
+    // A new sample shows at the next poll, fetched on its own (the page asks only for samples after the newest it holds).
+    c.registry.history.record([[devices[9]!.id, figuresAt(40)]], Date.now(), HISTORY_POLICY);
+    await expectCharts(page, devices[9]!.id, 41);
+    await page.selectOption('#history-range', '3600000');
+    await expectCharts(page, devices[9]!.id, 41);
     await page.click('nav a[href="#releases"]');
     await page.waitForSelector('#view-releases:not([hidden])');
     await page.waitForFunction(() => (globalThis as unknown as PageDom).document.querySelector('#releases tbody tr:nth-child(2)') !== null);

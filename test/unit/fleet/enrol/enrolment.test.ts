@@ -78,6 +78,31 @@ describe('issuing provisioning tokens', () => {
   });
 });
 
+describe('listing and revoking provisioning tokens', () => {
+  it('lists tokens with their state and no secret; a revoked token enrols nobody, the devices it enrolled stay', async () => {
+    const { clock, enrolment } = rig();
+    const one = await enrolment.issueToken({ lifetimeMs: 60_000, maxUses: 1 });
+    const two = await enrolment.issueToken({ lifetimeMs: 60_000, maxUses: 5, groups: ['canary'] });
+    const short = await enrolment.issueToken({ lifetimeMs: 10 });
+    await enrolment.enrol(request(identity('unit list a'), one.text));
+    const early = identity('unit list b');
+    await enrolment.enrol(request(early, two.text));
+    clock.t += 10;
+    const listed = await enrolment.tokens();
+    expect(listed.map((t) => [t.id, t.state, t.uses])).toEqual([[one.id, 'used-up', 1], [two.id, 'active', 1], [short.id, 'expired', 0]]);
+    expect(JSON.stringify(listed)).not.toContain(two.text.split('.')[2]);
+    expect(listed[1]!.groups).toEqual(['canary']);
+
+    const revoked = await enrolment.revokeToken(two.id);
+    expect(revoked).toMatchObject({ id: two.id, state: 'expired', expiresAt: clock.t });
+    expect(await codeOf(enrolment.enrol(request(identity('unit list c'), two.text)))).toBe('TOKEN_EXPIRED');
+    expect((await enrolment.enrol(request(early, two.text))).id).toBe(early.id);
+    clock.t += 1_000;
+    expect((await enrolment.revokeToken(two.id)).expiresAt).toBe(revoked.expiresAt);
+    expect(await codeOf(enrolment.revokeToken('AAAAAAAAAAAAAAAAAAAAAA'))).toBe('UNKNOWN_TOKEN');
+  });
+});
+
 describe('enrolling a device', () => {
   it('records the key with the token’s groups and tags, once per use; an enrolled device uses nothing more', async () => {
     const { store, enrolment } = rig();
@@ -132,6 +157,8 @@ describe('enrolling a device', () => {
       token: async (id) => memory.token(id),
       enrol: async (d) => memory.enrol(d),
       revoke: async (id, at) => memory.revoke(id, at),
+      tokens: async () => memory.tokens(),
+      endToken: async (id, at) => memory.endToken(id, at),
     };
     const { enrolment } = rig(slow);
     const token = await enrolment.issueToken({ lifetimeMs: 60_000 });

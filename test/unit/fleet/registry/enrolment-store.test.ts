@@ -49,6 +49,20 @@ describe('registry enrolment store', () => {
     again.store.close();
   });
 
+  it('lists tokens oldest first and ends a token in the file: a revocation survives a reopen', async () => {
+    const first = rig();
+    const a = await first.enrolment.issueToken({ lifetimeMs: 60_000 });
+    const b = await first.enrolment.issueToken({ lifetimeMs: 60_000, maxUses: 3, tags: ['pi5'] });
+    expect(first.store.tokens().map((t) => t.id)).toEqual([a.id, b.id].sort());
+    expect(first.store.endToken(b.id, T0 - 5)).toBe(true);
+    expect(first.store.endToken('nobody', T0)).toBe(false);
+    first.store.close();
+    const again = rig();
+    expect(again.store.token(b.id)).toMatchObject({ expiresAt: T0 - 5, maxUses: 3, tags: ['pi5'] });
+    expect((await again.enrolment.tokens()).find((t) => t.id === b.id)?.state).toBe('expired');
+    again.store.close();
+  });
+
   it('revokes through the registry: the key stops logging in, an unknown id is false', async () => {
     const { store, enrolment } = rig();
     const token = await enrolment.issueToken({ lifetimeMs: 60_000 });
