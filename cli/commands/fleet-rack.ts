@@ -1,6 +1,7 @@
 /**
  * `ame fleet rack …`: a Manager Ring Unity on six hosts (fleet/rack, docs/fleet-rack.md). `provision` makes the
- * secrets and genesis, writes every host's files and starts its server, then waits until the Unity finalises;
+ * secrets and genesis, writes every host's files and starts its server, then waits until the Unity finalises (with
+ * `--join`, the six join an existing rack's ring instead);
  * `status` shows each server's head and role holder; `stop` / `start` stop and restart the servers; `upgrade`
  * moves them to another `ame` command one at a time, never below quorum.
  */
@@ -14,6 +15,7 @@ import {
   DEFAULT_P2P_PORT,
   DEFAULT_ROOT,
   holderOf,
+  joinRack,
   parseHosts,
   provisionRack,
   rackLayout,
@@ -35,6 +37,8 @@ import { PARAM_PRESETS } from './up-config.ts';
 
 const USAGE = `ame fleet rack provision --hosts FILE --dir DIR [--executor ssh|local] [--command CMD] [--chain NAME]
                            [--params default|demo|quick] [--p2p-port P] [--http-port P] [--root PATH] [--timeout S]
+       ame fleet rack provision --hosts FILE --dir DIR --join EXISTING_DIR [--executor ssh|local] [--command CMD]
+                           [--p2p-port P] [--http-port P] [--root PATH] [--timeout S]
        ame fleet rack status --dir DIR [--json]
        ame fleet rack stop|start --dir DIR
        ame fleet rack upgrade --dir DIR --command CMD [--timeout S]
@@ -94,10 +98,15 @@ async function provision(args: string[], io: CliIO): Promise<number> {
       'http-port': { type: 'string' },
       root: { type: 'string' },
       timeout: { type: 'string' },
+      join: { type: 'string' },
     },
     USAGE,
   );
   const dir = dirOf(values, io);
+  // A joined rack takes the chain's name and parameters from the existing genesis.
+  if (values.join !== undefined && (values.chain !== undefined || values.params !== undefined)) {
+    throw new CliError('USAGE', `--chain and --params name a new chain; with --join the existing genesis decides them\nusage: ${USAGE}`);
+  }
   if (values.hosts === undefined) throw new CliError('USAGE', `--hosts is required\nusage: ${USAGE}`);
   let raw: unknown;
   try {
@@ -115,8 +124,15 @@ async function provision(args: string[], io: CliIO): Promise<number> {
     command: commandOf(values.command, ['ame']),
     executor,
   };
+  const timeoutMs = seconds(values.timeout, 90_000);
+  if (values.join !== undefined) {
+    const existing = resolve(io.cwd, values.join);
+    const status = await joinRack(dir, plan, existing, deps(executor, io), { timeoutMs });
+    io.stdout.write(`${statusLines(status).join('\n')}\nrack joined the ring of ${existing}: ${dir}/rack.json holds its secrets (keep it safe)\n`);
+    return 0;
+  }
   const preset = oneOf('params', values.params, ['default', 'demo', 'quick'] as const, 'default');
-  const status = await provisionRack(dir, plan, deps(executor, io), { params: PARAM_PRESETS[preset], timeoutMs: seconds(values.timeout, 90_000) });
+  const status = await provisionRack(dir, plan, deps(executor, io), { params: PARAM_PRESETS[preset], timeoutMs });
   io.stdout.write(`${statusLines(status).join('\n')}\nrack provisioned: ${dir}/rack.json holds its secrets (keep it safe)\n`);
   return 0;
 }

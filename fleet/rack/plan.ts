@@ -5,7 +5,8 @@
  * `ame manager run` (docs/cli.md), whose peers are the six servers at their fixed addresses.
  */
 import { peerIdOf } from '../../node/crypto/index.ts';
-import { seedKey, type GenesisSecrets } from '../../node/ledger/index.ts';
+import { seedKey } from '../../node/ledger/index.ts';
+import type { PeerRef } from '../../node/net/index.ts';
 import { RackError } from './errors.ts';
 import type { RackHost } from './executor.ts';
 
@@ -82,15 +83,26 @@ export function parseHosts(raw: unknown): RackHost[] {
 
 const json = (value: unknown) => new TextEncoder().encode(`${JSON.stringify(value, null, 2)}\n`);
 
-/** Every host's files, command line and API address for this plan, these secrets and this genesis. */
-export function layoutRack(plan: RackPlan, secrets: GenesisSecrets, genesis: Uint8Array): HostLayout[] {
-  const peers = plan.hosts.map((host, i) => ({ id: peerIdOf(seedKey(secrets.managers[i]!)), addrs: [`/ip4/${host.address}/tcp/${plan.p2pPort}`] }));
+/** The libp2p peers of a plan's servers (node keys `managers`, host i's at i). */
+export function rackPeers(plan: RackPlan, managers: readonly string[]): PeerRef[] {
+  return plan.hosts.map((host, i) => ({ id: peerIdOf(seedKey(managers[i]!)), addrs: [`/ip4/${host.address}/tcp/${plan.p2pPort}`] }));
+}
+
+/**
+ * Every host's files, command line and API address for this plan, these node keys and this genesis. `ring`: the
+ * servers of the existing ring this rack joined — its servers entered by a reconfigure, so they have no genesis
+ * index, start by state sync (`sync: true`, harmless on a restart: a data folder with a chain is reopened) and
+ * know the existing servers' addresses as well as each other's.
+ */
+export function layoutRack(plan: RackPlan, secrets: { readonly managers: readonly string[] }, genesis: Uint8Array, ring?: readonly PeerRef[]): HostLayout[] {
+  const own = rackPeers(plan, secrets.managers);
+  const peers = ring === undefined ? own : [...ring, ...own];
   return plan.hosts.map((host, role) => {
     const folder = `${plan.root}/${host.name}`;
     const config = {
       genesis: 'genesis.cbor',
       nodeKey: 'node.key',
-      index: role,
+      ...(ring === undefined ? { index: role } : { sync: true }),
       peers,
       listen: [`/ip4/${host.address}/tcp/${plan.p2pPort}`],
       dataDir: 'data',

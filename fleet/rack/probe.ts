@@ -19,7 +19,7 @@ export interface ProbeDeps {
  * The server with the highest final head: a server that just restarted may still be catching up, and would give an
  * old nonce (the same transaction again: DUPLICATE) or not yet know a transaction's block.
  */
-async function mostCaughtUp(layouts: readonly HostLayout[]): Promise<ExplorerClient> {
+export async function mostCaughtUp(layouts: readonly Pick<HostLayout, 'api'>[]): Promise<ExplorerClient> {
   const heads = await Promise.all(
     layouts.map(async (layout) => {
       const client = new ExplorerClient(layout.api, { timeoutMs: 2_000 });
@@ -39,14 +39,27 @@ async function mostCaughtUp(layouts: readonly HostLayout[]): Promise<ExplorerCli
 const staleNonce = (error: unknown) => error instanceof ExplorerError && /DUPLICATE|BAD_NONCE|already pooled|nonce/i.test(`${error.code} ${error.message}`);
 
 /** Submits a probe transfer from `wallet`'s account and resolves with the height of the final block holding it. */
-export async function probeFinality(layouts: readonly HostLayout[], chainId: string, params: Pick<LedgerParams, 'minFee'>, wallet: Wallet, deps: ProbeDeps, timeoutMs: number): Promise<number> {
+export function probeFinality(layouts: readonly HostLayout[], chainId: string, params: Pick<LedgerParams, 'minFee'>, wallet: Wallet, deps: ProbeDeps, timeoutMs: number): Promise<number> {
+  return transferFinal(layouts, chainId, params, wallet, { to: wallet.account.address, amount: 1n }, deps, timeoutMs);
+}
+
+/** A transfer from `wallet`'s account, submitted to the most caught-up server: the height of its final block. */
+export async function transferFinal(
+  layouts: readonly Pick<HostLayout, 'api'>[],
+  chainId: string,
+  params: Pick<LedgerParams, 'minFee'>,
+  wallet: Wallet,
+  transfer: { readonly to: string; readonly amount: bigint },
+  deps: ProbeDeps,
+  timeoutMs: number,
+): Promise<number> {
   const deadline = deps.now() + timeoutMs;
   let client = await mostCaughtUp(layouts);
   const { address } = wallet.account;
   let hash: string;
   for (;;) {
     const nonce = BigInt((await client.account(address)).nonce);
-    const tx = signAccountTx({ chain: fromHex(chainId), kind: 'transfer', nonce, fee: params.minFee, body: { to: address, amount: 1n } }, wallet.account);
+    const tx = signAccountTx({ chain: fromHex(chainId), kind: 'transfer', nonce, fee: params.minFee, body: transfer }, wallet.account);
     try {
       hash = await client.submit(encodeTx(tx));
       break;
@@ -56,6 +69,11 @@ export async function probeFinality(layouts: readonly HostLayout[], chainId: str
       client = await mostCaughtUp(layouts);
     }
   }
+  return finalHeight(layouts, client, hash, deps, deadline, timeoutMs);
+}
+
+/** Polls for transaction `hash` until a final block holds it (its height), asking another server if `client` goes down. */
+export async function finalHeight(layouts: readonly Pick<HostLayout, 'api'>[], client: ExplorerClient, hash: string, deps: ProbeDeps, deadline: number, timeoutMs: number): Promise<number> {
   for (;;) {
     try {
       const reply = await client.tx(hash);
@@ -64,7 +82,7 @@ export async function probeFinality(layouts: readonly HostLayout[], chainId: str
       // The server asked may have gone down (a rolling upgrade stops each in turn): ask another one.
       if (!(error instanceof ExplorerError) || error.code !== 'NOT_FOUND') client = await mostCaughtUp(layouts);
     }
-    if (deps.now() > deadline) throw new RackError('NOT_HEALTHY', `the probe transaction ${hash} was not in a final block within ${timeoutMs / 1000} s`);
+    if (deps.now() > deadline) throw new RackError('NOT_HEALTHY', `the transaction ${hash} was not in a final block within ${timeoutMs / 1000} s`);
     await deps.sleep(250);
   }
 }

@@ -4,8 +4,7 @@
  * every host gets its node key, the genesis and its `ame manager run` config through the executor; the servers are
  * started detached; provisioning ends when every server answers and the Unity has finalised new blocks.
  *
- * Joining an existing Manager Ring as a further Unity (a ring change on its ledger) is not built: a rack here always
- * starts its own chain (docs/fleet-rack.md).
+ * `provision --join` (join.ts) instead adds six servers to an existing rack's ring.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,7 +16,7 @@ import type { HostExecutor } from './executor.ts';
 import { rackStatus, type Fetch, type RackStatus } from './health.ts';
 import { probeFinality } from './probe.ts';
 import { layoutRack, RACK_SIZE, type HostLayout, type RackPlan } from './plan.ts';
-import { hasRecord, newRecord, RACK_GENESIS_FILE, readRecord, withServer, writeRecord, type RackRecord } from './record.ts';
+import { hasRecord, newRecord, probeWalletOf, RACK_GENESIS_FILE, readRecord, withServer, writeRecord, type RackRecord } from './record.ts';
 
 /** What the rack tools need from their surroundings; all injected so tests drive them. */
 export interface RackDeps {
@@ -45,17 +44,20 @@ export interface ProvisionOptions {
 }
 
 export function rackLayout(dir: string, record: RackRecord): HostLayout[] {
-  return layoutRack(record.plan, record.secrets, new Uint8Array(readFileSync(join(dir, RACK_GENESIS_FILE))));
+  return layoutRack(record.plan, record.secrets, new Uint8Array(readFileSync(join(dir, RACK_GENESIS_FILE))), record.join?.peers);
 }
 
 export function rackGenesis(dir: string): GenesisConfig {
   return decodeGenesis(new Uint8Array(readFileSync(join(dir, RACK_GENESIS_FILE))));
 }
 
-/** A probe transaction of the investors' genesis account in a final block: the height of that block. */
+/**
+ * A probe transaction in a final block: the height of that block. From the investors' genesis account, or a joined
+ * rack's probe wallet.
+ */
 export function probeRack(layouts: readonly HostLayout[], record: RackRecord, genesis: GenesisConfig, deps: RackDeps, timeoutMs: number): Promise<number> {
   if (deps.probe !== undefined) return deps.probe(layouts, record, genesis, timeoutMs);
-  return probeFinality(layouts, record.chainId, genesis.params, seedWallet(record.secrets.wallets.investors), deps, timeoutMs);
+  return probeFinality(layouts, record.chainId, genesis.params, seedWallet(probeWalletOf(record.secrets)), deps, timeoutMs);
 }
 
 function describeStatus(status: RackStatus): string {

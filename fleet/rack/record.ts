@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GenesisSecrets } from '../../node/ledger/index.ts';
+import type { PeerRef } from '../../node/net/index.ts';
 import { RackError } from './errors.ts';
 import type { RackPlan } from './plan.ts';
 
@@ -23,16 +24,62 @@ export interface ServerRecord {
   readonly startedAt: number | null;
 }
 
+/**
+ * A joined rack's secrets: it made no genesis, so it holds no governance, authority or genesis-account keys (those
+ * stay with the rack that made the chain) — only its servers' node keys, their payout accounts' wallet entropy and
+ * the wallet its probe transactions spend from (funded by the join from the existing rack's investors account).
+ */
+export interface JoinSecrets {
+  /** Node-key seeds (hex) of this rack's servers, host i's at i. */
+  readonly managers: readonly string[];
+  /** Wallet entropy (hex) of each server's payout account (the reconfigure binds the server's key to it). */
+  readonly payouts: readonly string[];
+  readonly probe: string;
+}
+
+/** One reconfigure of a join: the set it installed. */
+export interface JoinStep {
+  readonly hash: string;
+  /** The final block holding it. */
+  readonly height: number;
+  /** The servers of this rack it added. */
+  readonly added: readonly string[];
+  /** The size of the manager set it installed. */
+  readonly managers: number;
+}
+
+/** How a joined rack entered an existing ring (`provision --join`). */
+export interface JoinRecord {
+  /** The existing rack's folder (its rack.json holds the governance keys that signed the reconfigures). */
+  readonly from: string;
+  /** The existing ring's servers: their libp2p peers (this rack's servers dial them) and explorer APIs. */
+  readonly peers: readonly PeerRef[];
+  readonly apis: readonly string[];
+  readonly steps: readonly JoinStep[];
+  /** The final block of the probe that every server, old and new, reached; null until the join is complete. */
+  readonly probeHeight: number | null;
+}
+
+export type RackSecrets = GenesisSecrets | JoinSecrets;
+
 export interface RackRecord {
   readonly format: typeof FORMAT;
   readonly plan: RackPlan;
-  readonly secrets: GenesisSecrets;
+  readonly secrets: RackSecrets;
   readonly chainId: string;
   readonly servers: readonly ServerRecord[];
+  /** Present when this rack joined an existing ring instead of making a genesis. */
+  readonly join?: JoinRecord;
 }
 
-export function newRecord(plan: RackPlan, secrets: GenesisSecrets, chainId: string): RackRecord {
-  return { format: FORMAT, plan, secrets, chainId, servers: plan.hosts.map((h) => ({ name: h.name, pid: null, command: plan.command, startedAt: null })) };
+export const isJoinSecrets = (secrets: RackSecrets): secrets is JoinSecrets => !('wallets' in secrets);
+
+/** The wallet entropy the rack tools' probe transactions spend from. */
+export const probeWalletOf = (secrets: RackSecrets): string => (isJoinSecrets(secrets) ? secrets.probe : secrets.wallets.investors);
+
+export function newRecord(plan: RackPlan, secrets: RackSecrets, chainId: string, join?: JoinRecord): RackRecord {
+  const servers = plan.hosts.map((h) => ({ name: h.name, pid: null, command: plan.command, startedAt: null }));
+  return { format: FORMAT, plan, secrets, chainId, servers, ...(join === undefined ? {} : { join }) };
 }
 
 export function hasRecord(dir: string): boolean {

@@ -9,6 +9,11 @@
  *
  * Signatures may arrive before this manager applied the block (a faster member): they are held, bounded, until
  * it does, and checked then against the block's hash.
+ *
+ * The block that changed the manager set (a reconfigure in a normal block) ends the era that decided it, so the
+ * next era's certifier gathers its certificate — the `handover` — from the set before it, which is what the ledger
+ * checks it against (`meta/previous-managers`) and what state sync needs to verify that block. Signatures that
+ * reached the old era's certifier before this manager applied the block are carried over (`earlySignatures`).
  */
 import { toHex, type Ed25519KeyPair } from '../crypto/index.ts';
 import { type Certificate, certificateMessage, ed25519Verify, quorum } from '../ledger/index.ts';
@@ -30,6 +35,13 @@ export interface CertifierMember {
   readonly key: Uint8Array;
 }
 
+/** A signature held until this manager applies the block it signs. */
+export interface EarlySignature {
+  readonly height: bigint;
+  readonly hash: string;
+  readonly sig: Uint8Array;
+}
+
 export interface CertifierOptions {
   readonly rpc: Rpc;
   readonly nodeKey: Ed25519KeyPair;
@@ -37,6 +49,10 @@ export interface CertifierOptions {
   readonly members: readonly CertifierMember[];
   /** A block's certificate reached a quorum (called once per block; later signatures are still added). */
   readonly onCertified?: (height: bigint, hash: Uint8Array, certificate: Certificate) => void;
+  /** The block that installed `members`, still without a certificate: certified by the set before it, `members` here. */
+  readonly handover?: { readonly height: bigint; readonly hash: Uint8Array; readonly members: readonly CertifierMember[] } | undefined;
+  /** Signatures the previous era's certifier held for blocks it had not applied, by member key (hex). */
+  readonly early?: ReadonlyMap<string, readonly EarlySignature[]> | undefined;
   readonly timeoutMs?: number;
   readonly logger?: NetLogger;
 }
@@ -44,14 +60,11 @@ export interface CertifierOptions {
 interface Gathering {
   readonly height: bigint;
   readonly hash: Uint8Array;
+  /** The set whose quorum certifies it: this era's, or the one before it for the handover block. */
+  readonly members: readonly CertifierMember[];
+  readonly need: number;
   readonly sigs: Map<string, Uint8Array>;
   done: boolean;
-}
-
-interface Early {
-  readonly height: bigint;
-  readonly hash: string;
-  readonly sig: Uint8Array;
 }
 
 export class Certifier {
@@ -60,19 +73,33 @@ export class Certifier {
   readonly #need: number;
   /** Applied blocks by hash (hex). */
   readonly #blocks = new Map<string, Gathering>();
-  readonly #early = new Map<string, Early[]>();
+  readonly #early = new Map<string, EarlySignature[]>();
+  /** The handover block's signers by peer id (they may have left the set). */
+  readonly #handoverByPeer = new Map<string, CertifierMember>();
   #running = false;
   #newest = 0n;
 
   constructor(options: CertifierOptions) {
     this.#o = options;
     for (const m of options.members) this.#byPeer.set(m.peer.id, m);
+    for (const m of options.handover?.members ?? []) this.#handoverByPeer.set(m.peer.id, m);
+    for (const [member, list] of options.early ?? []) this.#early.set(member, [...list]);
     this.#need = quorum(options.members.length);
   }
 
   start(): void {
     this.#running = true;
     this.#o.rpc.handle(CERT_METHOD, async (body, ctx) => this.#onSignature(body, ctx));
+    const handover = this.#o.handover;
+    // Only a member of the set before signs the handover block (a joining manager did not certify under it).
+    if (handover !== undefined && handover.members.some((m) => m.peer.id === this.#o.rpc.self.id)) {
+      this.#gather(handover.height, handover.hash, handover.members);
+    }
+  }
+
+  /** The signatures held for blocks not applied here (the next era's certifier takes them over). */
+  earlySignatures(): ReadonlyMap<string, readonly EarlySignature[]> {
+    return this.#early;
   }
 
   stop(): void {
@@ -89,16 +116,20 @@ export class Certifier {
 
   /** This manager applied `hash` at `height`: sign it, tell the members, and gather theirs. */
   applied(height: bigint, hash: Uint8Array): void {
+    this.#gather(height, hash, this.#o.members);
+  }
+
+  #gather(height: bigint, hash: Uint8Array, members: readonly CertifierMember[]): void {
     const hex = toHex(hash);
     if (this.#blocks.has(hex)) return;
-    const g: Gathering = { height, hash, sigs: new Map(), done: false };
+    const g: Gathering = { height, hash, members, need: members === this.#o.members ? this.#need : quorum(members.length), sigs: new Map(), done: false };
     this.#blocks.set(hex, g);
     if (height > this.#newest) this.#newest = height;
     const sig = this.#o.nodeKey.sign(certificateMessage(hash));
     this.#add(g, toHex(this.#o.nodeKey.publicKey.bytes), sig);
     const body = encodeCbor({ height, hash, sig });
     const self = this.#o.rpc.self.id;
-    for (const m of this.#o.members) {
+    for (const m of members) {
       if (m.peer.id === self) continue;
       this.#o.rpc.request(m.peer, CERT_METHOD, body, { timeoutMs: this.#o.timeoutMs ?? 2_000 }).catch((err: unknown) => {
         if (this.#running) this.#o.logger?.debug({ err, peer: m.peer.id }, 'certificate signature not delivered');
@@ -108,13 +139,14 @@ export class Certifier {
       const mine = list.filter((e) => e.hash === hex);
       if (mine.length === 0) continue;
       this.#early.set(member, list.filter((e) => e.hash !== hex));
+      if (!members.some((m) => toHex(m.key) === member)) continue;
       for (const e of mine) this.#addChecked(g, member, e.sig);
     }
     this.#prune();
   }
 
   #onSignature(body: Uint8Array, ctx: RequestContext): Uint8Array {
-    const member = this.#byPeer.get(ctx.peer);
+    const member = this.#byPeer.get(ctx.peer) ?? this.#handoverByPeer.get(ctx.peer);
     if (member === undefined || ctx.peer === this.#o.rpc.self.id) throw new NetError('UNAUTHORIZED', 'not a member of this ring');
     let m: { height: bigint; hash: Uint8Array; sig: Uint8Array };
     try {
@@ -124,6 +156,9 @@ export class Certifier {
     }
     const keyHex = toHex(member.key);
     const g = this.#blocks.get(toHex(m.hash));
+    // A signer counts only for a block its set certifies (one outside this era's set, for the handover block only).
+    if (g !== undefined && !g.members.some((x) => x.peer.id === ctx.peer)) throw new NetError('UNAUTHORIZED', 'not a member of the set that certifies this block');
+    if (g === undefined && !this.#byPeer.has(ctx.peer)) throw new NetError('UNAUTHORIZED', 'not a member of this ring');
     if (g !== undefined) {
       if (!this.#addChecked(g, keyHex, m.sig)) throw new NetError('BAD_REQUEST', 'the signature does not verify');
     } else if (m.height + KEEP_HEIGHTS > this.#newest) {
@@ -143,7 +178,7 @@ export class Certifier {
 
   #add(g: Gathering, keyHex: string, sig: Uint8Array): void {
     g.sigs.set(keyHex, sig);
-    if (!g.done && g.sigs.size >= this.#need) {
+    if (!g.done && g.sigs.size >= g.need) {
       g.done = true;
       this.#o.onCertified?.(g.height, g.hash, this.#certificateOf(g));
     }
@@ -152,7 +187,7 @@ export class Certifier {
   /** In manager-set order, so every manager holding the same signatures builds the same certificate. */
   #certificateOf(g: Gathering): Certificate {
     const out: { member: Uint8Array; sig: Uint8Array }[] = [];
-    for (const m of this.#o.members) {
+    for (const m of g.members) {
       const sig = g.sigs.get(toHex(m.key));
       if (sig !== undefined) out.push({ member: m.key, sig });
     }

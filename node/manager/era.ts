@@ -16,7 +16,7 @@ import type { Block, Certificate, StateView } from '../ledger/index.ts';
 import type { ChainStore } from './chain-store.ts';
 import type { Clock, Host, NetLogger, PeerRef } from '../net/index.ts';
 import { BlockPool } from './block-pool.ts';
-import { Certifier } from './certifier.ts';
+import { Certifier, type EarlySignature } from './certifier.ts';
 import { ManagerError } from './errors.ts';
 import { RoleBoard, type RoleEntry } from './roles.ts';
 
@@ -53,6 +53,10 @@ export interface EraOptions {
   readonly onDecide: (decide: Decide) => void;
   /** A block applied here gathered its ledger certificate. */
   readonly onCertified: (height: bigint, hash: Uint8Array, certificate: Certificate) => void;
+  /** The block that installed this set, not yet certified: its certificate is gathered from `members`, the set before. */
+  readonly handover?: { readonly height: bigint; readonly hash: Uint8Array; readonly members: readonly EraMember[] } | undefined;
+  /** The previous era's held signatures (certifier.ts `earlySignatures`). */
+  readonly early?: ReadonlyMap<string, readonly EarlySignature[]> | undefined;
 }
 
 export class ConsensusEra {
@@ -76,7 +80,7 @@ export class ConsensusEra {
     const peers = o.members.map((m) => m.peer);
     const logger = o.logger === undefined ? {} : { logger: o.logger };
     this.#pool = new BlockPool({ rpc: o.host.rpc, peers, chainId: o.chainId, ...logger });
-    this.#certifier = new Certifier({ rpc: o.host.rpc, nodeKey: o.nodeKey, members: o.members, onCertified: o.onCertified, ...logger });
+    this.#certifier = new Certifier({ rpc: o.host.rpc, nodeKey: o.nodeKey, members: o.members, onCertified: o.onCertified, handover: o.handover, early: o.early, ...logger });
     this.#roles = new RoleBoard({ rpc: o.host.rpc, clock: o.clock, peers, index: this.index, ...o.roles, ...logger });
     // Memoised: a restarted or replayed round re-checks the same proofs and signatures (pure functions).
     const suite = realSuite(o.vrf, { memoize: true });
@@ -139,6 +143,10 @@ export class ConsensusEra {
 
   certificate(hash: Uint8Array): Certificate | undefined {
     return this.#certifier.certificate(hash);
+  }
+
+  earlySignatures(): ReadonlyMap<string, readonly EarlySignature[]> {
+    return this.#certifier.earlySignatures();
   }
 
   /** A block this manager applied: sign its ledger certificate and gather the members'. */

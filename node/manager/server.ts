@@ -25,7 +25,7 @@ import { openStore, type Store } from '../store/index.ts';
 import { type ApplierStats, DecisionApplier } from './applier.ts';
 import { NOTHING, Proposer } from './build.ts';
 import { ChainStore } from './chain-store.ts';
-import { ConsensusEra, eraGenesis, eraStartOf } from './era.ts';
+import { ConsensusEra, eraGenesis, eraStartOf, type EraOptions } from './era.ts';
 import { ManagerError } from './errors.ts';
 import { IdlePacer } from './idle.ts';
 import { TxIntake } from './intake.ts';
@@ -365,6 +365,7 @@ export class ManagerServer {
 
   #startEra(startId: Uint8Array, silentThrough = 0): void {
     this.#rounds.enterEra(startId);
+    const early = this.#era?.earlySignatures();
     this.#era?.stop();
     this.#era = undefined;
     this.#proposer.reset();
@@ -396,10 +397,24 @@ export class ManagerServer {
       },
       onDecide: (d) => this.#applier.decided(d),
       onCertified: (height, hash, certificate) => this.#onCertified(height, hash, certificate),
+      handover: this.#handover(startId),
+      early,
     });
     this.#eras += 1;
     this.#era.start();
     this.#o.logger?.info({ era: toHex(startId), members: keys.length, anchor: anchor?.height }, 'consensus era started');
+  }
+
+  /**
+   * The block that installed the current set when it has no certificate yet (a reconfigure in a normal block: the
+   * era that decided it ended with it): the new era gathers it from the set before (certifier.ts).
+   */
+  #handover(startId: Uint8Array): EraOptions['handover'] {
+    const previous = this.ledger.finalView().previousManagers();
+    const installed = previous === undefined ? undefined : this.#chain.block(previous.height);
+    if (previous === undefined || installed === undefined || installed.certificate.length > 0 || !bytesEqual(installed.hash, startId)) return undefined;
+    const peers = this.#managerPeers(previous.keys);
+    return { height: previous.height, hash: installed.hash, members: previous.keys.map((key, i) => ({ key, peer: peers[i]! })) };
   }
 
   #onCertified(height: bigint, hash: Uint8Array, certificate: Certificate): void {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { holderOf, rackLayout, rackStatus, readRecord, type RackStatus } from '../../../../fleet/rack/index.ts';
 import { probeFinality } from '../../../../fleet/rack/probe.ts';
-import { decodeGenesis, seedWallet } from '../../../../node/ledger/index.ts';
+import { decodeGenesis, seedWallet, type GenesisSecrets } from '../../../../node/ledger/index.ts';
 import { ameIn, repoRoot } from '../../../support/cli.ts';
 import { createNetnsLan, type NetnsLan } from '../../../support/netns-lan.ts';
 
@@ -36,7 +36,7 @@ describe('a rack Unity of six manager servers in six network namespaces', () => 
     const record = readRecord(join(dir, 'rack'));
     const genesis = decodeGenesis(new Uint8Array(readFileSync(join(dir, 'rack', 'genesis.cbor'))));
     const deps = { now: () => Date.now(), sleep: (ms: number) => new Promise<void>((done) => setTimeout(done, ms)) };
-    return probeFinality(rackLayout(join(dir, 'rack'), record), record.chainId, genesis.params, seedWallet(record.secrets.wallets.reserve), deps, timeoutMs);
+    return probeFinality(rackLayout(join(dir, 'rack'), record), record.chainId, genesis.params, seedWallet((record.secrets as GenesisSecrets).wallets.reserve), deps, timeoutMs);
   };
   const serverLogs = () =>
     readRecord(join(dir, 'rack'))
