@@ -79,17 +79,31 @@ export interface DeviceProcess {
   readonly output: () => string;
 }
 
+export interface DeviceSpawnOptions {
+  /** The CLI to run instead of this repository's with the test's Node (e.g. a release bundle's, under an emulator). */
+  readonly cli?: readonly string[];
+  /** Its own process group, so that the caller can signal everything it started (`process.kill(-pid)`). */
+  readonly detached?: boolean;
+}
+
 /**
  * Starts `ame device <args>` as a child process (pushed onto `children`, for the caller to reap). `prefix` runs it
  * through another command that execs it (e.g. `ip netns exec NS`), so the child is still the node process.
  */
-export function startDevice(args: readonly string[], children: ChildProcess[], env: Record<string, string | undefined> = {}, prefix: readonly string[] = []): DeviceProcess {
+export function startDevice(
+  args: readonly string[],
+  children: ChildProcess[],
+  env: Record<string, string | undefined> = {},
+  prefix: readonly string[] = [],
+  options: DeviceSpawnOptions = {},
+): DeviceProcess {
   const main = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
-  const command = [...prefix, process.execPath, main, 'device', ...args];
+  const command = [...prefix, ...(options.cli ?? [process.execPath, main]), 'device', ...args];
   const child = spawn(command[0]!, command.slice(1), {
     cwd: repoRoot,
     env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.detached ?? false,
   });
   children.push(child);
   let out = '';

@@ -4,7 +4,7 @@
  * extractor and runs — x64 natively, arm64 under qemu-aarch64 with the cross toolchain's libraries as its root —
  * including the native addons (better-sqlite3, onoff's epoll, serialport).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,27 +14,12 @@ import { extractBundle } from '../../../node/update/index.ts';
 import { fitsTarget, readElfHeader } from '../../../scripts/bundle/elf.ts';
 import { NODE_RUNTIME } from '../../../scripts/bundle/runtime.ts';
 import type { TargetArch } from '../../../scripts/bundle/target.ts';
-import { repoRoot } from '../../support/cli.ts';
+import { buildBundleOf, bundleVersion as version } from '../../support/bundle-build.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'ame-bundle-long-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }), 120_000);
 
-// One commit for every build, even if HEAD moves while the test runs.
-const commit = execFileSync('git', ['-C', repoRoot, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
-const version = `${(JSON.parse(execFileSync('git', ['-C', repoRoot, 'show', `${commit}:package.json`], { encoding: 'utf8' })) as { version: string }).version}+g${commit.slice(0, 7)}`;
-
-function build(arch: TargetArch, tag: string): { path: string; sha256: string } {
-  const out = join(tmp, `out-${arch}-${tag}`);
-  const run = spawnSync(
-    process.execPath,
-    // No --work: each build stages in its own fresh temporary folder, so the pair proves the bytes do not depend on it.
-    [join(repoRoot, 'scripts/bundle/build.ts'), '--arch', arch, '--rev', commit, '--out', out],
-    { cwd: repoRoot, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
-  );
-  expect(run.status, run.stderr).toBe(0);
-  const [hash, path] = run.stdout.trim().split(/\s+/);
-  return { path: path!, sha256: hash! };
-}
+const build = (arch: TargetArch, tag: string) => buildBundleOf(arch, join(tmp, `out-${arch}-${tag}`));
 
 /** Loads every native addon and runs SQLite: proves the addons are built for the runtime that loads them. */
 const PROBE = `
@@ -51,9 +36,9 @@ describe.each(['x64', 'arm64'] as const)('the %s bundle', (arch) => {
   let first: { path: string; sha256: string };
   const unpacked = join(tmp, `unpacked-${arch}`);
 
-  it('is byte-identical across two builds of one commit in different folders', () => {
-    first = build(arch, 'a');
-    const second = build(arch, 'b');
+  it('is byte-identical across two builds of one commit in different folders', async () => {
+    first = await build(arch, 'a');
+    const second = await build(arch, 'b');
     expect(first.path.endsWith(`ame-${version}-${arch}.tar.gz`)).toBe(true);
     expect(second.sha256).toBe(first.sha256);
     const bytes = readFileSync(first.path);
