@@ -3,11 +3,18 @@
  * DIR/devices/dI (kept across restarts), its output in DIR/devices/dI/agent.log. Each device's wallet is funded
  * once by the investors' account (150 ABC: fees, and the worker deposit a promotion freezes) when the ledger shows
  * it holds less than the deposit. On stop each gets SIGTERM (a clean stop), and SIGKILL after 10 s.
+ *
+ * `ame up` is the devices' launcher too (image/ame-start.sh on a box): each gets the fleet's first roots on its boot
+ * folder (DIR/devices/dI/boot/fleet-root), so a rollout from the local controller reaches it, and a device that
+ * exits 75 — its update agent switched releases — is started again from its running slot's `bin/ame` (or this
+ * checkout's CLI when the slot is none or carries no launcher).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { RESTART_EXIT_CODE } from '../../device/index.ts';
+import { runningSlot, shippedRootPaths } from '../../device/update/index.ts';
 import type { Wallet } from '../../node/crypto/index.ts';
 import { encodeTx, signAccountTx } from '../../node/ledger/index.ts';
 import type { ManagerServer } from '../../node/manager/index.ts';
@@ -25,7 +32,8 @@ export interface DeviceInfo {
 
 export interface UpDevice {
   readonly dir: string;
-  readonly child: ChildProcess;
+  /** The device's current process (a new one after each restart into another release). */
+  child: ChildProcess;
   /** Set once the device printed who it is. */
   info: DeviceInfo | undefined;
   state: string;
@@ -105,6 +113,20 @@ export interface UpDevicesOptions {
   readonly onLine?: (i: number, line: string) => void;
   /** Once a device said who it is (each start of its process). */
   readonly onInfo?: (i: number, info: DeviceInfo) => void;
+  /** The fleet's first image and director roots, written to each device's boot folder (`ame device`'s update agent). */
+  readonly roots?: { readonly image: Uint8Array; readonly director: Uint8Array };
+}
+
+/** The command that runs device `dir`'s release: its running slot's launcher, else this checkout's CLI. */
+function deviceCommand(dir: string): readonly string[] {
+  let slot: string | null;
+  try {
+    slot = runningSlot(dir);
+  } catch {
+    slot = null; // a state file that does not read back: the agent says so at its start
+  }
+  const launcher = slot === null ? undefined : join(slot, 'bin', 'ame');
+  return launcher !== undefined && existsSync(launcher) ? [launcher] : [process.execPath, mainTs];
 }
 
 export function startUpDevices(options: UpDevicesOptions): UpDevices {
@@ -114,18 +136,17 @@ export function startUpDevices(options: UpDevicesOptions): UpDevices {
     const view = () => options.lead.ledger.finalView();
     void options.fund(wallet, FUNDING, `funding device ${device.dir}`, () => view().account(wallet).abc >= view().params().depositWorker);
   };
-  for (let i = 0; i < options.count; i++) {
-    const dir = join(options.dir, 'devices', `d${i}`);
-    mkdirSync(dir, { recursive: true });
-    const child = spawn(process.execPath, [mainTs, 'device', '--join', options.dir, '--data', dir, '--boot', join(dir, 'boot'), '--sim'], {
+  let stopping = false;
+  const launch = (device: UpDevice, i: number): ChildProcess => {
+    const [command, ...pre] = deviceCommand(device.dir);
+    const child = spawn(command!, [...pre, 'device', '--join', options.dir, '--data', device.dir, '--boot', join(device.dir, 'boot'), '--sim'], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { PATH: process.env['PATH'], HOME: process.env['HOME'] },
     });
-    const log = createWriteStream(join(dir, 'agent.log'), { flags: 'a' });
-    child.stderr.pipe(log);
-    const device: UpDevice = { dir, child, state: 'starting', info: undefined };
+    const log = createWriteStream(join(device.dir, 'agent.log'), { flags: 'a' });
+    child.stderr!.pipe(log);
     let partial = '';
-    child.stdout.on('data', (chunk: Buffer) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
       log.write(chunk);
       partial += chunk.toString();
       const lines = partial.split('\n');
@@ -142,11 +163,32 @@ export function startUpDevices(options: UpDevicesOptions): UpDevices {
         options.onLine?.(i, line);
       }
     });
+    child.once('close', (code) => {
+      log.end();
+      if (code !== RESTART_EXIT_CODE || stopping) return;
+      device.state = 'restarting';
+      options.onLine?.(i, 'restarting into its running slot');
+      device.child = launch(device, i);
+    });
+    return child;
+  };
+  for (let i = 0; i < options.count; i++) {
+    const dir = join(options.dir, 'devices', `d${i}`);
+    mkdirSync(dir, { recursive: true });
+    if (options.roots !== undefined) {
+      const paths = shippedRootPaths(join(dir, 'boot'));
+      mkdirSync(join(paths.image, '..'), { recursive: true });
+      writeFileSync(paths.image, options.roots.image);
+      writeFileSync(paths.director, options.roots.director);
+    }
+    const device = { dir, state: 'starting', info: undefined } as Omit<UpDevice, 'child'> as UpDevice;
+    device.child = launch(device, i);
     devices.push(device);
   }
   return {
     devices,
     stop: async () => {
+      stopping = true;
       await Promise.all(
         devices.map(
           (d) =>

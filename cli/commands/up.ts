@@ -206,6 +206,8 @@ export async function up(args: string[], io: CliIO): Promise<number> {
       count: deviceCount,
       lead,
       fund: investors,
+      // The local fleet's first roots, as a box gets them on its boot partition: rollouts from it reach the devices.
+      roots: { image: fleetSide.controller.releases.initialRoot(), director: fleetSide.controller.director.initialRoot() },
       onInfo: (i, info) => io.stdout.write(`device d${i} ${info.peerId}: dashboard ${info.dashboard ?? 'off'}, wallet ${info.wallet}\n`),
     });
     closers.push(() => fleet.stop());
