@@ -14,6 +14,7 @@ import { API_FILE, DEFAULT_FLEET_DIR, type ApiContact } from './fleet-run.ts';
 export const CONTACT = { fleet: { type: 'string' }, api: { type: 'string' }, token: { type: 'string' }, json: { type: 'boolean' } } as const;
 
 export const ADMIN_USAGE = `ame fleet devices [--group G] [--online true|false] [--json]
+       ame fleet command DEVICE identify|status|reload-config [--timeout S] [--json]
        ame fleet release push FILE [--json] | ame fleet release list [--json]
        ame fleet rollout start ID --release R --previous P [--canary GROUP] [--steps 10,50] [--threshold F]
                                [--budget N] [--concurrency N] [--rate N] [--timeout S] [--json]
@@ -66,6 +67,26 @@ export async function devices(args: string[], io: CliIO): Promise<number> {
     [`${page.devices.length} devices`, ...page.devices.map((d) => `  ${d.id}  ${d.online ? 'online ' : 'offline'}  ${d.version ?? '-'}  ${d.role ?? '-'}  ${d.groups.join(',')}`)].join('\n'),
   );
   return 0;
+}
+
+interface CommandAnswer {
+  readonly ok: boolean;
+  readonly code?: string;
+  readonly reason?: string;
+  readonly detail?: unknown;
+}
+
+/** A command to one device through the controller, and the device's answer (exit 1 when it refused). */
+export async function command(args: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parse(args, { ...CONTACT, timeout: { type: 'string' } }, ADMIN_USAGE);
+  if (positionals.length !== 2) throw new CliError('USAGE', `ame fleet command takes a DEVICE and a command name\nusage: ${ADMIN_USAGE}`);
+  const [device, name] = positionals as [string, string];
+  const timeoutMs = numberOption('timeout', values.timeout, 10, (n) => n >= 0.1 && n <= 120, 'seconds 0.1…120') * 1000;
+  const answer = await call<CommandAnswer>(contact(values, io), 'POST', `api/devices/${encodeURIComponent(device)}/commands`, JSON.stringify({ name, timeoutMs: Math.round(timeoutMs) }));
+  print(io, values.json, answer, () =>
+    answer.ok ? `${device} ${name}: ok${answer.detail === undefined ? '' : `\n${JSON.stringify(answer.detail, null, 2)}`}` : `${device} refused ${name}: ${answer.code ?? 'FAILED'}${answer.reason === undefined ? '' : ` (${answer.reason})`}`,
+  );
+  return answer.ok ? 0 : 1;
 }
 
 interface ReleaseRow {

@@ -6,7 +6,7 @@ import { dispatch } from '../subcommands.ts';
 import type { CliIO } from '../io.ts';
 
 const USAGE = `ame fleet run [--data DIR] …                               the controller (ame fleet run --help)
-       ame fleet devices | release push|list | rollout start|status|pause|resume|abort …
+       ame fleet devices | command DEVICE NAME | release push|list | rollout start|status|pause|resume|abort …
        ame fleet token issue [--ttl 24h] [--uses N] [--group G] [--tag T] | token list | token revoke ID
        ame fleet balena rollout start|status|abort …               balenaCloud (ame fleet balena --help)
        ame fleet root keygen|draft|sign|status|install …            offline root keys (ame fleet root --help)
@@ -20,6 +20,7 @@ export function fleet(args: string[], io: CliIO): Promise<number> {
     {
       run: async (rest, runIo) => (await import('./fleet-run.ts')).run(rest, runIo),
       devices: async (rest, adminIo) => (await import('./fleet-admin.ts')).devices(rest, adminIo),
+      command: async (rest, adminIo) => (await import('./fleet-admin.ts')).command(rest, adminIo),
       release: async (rest, adminIo) => (await import('./fleet-admin.ts')).release(rest, adminIo),
       rollout: async (rest, adminIo) => (await import('./fleet-admin.ts')).rollout(rest, adminIo),
       token: async (rest, tokenIo) => (await import('./fleet-tokens.ts')).token(rest, tokenIo),

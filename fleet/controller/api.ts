@@ -18,6 +18,7 @@
  *   POST /api/rollouts                                         body: {"id", "plan": RolloutPlan}; → its progress
  *   POST /api/rollouts/<id>/{pause,resume,abort}               body for abort: {"reason": "…"}
  *   GET|POST /api/tokens, POST /api/tokens/<id>/revoke          provisioning tokens (api-tokens.ts)
+ *   POST /api/devices/<id>/commands                            a command to a device and its answer (api-commands.ts)
  *   GET  /metrics                                              Prometheus text format (metrics.ts), any role
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -26,7 +27,9 @@ import { AmeError, toHex } from '../../node/crypto/index.ts';
 import { readBytes, readJsonObject as readBody, replyJson as reply, type FleetConsole } from '../console/index.ts';
 import type { AdminRole, AuditQuery, DeviceFilter, DeviceRecord, Registry, Release } from '../registry/index.ts';
 import type { RolloutPlan } from '../rollout/index.ts';
+import { handleCommandRoute } from './api-commands.ts';
 import { handleTokenRoute, type TokenAdmin } from './api-tokens.ts';
+import type { CommandSender } from './command-sender.ts';
 import { ControllerError } from './errors.ts';
 import { parseHistoryQuery } from './history-query.ts';
 import type { RolloutDriver } from './rollout-driver.ts';
@@ -42,6 +45,8 @@ export interface ControllerApiOptions {
   readonly console?: Pick<FleetConsole, 'handle' | 'grant'>;
   /** Provisioning tokens (`/api/tokens`, api-tokens.ts); without it those routes are 404. */
   readonly tokens?: TokenAdmin;
+  /** Commands to devices (`POST /api/devices/<id>/commands`, api-commands.ts); without it that route is 404. */
+  readonly commands?: Pick<CommandSender, 'send'>;
   readonly now: () => number;
   readonly host?: string;
   readonly port?: number;
@@ -67,6 +72,7 @@ const STATUS: Readonly<Record<string, number>> = {
   CONFLICT: 409,
   TOO_LARGE: 413,
   TOO_MANY_ATTEMPTS: 429,
+  NO_ANSWER: 504,
 };
 
 /** Who a request acts for: the role checked, the actor audited, the label an abort's default reason names. */
@@ -140,6 +146,7 @@ async function handle(o: ControllerApiOptions, req: IncomingMessage, res: Server
   if (parts[0] !== 'api') throw new ControllerError('NOT_FOUND', 'not an API path');
   const [, collection, id, action] = parts.map((p) => decodeURIComponent(p));
   if (o.tokens !== undefined && (await handleTokenRoute({ tokens: o.tokens, registry: o.registry, now: o.now, who }, req, res, parts.slice(1).map((p) => decodeURIComponent(p))))) return;
+  if (o.commands !== undefined && (await handleCommandRoute({ commands: o.commands, registry: o.registry, now: o.now, who }, req, res, parts.slice(1).map((p) => decodeURIComponent(p))))) return;
   if (req.method === 'GET' && collection === 'devices' && id !== undefined && action === 'history') {
     const query = parseHistoryQuery(url.searchParams);
     if (o.registry.devices.get(id) === undefined) throw new ControllerError('NOT_FOUND', `no device ${id}`);

@@ -28,6 +28,7 @@ import { createControllerApi } from './api.ts';
 import { metricsText } from './metrics.ts';
 import { connectControllerLink, type ControllerLink } from './controller-link.ts';
 import { createDeviceWatch, type DeviceWatch } from './device-watch.ts';
+import { createCommandSender, createCommandSequence } from './command-sender.ts';
 import { createHistoryRecorder, type HistoryRecorder, type HistorySettings } from './history-recorder.ts';
 import { createCredentialsDelivery, type CredentialsDelivery } from './credentials-delivery.ts';
 import { createDirectorService, type DirectorService } from './director-service.ts';
@@ -181,11 +182,13 @@ export async function startController(o: ControllerOptions): Promise<Controller>
         : { ...(o.broker.username ? { username: o.broker.username } : {}), ...(o.broker.password ? { password: o.broker.password } : {}) }),
     });
     closers.push(() => link.close());
+    // One sequence for every command this controller signs: a device refuses a number it has seen (REPLAY, STALE).
+    const sequence = createCommandSequence(now);
     let credentials: CredentialsDelivery | undefined;
     if (logins !== undefined && enrolmentUrl !== undefined && o.broker !== 'embedded') {
       const enrolLink = await connectControllerLink({ url: enrolmentUrl, identity: { key: identity, brokerId }, clientSuffix: 'enrolment', now });
       closers.push(() => enrolLink.close());
-      const delivery = createCredentialsDelivery({ client: enrolLink.client, logins, commandKey, deviceUrl: o.dynsec?.deviceUrl ?? o.broker.url, enrolled: (id) => registry.publicKey(id) !== undefined, now, logger: log('credentials') });
+      const delivery = createCredentialsDelivery({ client: enrolLink.client, logins, commandKey, deviceUrl: o.dynsec?.deviceUrl ?? o.broker.url, enrolled: (id) => registry.publicKey(id) !== undefined, now, sequence, logger: log('credentials') });
       await delivery.start();
       closers.push(() => delivery.stop());
       credentials = delivery;
@@ -205,10 +208,12 @@ export async function startController(o: ControllerOptions): Promise<Controller>
     rollouts.begin();
     await watch.start();
     closers.push(() => watch.stop());
+    const commands = await createCommandSender({ client: link.client, commandKey, sequence, now });
+    closers.push(() => commands.stop());
     const fleetConsole = createConsole({ registry, now, random, logger: log('console'), ...(o.secureConsoleCookie ? { secureCookie: true } : {}) });
     const metrics = () =>
       metricsText({ devices: () => registry.devices.summary(), releases: () => registry.releases.list().length, rollouts: () => registry.rollouts.list(), watch: () => watch.counts() });
-    const api = createControllerApi({ registry, rollouts, console: fleetConsole, tokens: enrolment, metrics, push: (bundle) => releases.pushRelease(bundle), now, ...(o.host ? { host: o.host } : {}), ...(o.apiPort !== undefined ? { port: o.apiPort } : {}) });
+    const api = createControllerApi({ registry, rollouts, console: fleetConsole, tokens: enrolment, commands, metrics, push: (bundle) => releases.pushRelease(bundle), now, ...(o.host ? { host: o.host } : {}), ...(o.apiPort !== undefined ? { port: o.apiPort } : {}) });
     const apiUrl = await api.start();
     closers.push(() => api.stop());
 

@@ -41,6 +41,8 @@ export interface CredentialsDeliveryOptions {
   /** Whether a device may get a login: enrolled and not revoked. */
   readonly enrolled: (deviceId: string) => boolean;
   readonly now: () => number;
+  /** Sequence numbers shared with the controller's other signed commands (default: its own, from `now`). */
+  readonly sequence?: () => number;
   readonly logger?: CredentialsLogger;
 }
 
@@ -69,7 +71,7 @@ export function createCredentialsDelivery(o: CredentialsDeliveryOptions): Creden
       if (!(error instanceof DynsecError && error.code === 'REFUSED' && /already exists/i.test(error.message))) throw error;
       password = await o.logins.rotatePassword(deviceId);
     }
-    const seq = (lastSeq = Math.max(o.now(), lastSeq + 1));
+    const seq = o.sequence !== undefined ? o.sequence() : (lastSeq = Math.max(o.now(), lastSeq + 1));
     const args = { url: o.deviceUrl, username: deviceId, password };
     const payload = signCommand(o.commandKey, { device: deviceId, seq, time: o.now(), name: MQTT_CREDENTIALS_COMMAND, args });
     pending.set(deviceId, seq);

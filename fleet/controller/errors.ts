@@ -14,6 +14,7 @@ export type ControllerErrorCode =
   | 'STORE_FAILED' // SQLite failed underneath (cause: its error)
   | 'PUBLISH_FAILED' // the broker did not take a desired-state publish (cause: mqtt.js's error)
   | 'CONNECT_FAILED' // the controller could not log in to the broker
+  | 'NO_ANSWER' // a device did not answer a command in time (offline, or on another broker)
   | 'CLOSED'; // used after stop
 
 export const CONTROLLER_ERROR_CODES: readonly ControllerErrorCode[] = [
@@ -26,6 +27,7 @@ export const CONTROLLER_ERROR_CODES: readonly ControllerErrorCode[] = [
   'STORE_FAILED',
   'PUBLISH_FAILED',
   'CONNECT_FAILED',
+  'NO_ANSWER',
   'CLOSED',
 ];
 

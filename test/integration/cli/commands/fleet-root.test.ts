@@ -5,14 +5,12 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { main } from '../../../../cli/main.ts';
-import type { CliIO } from '../../../../cli/io.ts';
 import { startController, type Controller } from '../../../../fleet/controller/index.ts';
 import { CommandVerifier, MemorySequenceStore, updateOfferOf } from '../../../../node/fleetproto/index.ts';
 import { decodeDocument, initialTrustState, verifyUpdate } from '../../../../node/update/index.ts';
+import { ameInProcess } from '../../../support/cli-in-process.ts';
 import { identity } from '../../../support/fleet-mqtt.ts';
 import { labelledBytes } from '../../../support/seeded.ts';
 import { appBundle, tempDir, type TempDir } from '../../../unit/fleet/repository/release-fixtures.ts';
@@ -26,15 +24,8 @@ afterEach(async () => {
 });
 
 async function ame(cwd: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const io: CliIO = { stdout, stderr, stdin: Readable.from([]), env: { HOME: cwd }, cwd, now: () => Date.now() };
-  const code = await main(args, io);
-  return { code, out, err };
+  const run = await ameInProcess(args, { cwd });
+  return { code: run.code, out: run.stdout, err: run.stderr };
 }
 
 const start = async (dataDir: string) => {

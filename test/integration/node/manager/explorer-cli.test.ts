@@ -6,13 +6,10 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeKeystore, sha256, toHex, utf8, Wallet, writeKeystoreFile } from '../../../../node/crypto/index.ts';
 import { encodeTx, txHash } from '../../../../node/ledger/index.ts';
 import type { ExplorerSource } from '../../../../node/manager/explorer/index.ts';
-import { main } from '../../../../cli/main.ts';
-import type { CliIO } from '../../../../cli/io.ts';
 import {
   ABC,
   accountKey,
@@ -23,6 +20,7 @@ import {
   managerNode,
   nodeKey,
 } from '../../../support/ledger-chain.ts';
+import { ameInProcess } from '../../../support/cli-in-process.ts';
 import { type ExplorerFixture, type FixtureOptions, rejected, startExplorer } from '../../../unit/node/manager/explorer/fixture.ts';
 
 interface Run {
@@ -36,17 +34,7 @@ afterEach(async () => {
   for (const f of cleanups.splice(0).reverse()) await f();
 });
 
-async function ame(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const io: CliIO = { stdout, stderr, stdin: Readable.from([]), env: { HOME: tmpdir(), ...env }, cwd: tmpdir(), now: () => Date.now() };
-  const code = await main(args, io);
-  return { code, stdout: out, stderr: err };
-}
+const ame = (args: string[], env: Record<string, string> = {}): Promise<Run> => ameInProcess(args, { env });
 
 /** A plain (unencrypted) ECDSA wallet file in a fresh folder, and its address. */
 async function walletFile(name: string): Promise<{ path: string; address: string }> {
