@@ -42,8 +42,12 @@ var AmeConsoleViews = (function () {
 
   async function groupOptions(ctx) {
     const select = ctx.byId('filter-group');
-    const chosen = select.value;
     const groups = (await ctx.api('../api/groups')).groups;
+    // Read after the wait: a group chosen while the list was on its way is kept. Rebuilt only when it changed.
+    const chosen = select.value;
+    const listed = JSON.stringify(groups);
+    if (select.dataset.groups === listed) return;
+    select.dataset.groups = listed;
     ctx.clear(select);
     select.appendChild(ctx.el('option', 'any'));
     select.firstChild.value = '';
@@ -131,8 +135,10 @@ var AmeConsoleViews = (function () {
     const c = cards.get(id);
     c.error.textContent = '';
     try {
-      await ctx.api('../api/rollouts/' + encodeURIComponent(id) + '/' + action, { method: 'POST', body: action === 'abort' && reason.value.trim() ? { reason: reason.value.trim() } : {} });
-      reason.value = '';
+      const sent = action === 'abort' ? reason.value.trim() : '';
+      await ctx.api('../api/rollouts/' + encodeURIComponent(id) + '/' + action, { method: 'POST', body: sent ? { reason: sent } : {} });
+      // Only an abort uses the reason; what was typed since it was sent stays.
+      if (action === 'abort' && reason.value.trim() === sent) reason.value = '';
       await ctx.refresh();
     } catch (error) {
       c.error.textContent = action + ' refused: ' + (error && error.message ? error.message : String(error));
@@ -171,10 +177,12 @@ var AmeConsoleViews = (function () {
     const progress = await Promise.all(list.map(function (r) { return ctx.api('../api/rollouts/' + encodeURIComponent(r.id)); }));
     const box = ctx.byId('rollouts');
     const shown = new Set();
-    progress.forEach(function (p) {
+    progress.forEach(function (p, i) {
       const c = card(ctx, p.id);
       drawRollout(ctx, c, p);
-      box.appendChild(c.root);
+      // Moved only when out of place: detaching a card at every poll would drop what an operator is typing into it.
+      const at = box.children[i];
+      if (at !== c.root) box.insertBefore(c.root, at || null);
       shown.add(p.id);
     });
     for (const id of Array.from(cards.keys())) if (!shown.has(id)) { cards.get(id).root.remove(); cards.delete(id); }

@@ -93,8 +93,15 @@ async function api<T>(path: string): Promise<T> {
 interface PageDom {
   readonly document: { querySelector(s: string): { textContent: string | null } | null };
 }
-const waitText = (page: Page, selector: string, expected: string) =>
-  page.waitForFunction(([s, e]) => ((globalThis as unknown as PageDom).document.querySelector(s!)?.textContent ?? '') === e, [selector, expected], { timeout: 10_000 });
+/** Waits until `selector`'s text is `expected`; a timeout says what the page showed instead. */
+async function waitText(page: Page, selector: string, expected: string): Promise<void> {
+  try {
+    await page.waitForFunction(([s, e]) => ((globalThis as unknown as PageDom).document.querySelector(s!)?.textContent ?? '') === e, [selector, expected], { timeout: 10_000 });
+  } catch (error) {
+    const shown = await page.evaluate((s) => (globalThis as unknown as PageDom).document.querySelector(s)?.textContent ?? null, selector).catch(() => 'unreadable');
+    throw new Error(`${selector} shows ${JSON.stringify(shown)}, not ${JSON.stringify(expected)}, after 10 s (page ${page.url()})`, { cause: error });
+  }
+}
 
 async function shot(page: Page, name: string): Promise<void> {
   const path = join(SHOTS, `${name}.png`);
