@@ -29,12 +29,20 @@ export interface CryptoSuite {
   verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
   /** The VRF output for a valid proof, undefined otherwise. */
   vrfVerify(publicKey: Uint8Array, proof: Uint8Array, alpha: Uint8Array): Uint8Array | undefined;
+  /**
+   * The output a proof claims, NOT verified (undefined when the proof does not even decode): what vrfVerify
+   * returns for the same proof if, and only if, the proof is valid. Cheap next to vrfVerify, so ACP reads every
+   * proposal's claim and verifies only the claims it acts on (docs/consensus.md "Lazy VRF checks").
+   */
+  vrfClaim(publicKey: Uint8Array, proof: Uint8Array, alpha: Uint8Array): Uint8Array | undefined;
 }
 
 /** The VRF of node/crypto/vrf.ts (ECVRF-EDWARDS25519-SHA512-TAI): the secret is the node's Ed25519 seed. */
 export interface VrfImplementation {
   prove(seed32: Uint8Array, alpha: Uint8Array): VrfResult;
   verify(publicKey32: Uint8Array, proof: Uint8Array, alpha: Uint8Array): Uint8Array | undefined;
+  /** ECVRF_proof_to_hash without verification (throws on a proof that does not decode); absent: claims are verified in full. */
+  proofToHash?(proof: Uint8Array): Uint8Array;
 }
 
 export function sha256(data: Uint8Array): Uint8Array {
@@ -71,6 +79,17 @@ export function realSuite(vrf: VrfImplementation, options: { readonly memoize?: 
     }
     return key;
   };
+  const vrfVerify = (publicKey: Uint8Array, proof: Uint8Array, alpha: Uint8Array): Uint8Array | undefined =>
+    remember(
+      () => `v${toHex(publicKey)}${toHex(proof)}${toHex(alpha)}`,
+      () => {
+        try {
+          return vrf.verify(publicKey, proof, alpha);
+        } catch {
+          return undefined;
+        }
+      },
+    );
   return {
     name: 'real',
     hash: sha256,
@@ -88,17 +107,15 @@ export function realSuite(vrf: VrfImplementation, options: { readonly memoize?: 
         () => `s${toHex(publicKey)}${toHex(signature)}${toHex(sha256(message))}`,
         () => keyOf(publicKey)?.verify(message, signature) ?? false,
       ),
-    vrfVerify: (publicKey, proof, alpha) =>
-      remember(
-        () => `v${toHex(publicKey)}${toHex(proof)}${toHex(alpha)}`,
-        () => {
-          try {
-            return vrf.verify(publicKey, proof, alpha);
-          } catch {
-            return undefined;
-          }
-        },
-      ),
+    vrfVerify,
+    vrfClaim(publicKey, proof, alpha) {
+      if (vrf.proofToHash === undefined) return vrfVerify(publicKey, proof, alpha);
+      try {
+        return vrf.proofToHash(proof);
+      } catch {
+        return undefined;
+      }
+    },
   };
 }
 
@@ -146,5 +163,7 @@ export function fastSuite(): CryptoSuite {
       if (!Buffer.from(mac(secret, 'proof', alpha)).equals(proof.subarray(32))) return undefined;
       return output;
     },
+    // The claimed output is the proof's first half: a forged proof claims whatever its forger wrote there.
+    vrfClaim: (_publicKey, proof) => (proof.length === 64 ? Uint8Array.from(proof.subarray(0, 32)) : undefined),
   };
 }

@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { Ed25519KeyPair, vrfProve, vrfVerify } from '../crypto/index.ts';
+import { Ed25519KeyPair, vrfProofToHash, vrfProve, vrfVerify } from '../crypto/index.ts';
 import type { GenesisConfig } from '../ledger/index.ts';
 import type { ConnectionOptions, Host, PeerRef } from '../net/index.ts';
 import { startHost } from '../ring/service/ring-host.ts';
@@ -33,7 +33,7 @@ export function managerServer(options: ManagerNodeOptions): ManagerServer {
     storePath: join(options.dataDir, 'ledger.sqlite'),
     chainPath: join(options.dataDir, 'chain.sqlite'),
     sync: options.sync === true,
-    vrf: { prove: vrfProve, verify: vrfVerify },
+    vrf: { prove: vrfProve, verify: vrfVerify, proofToHash: vrfProofToHash },
     ...(options.logger === undefined ? {} : { logger: options.logger.child({ mod: 'manager' }) }),
   });
 }

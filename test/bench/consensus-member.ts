@@ -19,7 +19,7 @@ import { PbftNode } from '../../node/consensus/pbft/node.ts';
 import { leaderOf, type PbftMessage } from '../../node/consensus/pbft/types.ts';
 import { ACP_CODEC, createConsensusReactor, type MessageCodec, type Reactor, type ReactorNode } from '../../node/consensus/reactor.ts';
 import type { AcpMessage, ConsensusOutput, Decide } from '../../node/consensus/types.ts';
-import { sha256, utf8, vrfProve, vrfVerify } from '../../node/crypto/index.ts';
+import { sha256, utf8, vrfProofToHash, vrfProve, vrfVerify } from '../../node/crypto/index.ts';
 import { type Host, type PeerRef, systemClock } from '../../node/net/index.ts';
 import { connectAll } from './consensus-threads.ts';
 
@@ -102,7 +102,7 @@ export function memberHandlers(host: Host) {
     run: (r: RunRequest) => {
       decided = new Map();
       led = new Set();
-      const suite = realSuite({ prove: vrfProve, verify: vrfVerify });
+      const suite = realSuite({ prove: vrfProve, verify: vrfVerify, proofToHash: vrfProofToHash });
       const keys = r.peers.map((_, i) => suite.keysFromSeed(sha256(utf8(`${r.tag} key ${i}`))));
       const common = { index: r.index, keys: keys[r.index]!, suite };
       if (r.protocol === 'acp') {

@@ -3,7 +3,7 @@
  * (ring size, Byzantine kinds, partition, faults, crypto suite), so a failing seed replays with
  * AME_CONSENSUS_SEED=<n>.
  */
-import { vrfProve, vrfVerify } from '../../node/crypto/vrf.ts';
+import { vrfProofToHash, vrfProve, vrfVerify } from '../../node/crypto/vrf.ts';
 import { decodeAcpMessage, encodeAcpMessage } from '../../node/consensus/codec.ts';
 import { BYZANTINE_KINDS, type ByzantineKind } from '../../node/consensus/sim/byzantine.ts';
 import { replayHint, runAcp, type AcpReport, type AcpScenario } from '../../node/consensus/sim/run-acp.ts';
@@ -39,7 +39,7 @@ export function scenarioFor(seed: number, shape: ScenarioShape): AcpScenario {
     faults: { minDelayMs: 1, maxDelayMs: 10 + r.int(80), dropRate: r.next() * 0.05, duplicateRate: r.next() * 0.05 },
     ...(partition !== undefined ? { partition } : {}),
     ...(shape.real === true
-      ? { suite: 'real' as const, vrf: { prove: vrfProve, verify: vrfVerify }, wire: { encode: encodeAcpMessage, decode: decodeAcpMessage } }
+      ? { suite: 'real' as const, vrf: { prove: vrfProve, verify: vrfVerify, proofToHash: vrfProofToHash }, wire: { encode: encodeAcpMessage, decode: decodeAcpMessage } }
       : {}),
   };
 }
@@ -85,7 +85,7 @@ export function pbftScenarioFor(seed: number, shape: ScenarioShape): PbftScenari
     params: { viewTimeoutMs: 300 + r.int(300) },
     ...(partition !== undefined ? { partition } : {}),
     ...(shape.real === true
-      ? { suite: 'real' as const, vrf: { prove: vrfProve, verify: vrfVerify }, wire: { encode: encodePbftMessage, decode: decodePbftMessage } }
+      ? { suite: 'real' as const, vrf: { prove: vrfProve, verify: vrfVerify, proofToHash: vrfProofToHash }, wire: { encode: encodePbftMessage, decode: decodePbftMessage } }
       : {}),
   };
 }

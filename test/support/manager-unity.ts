@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type AccountKey, Ed25519KeyPair, sha256, toHex, utf8, vrfProve, vrfVerify } from '../../node/crypto/index.ts';
+import { type AccountKey, Ed25519KeyPair, sha256, toHex, utf8, vrfProofToHash, vrfProve, vrfVerify } from '../../node/crypto/index.ts';
 import { checkInvariants, encodeTx, type GenesisConfig, genesisId, signAccountTx } from '../../node/ledger/index.ts';
 import { getHead, type Head, ManagerServer, type ManagerServerOptions } from '../../node/manager/index.ts';
 import { createHost, type Host, type NetLogger, type PeerRef } from '../../node/net/index.ts';
@@ -131,7 +131,7 @@ export class TestUnity {
       peers: this.peers(),
       genesis: this.genesis,
       storePath: join(this.dir, `manager-${k}.sqlite`),
-      vrf: { prove: vrfProve, verify: vrfVerify },
+      vrf: { prove: vrfProve, verify: vrfVerify, proofToHash: vrfProofToHash },
       ...(options.sync === true ? { sync: true } : {}),
     });
     m.server = server;

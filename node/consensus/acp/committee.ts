@@ -92,6 +92,16 @@ export class Committee {
     return out ?? undefined;
   }
 
+  /**
+   * The VRF output `proof` claims for `from` on this round, NOT verified (undefined for a non-member or a proof
+   * that does not decode). `vrfOutput` confirms it: equal for a valid proof, undefined otherwise.
+   */
+  vrfClaim(from: number, proof: Uint8Array): Uint8Array | undefined {
+    const member = this.#members[from];
+    if (member === undefined || !this.potential.has(from)) return undefined;
+    return this.#suite.vrfClaim(member.publicKey, proof, this.alpha);
+  }
+
   /** Whether a VRF output selects its owner into the final committee. */
   selects(output: Uint8Array): boolean {
     return this.full || vrfFraction(output) < this.selectProbability;

@@ -25,6 +25,8 @@ export interface ChainHost {
   /** Whether the node voted (reduction step 1) at this height. */
   hasVoted(height: number): boolean;
   startRound(height: number): void;
+  /** A round still running ended final by certificate on `block` (the node's timeout scale follows it). */
+  roundFinal(round: RoundState, block: BlockRecord): void;
   emit(output: AcpOutput): void;
   /** This node sent `peer` a sync request. */
   syncAsked(peer: number): void;
@@ -102,7 +104,10 @@ export class ChainSync {
     }
     this.#host.emit({ kind: 'broadcast', message: { kind: 'decision', block: evidenceOf(block) } });
     const round = this.#host.roundAt(block.height);
-    if (round !== undefined) round.phase = 'done';
+    if (round !== undefined && round.phase !== 'done') {
+      round.phase = 'done';
+      this.#host.roundFinal(round, block);
+    }
     if (block.height >= this.#host.currentHeight()) this.#host.startRound(block.height + 1);
     else this.reconsider();
   }

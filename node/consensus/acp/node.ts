@@ -22,6 +22,7 @@ import { ChainSync, STATUS_LIMIT } from './finality.ts';
 import { checkParams, DEFAULT_VALUE_WAIT_MS, type AcpParams } from './params.ts';
 import { RoundState, type SentMemo } from './round.ts';
 import { RoundStages } from './stages.ts';
+import { DEFAULT_MAX_TIMEOUT_SCALE, TimeoutScale } from './timeouts.ts';
 
 export interface AcpNodeConfig {
   readonly index: number;
@@ -66,6 +67,9 @@ export class AcpNode implements ConsensusNode<AcpMessage> {
   readonly #checkpoints: Checkpoints;
   readonly #keep: number;
   readonly #silentThrough: number;
+  readonly #scale: TimeoutScale;
+  /** Rounds that learnt a proposal on their head after their step-1 vote: their proposal wait was too short. */
+  readonly #lateProposal = new WeakSet<RoundState>();
   #height = 0;
   #epoch = 0;
   #value: { valueHash: Hash; size: number; height?: number } = { valueHash: new Uint8Array(32), size: 0 };
@@ -82,6 +86,7 @@ export class AcpNode implements ConsensusNode<AcpMessage> {
       throw new ConsensusError('BAD_CONFIG', 'anchor height must be a non-negative integer');
     }
     this.#silentThrough = config.silentThrough ?? (anchor === undefined ? 0 : anchor.height + 1);
+    this.#scale = new TimeoutScale(config.params.maxTimeoutScale ?? DEFAULT_MAX_TIMEOUT_SCALE);
     this.#store = new BlockStore(config.genesis.id, config.genesis.seed, config.suite.hash, anchor);
     const emit = (output: AcpOutput): void => void this.#out.push(output);
     this.#checkpoints = new Checkpoints({
@@ -103,6 +108,7 @@ export class AcpNode implements ConsensusNode<AcpMessage> {
       roundAt: (height) => this.#rounds.get(height),
       hasVoted: (height) => this.#memo(height).voted1 !== undefined,
       startRound: (height) => this.#startRound(height),
+      roundFinal: (round, block) => this.#roundFinal(round, block),
       emit,
       syncAsked: (peer) => this.#checkpoints.asked(peer),
       serveCheckpoint: (to, height) => this.#checkpoints.serve(to, height),
@@ -117,6 +123,7 @@ export class AcpNode implements ConsensusNode<AcpMessage> {
       currentHeight: () => this.#height,
       memo: (height) => this.#memo(height),
       value: () => this.#value,
+      stepTimeoutMs: () => this.#scale.of(config.params.stepTimeoutMs),
       emit,
     });
   }
@@ -134,6 +141,11 @@ export class AcpNode implements ConsensusNode<AcpMessage> {
   anchor(): Anchor {
     const best = this.#store.bestFinal;
     return { height: best.height, id: best.id, seed: best.nextSeed };
+  }
+
+  /** The factor on this node's round timeouts now (1 while its rounds end final; acp/timeouts.ts). */
+  get timeoutScale(): number {
+    return this.#scale.value;
   }
 
   checkpointStats(): CheckpointStats {
@@ -188,6 +200,12 @@ export class AcpNode implements ConsensusNode<AcpMessage> {
 
   #startRound(height: number): void {
     const previous = this.#rounds.get(height);
+    // The running round is overtaken by others' tentative blocks (their prepared head is at or above it): it failed
+    // here as it did there, though this node's SBR has not fired yet. Overtaken by a final block, it is only late.
+    const running = this.#rounds.get(this.#height);
+    if (running !== undefined && running.phase !== 'done' && height > running.height && this.#store.bestFinal.height < running.height) {
+      this.#failed(running);
+    }
     for (const r of this.#rounds.values()) if (r.height <= height) r.phase = 'done';
     this.#height = height;
     const head = this.#store.headFor(height);
@@ -202,10 +220,12 @@ export class AcpNode implements ConsensusNode<AcpMessage> {
     // 'value' timer fires: both end the wait the same way, whichever first.
     const v = this.#value;
     round.awaitingValue = v === undefined || (v.height !== undefined && v.height !== height);
-    const { proposalWaitMs, valueWaitMs = DEFAULT_VALUE_WAIT_MS } = this.#cfg.params;
-    if (round.awaitingValue) this.#timer('value', round, proposalWaitMs + valueWaitMs);
-    else this.#timer('proposal', round, proposalWaitMs);
-    this.#timer('sbr', round, this.#cfg.params.sbrMs);
+    // The waits scale with SBR: what makes rounds overrun SBR (slow links, CPU-bound apply/build/verify) delays the
+    // proposals as much, and both waits end early on what they wait for, so the scale costs a healthy round nothing.
+    const { proposalWaitMs, valueWaitMs = DEFAULT_VALUE_WAIT_MS, sbrMs } = this.#cfg.params;
+    if (round.awaitingValue) this.#timer('value', round, this.#scale.of(proposalWaitMs + valueWaitMs));
+    else this.#timer('proposal', round, this.#scale.of(proposalWaitMs));
+    this.#timer('sbr', round, this.#scale.of(sbrMs));
     this.#stages.propose(round);
     const replay = [...(previous?.raw ?? []), ...(this.#future.get(height) ?? [])];
     this.#future.delete(height);
@@ -217,7 +237,7 @@ export class AcpNode implements ConsensusNode<AcpMessage> {
   #valueCame(round: RoundState | undefined): void {
     if (round === undefined || !round.awaitingValue || round.phase !== 'proposing') return;
     round.awaitingValue = false;
-    this.#timer('proposal', round, this.#cfg.params.proposalWaitMs);
+    this.#timer('proposal', round, this.#scale.of(this.#cfg.params.proposalWaitMs));
   }
 
   #onTimer(name: TimerName, height: number, epoch: number): void {
@@ -238,6 +258,8 @@ export class AcpNode implements ConsensusNode<AcpMessage> {
   /** Stage 4.2: no agreed block by SBR — append a tentative one (the prepared value, else empty) and go on. */
   #tentative(round: RoundState): void {
     round.phase = 'done';
+    // The round did not fit in SBR: the next ones get more time (docs/consensus.md "Timeouts that adapt").
+    this.#failed(round);
     const head = this.#store.headFor(round.height);
     let block: BlockRecord | undefined;
     const prepared = round.prepares.withQuorum(round.committee.quorum);
@@ -261,6 +283,28 @@ export class AcpNode implements ConsensusNode<AcpMessage> {
     const blocks = this.#store.branchFrom(block, from, STATUS_LIMIT).map(evidenceOf);
     this.#out.push({ kind: 'broadcast', message: { kind: 'status', from: this.index, blocks } });
     if (this.#height === round.height) this.#startRound(round.height + 1);
+  }
+
+  /**
+   * A round ended final. The empty block after a proposal on our head came in too late for our vote is a failed
+   * round in Tendermint's sense — the waits were too short for proposals and votes to meet — and grows the scale
+   * like a tentative round (an empty block from split votes, e.g. an equivocating proposer, does not: longer waits
+   * would not help); any other final round shrinks it.
+   */
+  #roundFinal(round: RoundState, block: BlockRecord): void {
+    if (block.proposal === undefined && this.#lateProposal.has(round)) this.#failed(round);
+    else this.#scale.shrink();
+  }
+
+  /**
+   * A round failed. More time helps only if the members' messages do arrive, late: with fewer than a quorum of
+   * members heard from at this height (a partition, members down) the scale stays — growing it there only left
+   * the two sides of a healed partition a whole scaled SBR apart.
+   */
+  #failed(round: RoundState): void {
+    const heard = new Set<number>([this.index]);
+    for (const m of round.raw) if ('from' in m) heard.add(m.from);
+    if (heard.size >= round.committee.quorum) this.#scale.grow();
   }
 
   // ---- messages ----
@@ -291,6 +335,16 @@ export class AcpNode implements ConsensusNode<AcpMessage> {
     }
     if (round === undefined) return;
     round.raw.push(m);
+    if (round.phase !== 'proposing' && round.phase !== 'done' && (m.kind === 'proposal' || m.kind === 'preprepare')) {
+      const known = round.proposals.size;
+      this.#routeRoundMessage(m, round);
+      if (round.proposals.size > known) this.#lateProposal.add(round);
+      return;
+    }
+    this.#routeRoundMessage(m, round);
+  }
+
+  #routeRoundMessage(m: AcpMessage, round: RoundState): void {
     switch (m.kind) {
       case 'proposal':
         return this.#stages.onProposal(m, round);

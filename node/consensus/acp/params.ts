@@ -1,5 +1,6 @@
 /** ACP parameters (SPEC §7 defaults) and the quorum rule. */
 import { ConsensusError } from '../errors.ts';
+import { DEFAULT_MAX_TIMEOUT_SCALE } from './timeouts.ts';
 
 export interface AcpParams {
   /** Up to this many managers the potential and final committees are the whole ring (16). */
@@ -21,6 +22,12 @@ export interface AcpParams {
   readonly stepTimeoutMs: number;
   /** The tentative-consensus barrier SBR, measured from the start of the round. */
   readonly sbrMs: number;
+  /**
+   * Cap on the timeout scale (default 8): the proposal wait, valueWaitMs, the step timeout and SBR grow ×1.5 after
+   * each of a node's rounds that fails (tentative, in short) and shrink ÷1.25 after each that ends final, within
+   * [1, this] (acp/timeouts.ts, docs/consensus.md "Timeouts that adapt"). 1 keeps the timeouts fixed.
+   */
+  readonly maxTimeoutScale?: number;
   /** Overrides ⌊2E/3⌋ + 1. Only the tests' deliberately broken variants set it. */
   readonly quorumOverride?: number;
 }
@@ -58,6 +65,8 @@ export function checkParams(params: AcpParams, ringSize: number): void {
     if (!(ms > 0)) throw new ConsensusError('BAD_CONFIG', 'timeouts must be positive');
   }
   if ((params.valueWaitMs ?? DEFAULT_VALUE_WAIT_MS) < 0) throw new ConsensusError('BAD_CONFIG', 'timeouts must be positive');
+  const cap = params.maxTimeoutScale ?? DEFAULT_MAX_TIMEOUT_SCALE;
+  if (!(cap >= 1) || !Number.isFinite(cap)) throw new ConsensusError('BAD_CONFIG', 'maxTimeoutScale must be a finite number of at least 1');
   if (params.proposalWaitMs + (params.valueWaitMs ?? DEFAULT_VALUE_WAIT_MS) + 2 * params.stepTimeoutMs >= params.sbrMs) {
     throw new ConsensusError('BAD_CONFIG', 'SBR must outlast the proposal wait and both reduction steps');
   }

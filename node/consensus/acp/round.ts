@@ -101,29 +101,51 @@ export class RoundState {
     this.commits = new Tally(countEquivocations);
   }
 
-  /** Stage III choice: the proposal on our head with the largest size, ties by the lowest id; else empty. */
-  candidate(): string {
-    let best: { size: number; idHex: string } | undefined;
-    for (const p of this.proposals.values()) {
-      if (toHex(p.proposal.prev) !== this.head.idHex) continue;
-      const size = p.proposal.size;
-      if (best === undefined || size > best.size || (size === best.size && p.idHex < best.idHex)) {
-        best = { size, idHex: p.idHex };
+  /**
+   * Stage III choice: the proposal on our head with the largest size, ties by the lowest id; else empty. `usable`
+   * confirms the pick (its VRF proof); a proposal it refuses is dropped from the round and the next one is tried.
+   */
+  candidate(usable: (p: CheckedProposal) => boolean = () => true): string {
+    for (;;) {
+      let best: CheckedProposal | undefined;
+      for (const p of this.proposals.values()) {
+        if (toHex(p.proposal.prev) !== this.head.idHex) continue;
+        const size = p.proposal.size;
+        if (best === undefined || size > best.proposal.size || (size === best.proposal.size && p.idHex < best.idHex)) best = p;
       }
+      if (best === undefined) return this.emptyIdHex;
+      if (usable(best)) return best.idHex;
+      this.drop(best);
     }
-    return best?.idHex ?? this.emptyIdHex;
   }
 
-  /** Stage IV 4.1: does `me` lead an instance for `output`? Lowest VRF outputs lead valid, highest lead empty. */
-  leads(me: number, validLeaders: number, emptyLeaders: number): boolean {
+  /** Forgets a proposal whose VRF proof did not verify, and the output it claimed for its sender. */
+  drop(p: CheckedProposal): void {
+    this.proposals.delete(p.idHex);
+    const claimed = this.vrfOf.get(p.proposal.from);
+    if (claimed !== undefined && toHex(claimed) === toHex(p.vrfOutput)) this.vrfOf.delete(p.proposal.from);
+  }
+
+  /**
+   * Stage IV 4.1: does `me` lead an instance for `output`? Lowest VRF outputs lead valid, highest lead empty.
+   * `confirmed(from)` verifies the output `from` claimed (false drops it): only the outputs that rank ahead of
+   * this node's are verified, so a forged claim can neither keep it from leading nor make it lead wrongly.
+   */
+  leads(me: number, validLeaders: number, emptyLeaders: number, confirmed: (from: number) => boolean = () => true): boolean {
     const mine = this.vrfOf.get(me);
     if (mine === undefined || this.output === undefined) return false;
     const ranked = [...this.vrfOf.entries()]
       .map(([from, out]) => ({ from, hex: toHex(out) }))
       .sort((a, b) => (a.hex < b.hex ? -1 : a.hex > b.hex ? 1 : a.from - b.from));
     const empty = this.output === this.emptyIdHex;
-    const chosen = empty ? ranked.reverse().slice(0, emptyLeaders) : ranked.slice(0, validLeaders);
-    return chosen.some((r) => r.from === me);
+    const seats = empty ? emptyLeaders : validLeaders;
+    let ahead = 0;
+    for (const r of empty ? ranked.reverse() : ranked) {
+      if (ahead >= seats) return false;
+      if (r.from === me) return true;
+      if (confirmed(r.from)) ahead += 1;
+    }
+    return false;
   }
 }
 

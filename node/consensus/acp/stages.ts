@@ -12,7 +12,7 @@ import type { BlockRecord, BlockStore } from './chain.ts';
 import type { ChainSync } from './finality.ts';
 import type { AcpParams } from './params.ts';
 import type { RoundState, SentMemo } from './round.ts';
-import { checkProposal, voteValid } from './verify.ts';
+import { type CheckedProposal, checkProposal, confirmProposal, voteValid } from './verify.ts';
 
 /** What the stages need from the node. */
 export interface StageHost {
@@ -27,6 +27,8 @@ export interface StageHost {
   memo(height: number): SentMemo;
   /** The application's current value (height-tagged or not). */
   value(): { readonly valueHash: Hash; readonly size: number; readonly height?: number };
+  /** The reduction-step timeout: params.stepTimeoutMs times the node's timeout scale (acp/timeouts.ts). */
+  stepTimeoutMs(): number;
   emit(output: AcpOutput): void;
 }
 
@@ -77,7 +79,7 @@ export class RoundStages {
       this.#endProposalWait(round);
     } else if (waitOver && round.phase === 'step1' && round.votedEarly) {
       round.votedEarly = false;
-      this.#timer('step1', round, this.#host.params.stepTimeoutMs);
+      this.#timer('step1', round, this.#host.stepTimeoutMs());
     } else if (name === 'step1' && round.phase === 'step1') {
       this.#enterStep2(round, round.step1.withQuorum(round.committee.quorum) ?? round.emptyIdHex);
     } else if (name === 'step2' && round.phase === 'step2') {
@@ -93,8 +95,8 @@ export class RoundStages {
   #endProposalWait(round: RoundState, early = false): void {
     round.phase = 'step1';
     round.votedEarly = early;
-    this.#vote(round, 1, round.candidate());
-    if (!early) this.#timer('step1', round, this.#host.params.stepTimeoutMs);
+    this.#vote(round, 1, round.candidate((p) => this.#confirmed(round, p)));
+    if (!early) this.#timer('step1', round, this.#host.stepTimeoutMs());
   }
 
   #vote(round: RoundState, step: 1 | 2, idHex: string): void {
@@ -121,7 +123,7 @@ export class RoundStages {
   #enterStep2(round: RoundState, idHex: string): void {
     round.phase = 'step2';
     this.#vote(round, 2, idHex);
-    this.#timer('step2', round, this.#host.params.stepTimeoutMs);
+    this.#timer('step2', round, this.#host.stepTimeoutMs());
     this.#progress(round);
   }
 
@@ -143,8 +145,9 @@ export class RoundStages {
     round.output = idHex;
     const { validLeaders, emptyLeaders } = this.#host.params;
     const memo = this.#host.memo(round.height);
-    if (round.inFinal && !memo.led && round.leads(this.#host.index, validLeaders, emptyLeaders)) {
-      const proposal = round.proposals.get(idHex)?.proposal;
+    if (round.inFinal && !memo.led && round.leads(this.#host.index, validLeaders, emptyLeaders, (from) => this.#claimConfirmed(round, from))) {
+      const checked = round.proposals.get(idHex);
+      const proposal = checked !== undefined && this.#confirmed(round, checked) ? checked.proposal : undefined;
       if (proposal !== undefined || idHex === round.emptyIdHex) {
         memo.led = true;
         const pp = this.#sign<PrePrepare>({
@@ -168,7 +171,7 @@ export class RoundStages {
     const memo = this.#host.memo(round.height);
     const idHex = toHex(pp.id);
     if (!round.inFinal || round.output !== idHex || memo.prepared !== undefined) return;
-    if (idHex !== round.emptyIdHex && !round.proposals.has(idHex)) return;
+    if (idHex !== round.emptyIdHex && !this.#confirmedId(round, idHex)) return;
     memo.prepared = idHex;
     const prepare = this.#sign<Prepare>({
       kind: 'prepare',
@@ -213,14 +216,42 @@ export class RoundStages {
     if (known !== undefined) return known;
     if (idHex === round.emptyIdHex) return store.empty(round.head);
     const p = round.proposals.get(idHex);
-    return p === undefined ? undefined : store.withProposal(round.head, p.proposal, p.id, p.vrfOutput);
+    return p === undefined || !this.#confirmed(round, p) ? undefined : store.withProposal(round.head, p.proposal, p.id, p.vrfOutput);
+  }
+
+  // ---- lazy VRF checks (docs/consensus.md "Lazy VRF checks") ----
+
+  /** A proposal's VRF proof verified; one that fails is dropped from the round with the output it claimed. */
+  #confirmed(round: RoundState, p: CheckedProposal): boolean {
+    if (confirmProposal(p, round.committee)) return true;
+    round.drop(p);
+    return false;
+  }
+
+  #confirmedId(round: RoundState, idHex: string): boolean {
+    const p = round.proposals.get(idHex);
+    return p !== undefined && this.#confirmed(round, p);
+  }
+
+  /** The VRF output `from` claimed in its proposal (the one ranking it) verified. */
+  #claimConfirmed(round: RoundState, from: number): boolean {
+    const claimed = round.vrfOf.get(from);
+    if (claimed === undefined) return false;
+    const hex = toHex(claimed);
+    for (const p of round.proposals.values()) {
+      if (p.proposal.from === from && toHex(p.vrfOutput) === hex) return this.#confirmed(round, p);
+    }
+    round.vrfOf.delete(from);
+    return false;
   }
 
   // ---- messages of a round ----
 
   onProposal(p: Proposal, round: RoundState): void {
-    const checked = checkProposal(p, round.committee, this.#host.suite);
+    // Read lazily: the VRF proof is verified only where its output is used (ranking, the vote, the block).
+    const checked = checkProposal(p, round.committee, this.#host.suite, true);
     if (checked === undefined) return;
+    if (p.from === this.#host.index) checked.vrfConfirmed = true;
     if (toHex(p.prev) !== round.head.idHex) {
       if (this.#host.store.get(toHex(p.prev)) === undefined) this.#host.chain.askSync(p.from);
       return;

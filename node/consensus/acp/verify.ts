@@ -1,5 +1,5 @@
 /** Checks of signed ACP messages and certificates against the committee of their round. */
-import { toHex } from '../../crypto/index.ts';
+import { bytesEqual, toHex } from '../../crypto/index.ts';
 import type { CryptoSuite } from '../crypto-suite.ts';
 import { proposalId, signingBytes } from '../sign-bytes.ts';
 import type { Commit, Hash, Prepare, Proposal, SignedAcpMessage } from '../types.ts';
@@ -22,16 +22,31 @@ export interface CheckedProposal {
   readonly id: Hash;
   readonly idHex: string;
   readonly vrfOutput: Uint8Array;
+  /** The VRF proof was verified (else `vrfOutput` is only what it claims: see `confirmProposal`). */
+  vrfConfirmed: boolean;
 }
 
-/** A proposal signed by a final-committee member with a valid VRF proof; undefined otherwise. */
-export function checkProposal(p: Proposal, committee: Committee, suite: CryptoSuite): CheckedProposal | undefined {
-  const output = committee.vrfOutput(p.from, p.vrfProof);
+/**
+ * A proposal signed by a final-committee member with a valid VRF proof; undefined otherwise. `lazy` (allowed
+ * while the committee is the whole ring, where the output selects nobody): the proof's claimed output is read
+ * and its verification left to `confirmProposal`, which every use of the output goes through.
+ */
+export function checkProposal(p: Proposal, committee: Committee, suite: CryptoSuite, lazy = false): CheckedProposal | undefined {
+  const deferred = lazy && committee.full;
+  const output = deferred ? committee.vrfClaim(p.from, p.vrfProof) : committee.vrfOutput(p.from, p.vrfProof);
   if (output === undefined || !committee.selects(output)) return undefined;
   if (!Number.isSafeInteger(p.size) || p.size < 0) return undefined;
   if (!signatureValid(p, committee, suite)) return undefined;
   const id = proposalId(p, suite.hash);
-  return { proposal: p, id, idHex: toHex(id), vrfOutput: output };
+  return { proposal: p, id, idHex: toHex(id), vrfOutput: output, vrfConfirmed: !deferred };
+}
+
+/** Verifies a lazily checked proposal's VRF proof (once): true when it proves the output the proposal claimed. */
+export function confirmProposal(p: CheckedProposal, committee: Committee): boolean {
+  if (p.vrfConfirmed) return true;
+  const verified = committee.vrfOutput(p.proposal.from, p.proposal.vrfProof);
+  p.vrfConfirmed = verified !== undefined && bytesEqual(verified, p.vrfOutput);
+  return p.vrfConfirmed;
 }
 
 /**

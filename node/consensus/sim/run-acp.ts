@@ -103,6 +103,8 @@ export interface AcpReport {
   /** Checkpoint counters summed over the honest nodes (as they are at the end of the run). */
   readonly checkpoints: CheckpointStats;
   readonly restart?: RestartFigures;
+  /** The honest nodes' timeout scales (acp/timeouts.ts): the highest any reached, the highest at the end. */
+  readonly timeoutScale: { readonly max: number; readonly end: number };
   /** No violation and live. */
   readonly ok: boolean;
 }
@@ -171,6 +173,7 @@ export function runAcp(s: AcpScenario): AcpReport {
   const leadersByHeight = new Map<number, number[]>();
   const lastFinalAt = new Map<number, number>();
   const tentativeHeights = new Set<number>();
+  let maxScale = 1;
   const sampled = s.n > params.fullCommitteeUpTo;
 
   const evaluateCommittee = (node: number, d: Decide): void => {
@@ -234,6 +237,7 @@ export function runAcp(s: AcpScenario): AcpReport {
       }
     }
     times.record(i, d.height, loop.now);
+    maxScale = Math.max(maxScale, nodes[i]!.timeoutScale);
     if (d.decision === 'tentative') tentativeHeights.add(d.height);
     else {
       lastFinalAt.set(i, loop.now);
@@ -362,6 +366,7 @@ export function runAcp(s: AcpScenario): AcpReport {
     ...(committees !== undefined ? { committees } : {}),
     checkpoints,
     ...(restart !== undefined ? { restart } : {}),
+    timeoutScale: { max: maxScale, end: Math.max(1, ...honest.map((i) => nodes[i]!.timeoutScale)) },
     ok: checker.violations.length === 0 && liveness.ok,
   };
 }

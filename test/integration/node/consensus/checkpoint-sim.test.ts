@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { vrfProve, vrfVerify } from '../../../../node/crypto/vrf.ts';
+import { vrfProofToHash, vrfProve, vrfVerify } from '../../../../node/crypto/vrf.ts';
 import { decodeAcpMessage, encodeAcpMessage } from '../../../../node/consensus/codec.ts';
 import { restartProblems, restartScenario } from '../../../../node/consensus/sim/restart-scenario.ts';
 import type { AcpReport, AcpScenario } from '../../../../node/consensus/sim/run-acp.ts';
 import { runChecked, seedsToRun } from '../../../support/consensus-scenarios.ts';
 
 const SIZES = [4, 5, 7];
-const real = { suite: 'real' as const, vrf: { prove: vrfProve, verify: vrfVerify }, wire: { encode: encodeAcpMessage, decode: decodeAcpMessage } };
+const real = { suite: 'real' as const, vrf: { prove: vrfProve, verify: vrfVerify, proofToHash: vrfProofToHash }, wire: { encode: encodeAcpMessage, decode: decodeAcpMessage } };
 
 /** Safe and live (the restarted node included), and caught up by a checkpoint as restartProblems requires. */
 function runRestart(scenario: AcpScenario): AcpReport {

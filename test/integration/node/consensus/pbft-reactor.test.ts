@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Ed25519KeyPair, sha256, toHex, utf8, vrfProve, vrfVerify } from '../../../../node/crypto/index.ts';
+import { Ed25519KeyPair, sha256, toHex, utf8, vrfProofToHash, vrfProve, vrfVerify } from '../../../../node/crypto/index.ts';
 import { realSuite } from '../../../../node/consensus/crypto-suite.ts';
 import { encodePbftMessage, PBFT_CODEC, PBFT_METHOD } from '../../../../node/consensus/pbft/codec.ts';
 import { PbftNode } from '../../../../node/consensus/pbft/node.ts';
@@ -41,7 +41,7 @@ class PbftRing {
     // Open every connection before the first height, so the first rounds do not pay for dialling.
     for (const h of this.hosts) h.rpc.handle('test/hello', async () => new Uint8Array(0));
     await Promise.all(this.hosts.flatMap((a) => this.hosts.filter((b) => b !== a).map((b) => a.rpc.request(b.peer, 'test/hello', new Uint8Array(0)))));
-    const suite = realSuite({ prove: vrfProve, verify: vrfVerify });
+    const suite = realSuite({ prove: vrfProve, verify: vrfVerify, proofToHash: vrfProofToHash });
     const keys = this.hosts.map((_, i) => suite.keysFromSeed(sha256(utf8(`pbft reactor ${this.tag} key ${i}`))));
     const peers = this.hosts.map((h) => h.peer);
     for (const [i, host] of this.hosts.entries()) {
@@ -50,7 +50,7 @@ class PbftRing {
         publicKeys: keys.map((k) => k.publicKey),
         keys: keys[i]!,
         // Every member checks every signature itself.
-        suite: realSuite({ prove: vrfProve, verify: vrfVerify }),
+        suite: realSuite({ prove: vrfProve, verify: vrfVerify, proofToHash: vrfProofToHash }),
         params: { viewTimeoutMs: VIEW_TIMEOUT_MS },
         genesisId: sha256(utf8(`pbft reactor ${this.tag} genesis`)),
       });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Ed25519KeyPair, sha256, toHex, utf8, vrfProve, vrfVerify } from '../../../../node/crypto/index.ts';
+import { Ed25519KeyPair, sha256, toHex, utf8, vrfProofToHash, vrfProve, vrfVerify } from '../../../../node/crypto/index.ts';
 import type { Anchor } from '../../../../node/consensus/acp/chain.ts';
 import { anchorOf } from '../../../../node/consensus/acp/checkpoint.ts';
 import { AcpNode } from '../../../../node/consensus/acp/node.ts';
@@ -50,7 +50,7 @@ async function startRing(tag: string): Promise<Ring> {
   await Promise.all(hosts.flatMap((a) => hosts.map((b) => (a === b ? undefined : a.rpc.request(b.peer, 'test/ping', new Uint8Array(0))))));
 
   const peers = hosts.map((h) => h.peer);
-  const keys = seeds.map((seed) => realSuite({ prove: vrfProve, verify: vrfVerify }).keysFromSeed(seed));
+  const keys = seeds.map((seed) => realSuite({ prove: vrfProve, verify: vrfVerify, proofToHash: vrfProofToHash }).keysFromSeed(seed));
   const ringMembers = keys.map((k) => ({ publicKey: k.publicKey, reputation: 1 }));
   const genesis = { id: sha256(utf8(`genesis ${tag}`)), seed: sha256(utf8(`rs0 ${tag}`)) };
   const conflicts: string[] = [];
@@ -58,7 +58,7 @@ async function startRing(tag: string): Promise<Ring> {
   const members: Member[] = [];
 
   const incarnation = (i: number, anchor: Anchor | undefined): { node: AcpNode; reactor: Reactor } => {
-    const suite = realSuite({ prove: vrfProve, verify: vrfVerify });
+    const suite = realSuite({ prove: vrfProve, verify: vrfVerify, proofToHash: vrfProofToHash });
     const node = new AcpNode({
       index: i,
       members: ringMembers,

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Ed25519KeyPair, sha256, toHex, utf8, vrfProve, vrfVerify } from '../../../../node/crypto/index.ts';
+import { Ed25519KeyPair, sha256, toHex, utf8, vrfProofToHash, vrfProve, vrfVerify } from '../../../../node/crypto/index.ts';
 import { AcpNode } from '../../../../node/consensus/acp/node.ts';
 import { DEFAULT_ACP_PARAMS } from '../../../../node/consensus/acp/params.ts';
 import { encodeAcpMessage } from '../../../../node/consensus/codec.ts';
@@ -68,12 +68,12 @@ async function startRing(tag: string): Promise<Ring> {
   await Promise.all(hosts.flatMap((a) => hosts.map((b) => ping(a, b))));
 
   const peers = hosts.map((h) => h.peer);
-  const keys = seeds.map((seed) => realSuite({ prove: vrfProve, verify: vrfVerify }).keysFromSeed(seed));
+  const keys = seeds.map((seed) => realSuite({ prove: vrfProve, verify: vrfVerify, proofToHash: vrfProofToHash }).keysFromSeed(seed));
   const members = keys.map((k) => ({ publicKey: k.publicKey, reputation: 1 }));
   const genesis = { id: sha256(utf8(`genesis ${tag}`)), seed: sha256(utf8(`rs0 ${tag}`)) };
   for (let i = 0; i < N; i++) {
     // Each server has its own suite instance: every signature and proof is checked for real at every node.
-    const suite = realSuite({ prove: vrfProve, verify: vrfVerify });
+    const suite = realSuite({ prove: vrfProve, verify: vrfVerify, proofToHash: vrfProofToHash });
     const node = new AcpNode({ index: i, members, keys: keys[i]!, suite, params: DEFAULT_ACP_PARAMS, genesis });
     ring.nodes.push(node);
     const onDecide = (d: Decide): void => {

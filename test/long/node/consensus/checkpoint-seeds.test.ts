@@ -5,7 +5,7 @@
  * in the gap and finalise the ring's blocks after it (restartProblems). AME_CONSENSUS_SEED=<n> replays one seed.
  */
 import { describe, expect, it } from 'vitest';
-import { vrfProve, vrfVerify } from '../../../../node/crypto/vrf.ts';
+import { vrfProofToHash, vrfProve, vrfVerify } from '../../../../node/crypto/vrf.ts';
 import { decodeAcpMessage, encodeAcpMessage } from '../../../../node/consensus/codec.ts';
 import { restartProblems, restartScenario } from '../../../../node/consensus/sim/restart-scenario.ts';
 import type { AcpScenario } from '../../../../node/consensus/sim/run-acp.ts';
@@ -38,7 +38,7 @@ describe('ACP checkpoint catch-up (long)', () => {
   it('2 real-crypto seeds (Ed25519 + ECVRF + CBOR codec)', () => {
     const started = performance.now();
     const totals = { forged: 0, adopted: 0, finals: 0 };
-    const real = { suite: 'real' as const, vrf: { prove: vrfProve, verify: vrfVerify }, wire: { encode: encodeAcpMessage, decode: decodeAcpMessage } };
+    const real = { suite: 'real' as const, vrf: { prove: vrfProve, verify: vrfVerify, proofToHash: vrfProofToHash }, wire: { encode: encodeAcpMessage, decode: decodeAcpMessage } };
     for (const seed of seedsToRun([31_000, 31_001])) {
       const from = seed % 2 === 0 ? 'anchor' : 'genesis';
       run({ ...restartScenario(seed, from, { forger: seed === 31_001, sizes: [4, 7] }), ...real }, totals);

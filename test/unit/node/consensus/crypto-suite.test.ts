@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { fastSuite, realSuite } from '../../../../node/consensus/crypto-suite.ts';
-import { vrfProve, vrfVerify } from '../../../../node/crypto/vrf.ts';
+import { vrfProofToHash, vrfProve, vrfVerify } from '../../../../node/crypto/vrf.ts';
 
 const msg = new TextEncoder().encode('vote');
 
-for (const suite of [fastSuite(), realSuite({ prove: vrfProve, verify: vrfVerify })]) {
+for (const suite of [fastSuite(), realSuite({ prove: vrfProve, verify: vrfVerify, proofToHash: vrfProofToHash })]) {
   describe(`${suite.name} crypto suite`, () => {
     const a = suite.keysFromSeed(new Uint8Array(32).fill(1));
     const b = suite.keysFromSeed(new Uint8Array(32).fill(2));
