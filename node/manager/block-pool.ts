@@ -1,16 +1,25 @@
 /**
  * Proposed ledger blocks by hash, and their transport between managers. A block is named by its header hash
  * (`headerHash`, the hash the ledger chains by prevHash) — that is the `valueHash` a manager proposes to ACP, so a
- * decision names exactly one block body. The proposer broadcasts the body on `manager/block` (fire-and-forget);
- * a manager that decided a hash it has no body for asks the others on `manager/block-get`. Only ring members may
- * push or fetch; a pushed body must decode (`decodeBlock`), be of this chain and within the block size bound.
- * Bodies are kept until the ledger passes their height (`pruneBelow`) or `maxBlocks` evicts the oldest.
+ * decision names exactly one block body. Only ring members may push or fetch.
+ *
+ * The proposer pushes a compact body on `manager/block-compact` (compact-block.ts: the block without its
+ * transactions, plus their hashes; fire-and-forget): every transaction was gossiped to every member before it
+ * could be proposed, so a member rebuilds the block from its mempool (`pooled`) instead of receiving each
+ * transaction again from every proposer. A compact body whose transactions are not all pooled yet (gossip in
+ * flight, or evicted) waits aside (the last `maxCompact`) and is rebuilt when the block is asked for; a manager
+ * that decided a hash it has no whole body for asks the others for the full encoding on `manager/block-get`, so
+ * correctness never depends on the mempool. `manager/block` still takes a pushed full body (a member of an older
+ * release during a rolling upgrade). Bodies are kept until the ledger passes their height (`pruneBelow`) or
+ * `maxBlocks` evicts the oldest; a body's full encoding is only made when a member asks for it.
  */
 import { bytesEqual, toHex } from '../crypto/index.ts';
 import { type Block, decodeBlock, encodeBlock, headerHash } from '../ledger/index.ts';
 import { NetError, type NetLogger, type PeerRef, type RequestContext, type Rpc } from '../net/index.ts';
+import { type CompactBlock, decodeCompactBlock, encodeCompactBlock, rebuildBlock } from './compact-block.ts';
 
 export const BLOCK_METHOD = 'manager/block';
+export const BLOCK_COMPACT_METHOD = 'manager/block-compact';
 export const BLOCK_GET_METHOD = 'manager/block-get';
 
 export interface BlockPoolOptions {
@@ -18,25 +27,36 @@ export interface BlockPoolOptions {
   /** The ring members' peers (index → peer); this host is one of them. */
   readonly peers: readonly PeerRef[];
   readonly chainId: Uint8Array;
+  /** The encoded transaction of this hash in the mempool (the pooled array itself), if pooled; default none. */
+  readonly pooled?: (hash: Uint8Array) => Uint8Array | undefined;
   /** Largest encoded block accepted (default 4 MiB). */
   readonly maxBlockBytes?: number;
   /** Bodies kept at most (default 512). */
   readonly maxBlocks?: number;
+  /** Compact bodies kept waiting for their transactions at most (default 64). */
+  readonly maxCompact?: number;
   readonly timeoutMs?: number;
   readonly logger?: NetLogger;
 }
 
 interface Entry {
   readonly block: Block;
-  readonly bytes: Uint8Array;
+  /** The full encoding: as received, or made at the first `manager/block-get`. */
+  bytes: Uint8Array | undefined;
 }
 
 const EMPTY = new Uint8Array(0);
+const nothingPooled = (): undefined => undefined;
+
+/** The block as pooled: the certificate is not part of the hash (it is added after consensus). */
+const plain = (block: Block): Block => (block.certificate.length === 0 ? block : { ...block, certificate: [] });
 
 export class BlockPool {
   readonly #o: BlockPoolOptions;
   readonly #members: Set<string>;
   readonly #blocks = new Map<string, Entry>();
+  /** Compact bodies whose transactions were not all pooled when they arrived. */
+  readonly #waiting = new Map<string, CompactBlock>();
   #running = false;
 
   constructor(options: BlockPoolOptions) {
@@ -44,13 +64,20 @@ export class BlockPool {
     this.#members = new Set(options.peers.map((p) => p.id));
   }
 
+  /** Whole bodies held. */
   get size(): number {
     return this.#blocks.size;
+  }
+
+  /** Compact bodies waiting for transactions. */
+  get waiting(): number {
+    return this.#waiting.size;
   }
 
   start(): void {
     this.#running = true;
     this.#o.rpc.handle(BLOCK_METHOD, (body, ctx) => this.#onBlock(body, ctx));
+    this.#o.rpc.handle(BLOCK_COMPACT_METHOD, (body, ctx) => this.#onCompact(body, ctx));
     this.#o.rpc.handle(BLOCK_GET_METHOD, (body, ctx) => this.#onGet(body, ctx));
   }
 
@@ -58,47 +85,45 @@ export class BlockPool {
     if (!this.#running) return;
     this.#running = false;
     this.#o.rpc.unhandle(BLOCK_METHOD);
+    this.#o.rpc.unhandle(BLOCK_COMPACT_METHOD);
     this.#o.rpc.unhandle(BLOCK_GET_METHOD);
   }
 
+  /** The body of `hash`: held, or rebuilt now from a waiting compact body whose transactions are all pooled. */
   get(hash: Uint8Array): Block | undefined {
-    return this.#blocks.get(toHex(hash))?.block;
+    const hex = toHex(hash);
+    return this.#blocks.get(hex)?.block ?? this.#rebuild(hex);
   }
 
   /** Stores a block (certificate stripped: it is not part of the hash); returns its hash. */
   add(block: Block, bytes?: Uint8Array): Uint8Array {
     const hash = headerHash(block.header);
     const hex = toHex(hash);
-    if (!this.#blocks.has(hex)) {
-      const plain = block.certificate.length === 0 ? block : { ...block, certificate: [] };
-      this.#blocks.set(hex, { block: plain, bytes: bytes ?? encodeBlock(plain) });
-      const max = this.#o.maxBlocks ?? 512;
-      while (this.#blocks.size > max) this.#blocks.delete(this.#blocks.keys().next().value!);
-    }
+    if (!this.#blocks.has(hex)) this.#store(hex, plain(block), bytes);
     return hash;
   }
 
-  /** Stores a block and sends its body to every other member (failures are logged, not thrown). */
+  /** Stores a block and sends its compact body to every other member (failures are logged, not thrown). */
   broadcast(block: Block): Uint8Array {
     const hash = this.add(block);
-    const { bytes } = this.#blocks.get(toHex(hash))!;
+    const body = encodeCompactBlock(this.#blocks.get(toHex(hash))!.block);
     for (const peer of this.#o.peers) {
       if (peer.id === this.#o.rpc.self.id) continue;
-      this.#o.rpc.request(peer, BLOCK_METHOD, bytes, { timeoutMs: this.#o.timeoutMs ?? 2_000 }).catch((err: unknown) => {
-        if (this.#running) this.#o.logger?.debug({ err, peer: peer.id }, 'block body not delivered');
+      this.#o.rpc.request(peer, BLOCK_COMPACT_METHOD, body, { timeoutMs: this.#timeout() }).catch((err: unknown) => {
+        if (this.#running) this.#o.logger?.debug({ err, peer: peer.id }, 'compact block not delivered');
       });
     }
     return hash;
   }
 
-  /** Asks the other members in turn for the body of `hash`; undefined when none has it. */
+  /** The body of `hash` from this pool (rebuilt if it can be), else the full body from the other members in turn. */
   async fetch(hash: Uint8Array): Promise<Block | undefined> {
     const have = this.get(hash);
     if (have !== undefined) return have;
     for (const peer of this.#o.peers) {
       if (peer.id === this.#o.rpc.self.id || !this.#running) continue;
       try {
-        const bytes = await this.#o.rpc.request(peer, BLOCK_GET_METHOD, hash, { timeoutMs: this.#o.timeoutMs ?? 2_000 });
+        const bytes = await this.#o.rpc.request(peer, BLOCK_GET_METHOD, hash, { timeoutMs: this.#timeout() });
         if (bytes.length === 0) continue;
         const block = this.#decode(bytes);
         if (!bytesEqual(headerHash(block.header), hash)) continue;
@@ -111,15 +136,43 @@ export class BlockPool {
     return undefined;
   }
 
-  /** Forgets the bodies of blocks at or below `height`. */
+  /** Forgets the bodies, whole or compact, of blocks at or below `height`. */
   pruneBelow(height: bigint): void {
     for (const [hex, e] of this.#blocks) if (e.block.header.height <= height) this.#blocks.delete(hex);
+    for (const [hex, c] of this.#waiting) if (c.shell.header.height <= height) this.#waiting.delete(hex);
+  }
+
+  #timeout(): number {
+    return this.#o.timeoutMs ?? 2_000;
+  }
+
+  #store(hex: string, block: Block, bytes: Uint8Array | undefined): void {
+    this.#waiting.delete(hex);
+    this.#blocks.set(hex, { block, bytes });
+    const max = this.#o.maxBlocks ?? 512;
+    while (this.#blocks.size > max) this.#blocks.delete(this.#blocks.keys().next().value!);
+  }
+
+  #rebuild(hex: string): Block | undefined {
+    const compact = this.#waiting.get(hex);
+    if (compact === undefined) return undefined;
+    const block = rebuildBlock(compact, this.#o.pooled ?? nothingPooled);
+    if (block !== undefined) this.#store(hex, block, undefined);
+    return block;
   }
 
   #decode(bytes: Uint8Array): Block {
-    const block = decodeBlock(bytes, this.#o.maxBlockBytes ?? 4 << 20);
-    if (!bytesEqual(block.header.chain, this.#o.chainId)) throw new NetError('BAD_REQUEST', 'block of another chain');
+    const block = decodeBlock(bytes, this.#maxBytes());
+    this.#ownChain(block);
     return block;
+  }
+
+  #maxBytes(): number {
+    return this.#o.maxBlockBytes ?? 4 << 20;
+  }
+
+  #ownChain(block: Block): void {
+    if (!bytesEqual(block.header.chain, this.#o.chainId)) throw new NetError('BAD_REQUEST', 'block of another chain');
   }
 
   #member(ctx: RequestContext): void {
@@ -141,9 +194,33 @@ export class BlockPool {
     return EMPTY;
   }
 
+  async #onCompact(body: Uint8Array, ctx: RequestContext): Promise<Uint8Array> {
+    this.#member(ctx);
+    const compact = decodeCompactBlock(body, this.#maxBytes());
+    this.#ownChain(compact.shell);
+    const hex = toHex(headerHash(compact.shell.header));
+    if (this.#blocks.has(hex) || this.#waiting.has(hex)) return EMPTY;
+    const shell = plain(compact.shell);
+    const block = rebuildBlock({ ...compact, shell }, this.#o.pooled ?? nothingPooled);
+    if (block !== undefined) {
+      this.#store(hex, block, undefined);
+      return EMPTY;
+    }
+    this.#waiting.set(hex, { ...compact, shell });
+    const max = this.#o.maxCompact ?? 64;
+    while (this.#waiting.size > max) this.#waiting.delete(this.#waiting.keys().next().value!);
+    this.#o.logger?.debug({ block: hex, height: shell.header.height }, 'compact block waits for pooled transactions');
+    return EMPTY;
+  }
+
   async #onGet(body: Uint8Array, ctx: RequestContext): Promise<Uint8Array> {
     this.#member(ctx);
     if (body.length !== 32) throw new NetError('BAD_REQUEST', 'expected a 32-byte block hash');
-    return this.#blocks.get(toHex(body))?.bytes ?? EMPTY;
+    // A compact body waiting here may be complete by now.
+    if (this.get(body) === undefined) return EMPTY;
+    const entry = this.#blocks.get(toHex(body));
+    if (entry === undefined) return EMPTY;
+    entry.bytes ??= encodeBlock(entry.block);
+    return entry.bytes;
   }
 }

@@ -37,6 +37,8 @@ export interface EraOptions {
   /** Where ACP's chain of this era starts: its id (the genesis or the reconfiguring block) and RS. */
   readonly acpGenesis: { readonly id: Hash; readonly seed: Hash };
   readonly vrf: VrfImplementation;
+  /** A mempool transaction's bytes by hash: the block pool rebuilds compact bodies from it. */
+  readonly pooled?: ((hash: Uint8Array) => Uint8Array | undefined) | undefined;
   readonly acpParams?: AcpParams | undefined;
   readonly keepHeights?: number | undefined;
   readonly clock: Clock;
@@ -79,7 +81,8 @@ export class ConsensusEra {
     this.members = o.members;
     const peers = o.members.map((m) => m.peer);
     const logger = o.logger === undefined ? {} : { logger: o.logger };
-    this.#pool = new BlockPool({ rpc: o.host.rpc, peers, chainId: o.chainId, ...logger });
+    const pooled = o.pooled === undefined ? {} : { pooled: o.pooled };
+    this.#pool = new BlockPool({ rpc: o.host.rpc, peers, chainId: o.chainId, ...pooled, ...logger });
     this.#certifier = new Certifier({ rpc: o.host.rpc, nodeKey: o.nodeKey, members: o.members, onCertified: o.onCertified, handover: o.handover, early: o.early, ...logger });
     this.#roles = new RoleBoard({ rpc: o.host.rpc, clock: o.clock, peers, index: this.index, ...o.roles, ...logger });
     // Memoised: a restarted or replayed round re-checks the same proofs and signatures (pure functions).

@@ -1,6 +1,7 @@
 /** The public API of node/manager (docs/manager.md). */
 export { ManagerError, MANAGER_ERROR_CODES, type ManagerErrorCode } from './errors.ts';
-export { BLOCK_GET_METHOD, BLOCK_METHOD, BlockPool, type BlockPoolOptions } from './block-pool.ts';
+export { BLOCK_COMPACT_METHOD, BLOCK_GET_METHOD, BLOCK_METHOD, BlockPool, type BlockPoolOptions } from './block-pool.ts';
+export { type CompactBlock, decodeCompactBlock, encodeCompactBlock, MAX_COMPACT_TXS, rebuildBlock } from './compact-block.ts';
 export { Mempool, type MempoolOptions, type PooledTx } from './mempool.ts';
 export { decodeHead, getHead, HEAD_METHOD, type Head, submitTx, SUBMIT_METHOD, TX_GOSSIP_METHOD } from './rpc.ts';
 export { buildBlock } from './build.ts';

@@ -82,6 +82,11 @@ export class Mempool {
     return this.#byHash.has(toHex(hash));
   }
 
+  /** The pooled transaction of this hash (compact block bodies are rebuilt from it: block-pool.ts). */
+  get(hash: Uint8Array): PooledTx | undefined {
+    return this.#byHash.get(toHex(hash));
+  }
+
   /** Admits an encoded transaction against `view` (the last final state) at `time`; returns its hash. */
   submit(bytes: Uint8Array, view: StateView, params: LedgerParams, time: bigint): Uint8Array {
     const hash = txHash(bytes);

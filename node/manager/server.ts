@@ -384,6 +384,7 @@ export class ManagerServer {
       chainId: this.#chainId,
       acpGenesis: eraGenesis(startId, this.#chainId, this.#o.genesis.rs0),
       vrf: this.#o.vrf,
+      pooled: (hash) => this.mempool.get(hash)?.bytes,
       acpParams: this.#o.acpParams,
       keepHeights: this.#o.acpKeepHeights,
       clock: this.#clock,

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { toHex } from '../../../../node/crypto/index.ts';
 import { checkInvariants, ed25519Verify, headerHash, verifyCertificate } from '../../../../node/ledger/index.ts';
-import { BLOCK_METHOD, ManagerError, submitTx } from '../../../../node/manager/index.ts';
+import { BLOCK_COMPACT_METHOD, ManagerError, submitTx } from '../../../../node/manager/index.ts';
 import { MANAGER_COUNT, testGenesis } from '../../../support/ledger-chain.ts';
 import { TestUnity, type Transfer } from '../../../support/manager-unity.ts';
 import { until } from '../../../support/ring-net.ts';
@@ -29,8 +29,8 @@ describe('Manager Ring: one Unity of six managers over libp2p', () => {
   it('finalises blocks with transactions submitted by clients, and goes on without one manager', async () => {
     const unity = await TestUnity.start();
     running.push(unity);
-    // Manager 5 never receives pushed bodies: it has to fetch every decided block from the others.
-    unity.host(5).rpc.unhandle(BLOCK_METHOD);
+    // Manager 5 never receives pushed (compact) bodies: it has to fetch every decided block from the others.
+    unity.host(5).rpc.unhandle(BLOCK_COMPACT_METHOD);
     const firstBatch = unity.transfers(10);
     const senders = [...new Set(firstBatch.map((t) => t.from))];
     const before = new Map(senders.map((s) => [s.address, unity.server(0).ledger.finalView().account(s.address).abc]));

@@ -50,6 +50,16 @@ describe('Mempool', () => {
     expect(codeOf(() => submit(transfer(c, RESEARCH, 1n)))).toEqual(['MEMPOOL_FULL', undefined]);
   });
 
+  it('looks a pooled transaction up by hash, the submitted array itself, until it leaves', () => {
+    const { c, pool, submit } = setup();
+    const bytes = transfer(c, RESERVE, 0n);
+    const hash = submit(bytes);
+    expect(pool.get(hash)?.bytes).toBe(bytes);
+    expect(pool.get(new Uint8Array(32))).toBeUndefined();
+    pool.remove(hash);
+    expect(pool.get(hash)).toBeUndefined();
+  });
+
   it("lets a manager's own duty transactions run ahead too, never the governance's", () => {
     const { c, pool, submit } = setup();
     const report = (nonce: bigint) =>
