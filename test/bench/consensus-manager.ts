@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { decodeAcpMessage } from '../../node/consensus/codec.ts';
 import { ACP_METHOD } from '../../node/consensus/reactor.ts';
 import { DEFAULT_ACP_PARAMS, DEFAULT_VALUE_WAIT_MS } from '../../node/consensus/acp/params.ts';
-import { Ed25519KeyPair, toHex, vrfProve, vrfVerify } from '../../node/crypto/index.ts';
+import { Ed25519KeyPair, toHex, vrfProofToHash, vrfProve, vrfVerify } from '../../node/crypto/index.ts';
 import type { GenesisConfig } from '../../node/ledger/index.ts';
 import { ManagerServer } from '../../node/manager/index.ts';
 import { type Clock, type ClockTimer, type Host, type PeerRef, systemClock } from '../../node/net/index.ts';
@@ -184,6 +184,18 @@ const traceLogger = {
   warn: (obj: object, msg?: string) => trace(`WARN ${msg ?? ''} ${JSON.stringify(obj, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`),
 };
 
+/** One ACP message on the trace: kind, height, sender, and the ids it names (first 6 bytes). */
+function describe(m: ReturnType<typeof decodeAcpMessage>): string {
+  const hex = (b: Uint8Array | undefined) => (b === undefined ? '-' : toHex(b).slice(0, 12));
+  const parts: string[] = [m.kind, 'height' in m ? String(m.height) : '', 'from' in m ? `from ${m.from}` : ''];
+  if (m.kind === 'proposal') parts.push(`value ${hex(m.valueHash)} prev ${hex(m.prev)} ${m.size} bytes`);
+  if (m.kind === 'vote') parts.push(`step ${m.step} id ${hex(m.id)}`);
+  if (m.kind === 'preprepare') parts.push(`id ${hex(m.id)} prev ${hex(m.prev)}`);
+  if (m.kind === 'prepare') parts.push(`leader ${m.leader} id ${hex(m.id)}`);
+  if (m.kind === 'commit') parts.push(`id ${hex(m.id)}`);
+  return parts.join(' ');
+}
+
 export function managerHandlers(data: ManagerWorkerData, host: Host) {
   tracing = process.env['AME_BENCH_TRACE'] === String(data.index);
   const clock = new RoundClock();
@@ -215,10 +227,16 @@ export function managerHandlers(data: ManagerWorkerData, host: Host) {
       if (method === ACP_METHOD && !seen.has(body)) {
         seen.add(body);
         const m = decodeAcpMessage(body);
-        trace(`sent ${m.kind} ${'height' in m ? m.height : ''} ${m.kind === 'proposal' ? `${m.size} bytes` : ''}`);
+        trace(`sent ${describe(m)}`);
       }
       return request(peer, method, body, options);
     };
+    const handle = host.rpc.handle.bind(host.rpc);
+    (host.rpc as { handle: typeof handle }).handle = (method, handler) =>
+      handle(method, method !== ACP_METHOD ? handler : (body, ctx) => {
+        trace(`got ${describe(decodeAcpMessage(body))}`);
+        return handler(body, ctx);
+      });
   }
   return {
     peer: () => host.peer,
@@ -232,7 +250,7 @@ export function managerHandlers(data: ManagerWorkerData, host: Host) {
         peers,
         genesis: data.genesis,
         storePath: join(data.storeDir, `manager-${data.index}.sqlite`),
-        vrf: { prove: counted(vrfProve, work, 'vrfProves', 'vrfProveMs'), verify: counted(verifier(), work, 'vrfVerifies', 'vrfVerifyMs') },
+        vrf: { prove: counted(vrfProve, work, 'vrfProves', 'vrfProveMs'), verify: counted(verifier(), work, 'vrfVerifies', 'vrfVerifyMs'), proofToHash: vrfProofToHash },
         clock,
         ...(tracing ? { logger: traceLogger } : {}),
       });

@@ -23,7 +23,8 @@ import { ratio, type Bench, type BenchResult } from './harness.ts';
 import { mean, percentile } from './stats.ts';
 
 const QUICK = process.env['AME_BENCH_QUICK'] === '1' || process.argv.includes('--quick');
-const SIZES = QUICK ? [6] : [6, 16];
+/** `AME_BENCH_SIZES=16` (comma-separated) runs only those ring sizes: a diagnostic, not the bench's figures. */
+const SIZES = process.env['AME_BENCH_SIZES']?.split(',').map(Number) ?? (QUICK ? [6] : [6, 16]);
 const BLOCK_LIMIT = BigInt(Number(process.env['AME_BENCH_BLOCK_KIB'] ?? 256) * 1024);
 const CORES = availableParallelism();
 const IDLE = { warmMs: 1_000, windowMs: QUICK ? 2_000 : 6_000 };
