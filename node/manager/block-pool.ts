@@ -33,6 +33,8 @@ export interface BlockPoolOptions {
   readonly maxBlockBytes?: number;
   /** Bodies kept at most (default 512). */
   readonly maxBlocks?: number;
+  /** A member's proposed body arrived (whole, rebuilt or still waiting for transactions). */
+  readonly arrived?: (block: Block) => void;
   /** Compact bodies kept waiting for their transactions at most (default 64). */
   readonly maxCompact?: number;
   readonly timeoutMs?: number;
@@ -136,6 +138,13 @@ export class BlockPool {
     return undefined;
   }
 
+  /** Whether a body built on `prevHash` is here (whole or waiting for transactions): some member proposed on it. */
+  proposedOn(prevHash: Uint8Array): boolean {
+    for (const e of this.#blocks.values()) if (bytesEqual(e.block.header.prevHash, prevHash)) return true;
+    for (const c of this.#waiting.values()) if (bytesEqual(c.shell.header.prevHash, prevHash)) return true;
+    return false;
+  }
+
   /** Forgets the bodies, whole or compact, of blocks at or below `height`. */
   pruneBelow(height: bigint): void {
     for (const [hex, e] of this.#blocks) if (e.block.header.height <= height) this.#blocks.delete(hex);
@@ -191,6 +200,7 @@ export class BlockPool {
       throw cause instanceof NetError ? cause : new NetError('BAD_REQUEST', (cause as Error).message);
     }
     this.add(block, block.certificate.length === 0 ? body : undefined);
+    this.#o.arrived?.(block);
     return EMPTY;
   }
 
@@ -204,11 +214,13 @@ export class BlockPool {
     const block = rebuildBlock({ ...compact, shell }, this.#o.pooled ?? nothingPooled);
     if (block !== undefined) {
       this.#store(hex, block, undefined);
+      this.#o.arrived?.(block);
       return EMPTY;
     }
     this.#waiting.set(hex, { ...compact, shell });
     const max = this.#o.maxCompact ?? 64;
     while (this.#waiting.size > max) this.#waiting.delete(this.#waiting.keys().next().value!);
+    this.#o.arrived?.(shell);
     this.#o.logger?.debug({ block: hex, height: shell.header.height }, 'compact block waits for pooled transactions');
     return EMPTY;
   }

@@ -56,6 +56,19 @@ export const CERT_WAIT_MS = 100;
 /** The value proposed with an empty mempool: decided, it changes nothing. */
 export const NOTHING = new Uint8Array(32);
 
+/** Members that build a block in each ACP round (docs/manager.md "Builders in turn"). */
+export const BUILDERS_PER_ROUND = 2;
+
+/**
+ * Whether member `index` of `members` builds a block in ACP round `height`: BUILDERS_PER_ROUND members in turn
+ * (index ≡ height, height + 1, … mod members); the others propose NOTHING. Every member builds while the ring
+ * has no more members than that.
+ */
+export function buildsAt(height: number, index: number, members: number, builders = BUILDERS_PER_ROUND): boolean {
+  if (members <= builders) return true;
+  return (((index - height) % members) + members) % members < builders;
+}
+
 export interface ProposerOptions {
   readonly clock: Clock;
   readonly mempool: Mempool;
@@ -98,12 +111,13 @@ export class Proposer {
 
   /**
    * The block to propose at `ledger`'s head (`broadcast` stores and pushes it, giving its hash): as many pooled
-   * transactions as apply, within the limit; NOTHING with an empty pool; undefined while the head's certificate
-   * is still expected. `genesisHead`: the head is the genesis (it has no certificate to wait for).
+   * transactions as apply, within the limit; NOTHING with an empty pool or when this member does not build this
+   * round (`builds`, see buildsAt); undefined while the head's certificate is still expected. `genesisHead`: the
+   * head is the genesis (it has no certificate to wait for).
    */
-  value(ledger: Ledger, genesisHead: boolean, broadcast: (block: Block) => Uint8Array): AcpValue | undefined {
+  value(ledger: Ledger, genesisHead: boolean, broadcast: (block: Block) => Uint8Array, builds = true): AcpValue | undefined {
     const { mempool, clock } = this.#o;
-    if (mempool.size === 0) return { valueHash: NOTHING, size: 0 };
+    if (mempool.size === 0 || !builds) return { valueHash: NOTHING, size: 0 };
     const parentCertificate = this.#o.certificate(ledger.headHash);
     if (parentCertificate === undefined && !genesisHead) {
       const waited = clock.now() - this.#appliedAt;

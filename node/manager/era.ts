@@ -39,6 +39,8 @@ export interface EraOptions {
   readonly vrf: VrfImplementation;
   /** A mempool transaction's bytes by hash: the block pool rebuilds compact bodies from it. */
   readonly pooled?: ((hash: Uint8Array) => Uint8Array | undefined) | undefined;
+  /** A member's proposed body arrived (the server's value may wait for one: build.ts `buildsAt`). */
+  readonly arrived?: ((block: Block) => void) | undefined;
   readonly acpParams?: AcpParams | undefined;
   readonly keepHeights?: number | undefined;
   readonly clock: Clock;
@@ -82,7 +84,8 @@ export class ConsensusEra {
     const peers = o.members.map((m) => m.peer);
     const logger = o.logger === undefined ? {} : { logger: o.logger };
     const pooled = o.pooled === undefined ? {} : { pooled: o.pooled };
-    this.#pool = new BlockPool({ rpc: o.host.rpc, peers, chainId: o.chainId, ...pooled, ...logger });
+    const arrived = o.arrived === undefined ? {} : { arrived: o.arrived };
+    this.#pool = new BlockPool({ rpc: o.host.rpc, peers, chainId: o.chainId, ...pooled, ...arrived, ...logger });
     this.#certifier = new Certifier({ rpc: o.host.rpc, nodeKey: o.nodeKey, members: o.members, onCertified: o.onCertified, handover: o.handover, early: o.early, ...logger });
     this.#roles = new RoleBoard({ rpc: o.host.rpc, clock: o.clock, peers, index: this.index, ...o.roles, ...logger });
     // Memoised: a restarted or replayed round re-checks the same proofs and signatures (pure functions).
@@ -164,6 +167,11 @@ export class ConsensusEra {
 
   body(hash: Uint8Array): Block | undefined {
     return this.#pool.get(hash);
+  }
+
+  /** Whether some member's proposed body on `prevHash` is here. */
+  proposedOn(prevHash: Uint8Array): boolean {
+    return this.#pool.proposedOn(prevHash);
   }
 
   fetchBody(hash: Uint8Array): Promise<Block | undefined> {

@@ -23,7 +23,7 @@ import { type Clock, type Host, type NetLogger, type PeerRef, systemClock } from
 import type { Certify } from '../ring/index.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { type ApplierStats, DecisionApplier } from './applier.ts';
-import { NOTHING, Proposer } from './build.ts';
+import { buildsAt, NOTHING, Proposer } from './build.ts';
 import { ChainStore } from './chain-store.ts';
 import { ConsensusEra, eraGenesis, eraStartOf, type EraOptions } from './era.ts';
 import { ManagerError } from './errors.ts';
@@ -107,6 +107,8 @@ export class ManagerServer {
   #era: ConsensusEra | undefined;
   #eras = 0;
   readonly #proposer: Proposer;
+  /** This round's value waits for a builder's block (#nextValue). */
+  #awaitingBuilder = false;
   #state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
   #violations = 0;
   readonly #rounds: RoundGuard;
@@ -385,6 +387,7 @@ export class ManagerServer {
       acpGenesis: eraGenesis(startId, this.#chainId, this.#o.genesis.rs0),
       vrf: this.#o.vrf,
       pooled: (hash) => this.mempool.get(hash)?.bytes,
+      arrived: (block) => this.#builderArrived(block),
       acpParams: this.#o.acpParams,
       keepHeights: this.#o.acpKeepHeights,
       clock: this.#clock,
@@ -459,7 +462,22 @@ export class ManagerServer {
     if (this.#applier.busy || this.#pacer.hold(height, this.mempool.size)) return undefined;
     const era = this.#era;
     if (this.#state !== 'running' || era === undefined) return { valueHash: NOTHING, size: 0 };
-    return this.#proposer.value(this.ledger, this.#chain.head().height === 0n, (block) => era.broadcast(block));
+    const builds = buildsAt(height, era.index, era.members.length);
+    // A member that does not build this round proposes NOTHING — once a builder's block on this head is here, so
+    // its proposal does not end the others' proposal wait before the blocks arrive (docs/manager.md "Builders in
+    // turn"); ACP's bound on waiting for a value still applies.
+    if (!builds && this.mempool.size > 0 && !era.proposedOn(this.ledger.headHash)) {
+      this.#awaitingBuilder = true;
+      return undefined;
+    }
+    this.#awaitingBuilder = false;
+    return this.#proposer.value(this.ledger, this.#chain.head().height === 0n, (block) => era.broadcast(block), builds);
+  }
+
+  #builderArrived(block: Block): void {
+    if (!this.#awaitingBuilder || this.#ledger === undefined || !bytesEqual(block.header.prevHash, this.#ledger.headHash)) return;
+    this.#awaitingBuilder = false;
+    this.#era?.refreshValue();
   }
 }
 

@@ -132,6 +132,9 @@ export function createHost(options: HostOptions): Host {
 
 const DEFAULT_DIAL_TIMEOUT_MS = 10_000;
 
+/** How long `Host.peer` may be served from its copy when libp2p reports no address change. */
+const PEER_REF_TTL_MS = 1_000;
+
 class Libp2pHost implements Host {
   readonly id: string;
   readonly rpc: Rldp;
@@ -142,6 +145,7 @@ class Libp2pHost implements Host {
   readonly #clock: Clock;
   #node: Libp2p | undefined;
   #identity: IdentityRecord | undefined;
+  #peerRef: { readonly at: number; readonly ref: PeerRef } | undefined;
   #state: 'new' | 'starting' | 'started' | 'stopped' = 'new';
   #upnpTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -170,8 +174,16 @@ class Libp2pHost implements Host {
     return this.#node;
   }
 
+  /**
+   * This host as a peer. Asked on hot paths (every request handler that tells itself from the members), so the
+   * multiaddrs are listed again only when libp2p says they changed, or after PEER_REF_TTL_MS at the latest.
+   */
   get peer(): PeerRef {
-    return { id: this.id, addrs: this.libp2p.getMultiaddrs().map((ma) => ma.toString()) };
+    const now = performance.now();
+    if (this.#peerRef === undefined || now - this.#peerRef.at > PEER_REF_TTL_MS) {
+      this.#peerRef = { at: now, ref: { id: this.id, addrs: this.libp2p.getMultiaddrs().map((ma) => ma.toString()) } };
+    }
+    return this.#peerRef.ref;
   }
 
   get identity(): IdentityRecord {
@@ -222,6 +234,9 @@ class Libp2pHost implements Host {
       throw error;
     }
     this.#node = node;
+    node.addEventListener('self:peer:update', () => {
+      this.#peerRef = undefined;
+    });
     this.#state = 'started';
     this.#identity = signIdentityRecord(this.#options.nodeKey, { addrs: this.peer.addrs, time: this.#clock.now() });
     this.#options.logger?.info({ peer: this.id, addrs: this.peer.addrs }, 'net host started');

@@ -80,12 +80,15 @@ class RoundClock implements Clock {
   }
 
   setTimeout(fn: () => void, ms: number): ClockTimer {
-    // A round arms its proposal wait (or, without a value yet, the bound on waiting for it), then SBR.
+    // A round arms its proposal wait (or, without a value yet, the bound on waiting for it), then SBR — each
+    // times the node's timeout scale (acp/timeouts.ts: rounded to the millisecond), the same for both.
     const { proposalWaitMs, sbrMs } = DEFAULT_ACP_PARAMS;
     const wait = this.#previousDelay;
-    if (ms === sbrMs && (wait === proposalWaitMs || wait === proposalWaitMs + DEFAULT_VALUE_WAIT_MS)) {
+    const scale = ms / sbrMs;
+    const scaled = (base: number) => wait !== undefined && Math.abs(wait - Math.round(base * scale)) <= 1;
+    if (scale >= 1 && Number.isInteger(ms) && (scaled(proposalWaitMs) || scaled(proposalWaitMs + DEFAULT_VALUE_WAIT_MS))) {
       this.starts.push(performance.now());
-      trace('round start');
+      trace(`round start (timeout scale ${scale.toFixed(2)})`);
     }
     this.#previousDelay = ms;
     return systemClock.setTimeout(fn, ms);

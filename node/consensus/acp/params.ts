@@ -32,7 +32,7 @@ export interface AcpParams {
   readonly quorumOverride?: number;
 }
 
-export const DEFAULT_VALUE_WAIT_MS = 500;
+export const DEFAULT_VALUE_WAIT_MS = 1_000;
 
 export const DEFAULT_ACP_PARAMS: AcpParams = {
   fullCommitteeUpTo: 16,

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Block, encodeTx, headerHash, signAccountTx } from '../../../../node/ledger/index.ts';
-import { Proposer } from '../../../../node/manager/build.ts';
+import { BUILDERS_PER_ROUND, buildsAt, NOTHING, Proposer } from '../../../../node/manager/build.ts';
 import { Mempool } from '../../../../node/manager/index.ts';
 import { SimClock } from '../../../../node/net/sim/clock.ts';
 import { ABC, accountKey, managerNode, RESERVE, TestChain } from '../../../support/ledger-chain.ts';
@@ -65,5 +65,35 @@ describe('Proposer', () => {
     const second = value();
     expect(second?.valueHash).not.toEqual(first?.valueHash);
     expect(broadcast[1]!.txs).toHaveLength(2);
+  });
+});
+
+describe('buildsAt: builders in turn', () => {
+  it('names exactly BUILDERS_PER_ROUND members each round, each member in turn, and every member of a small ring', () => {
+    for (const n of [3, 6, 16]) {
+      const turns = new Array<number>(n).fill(0);
+      for (let h = 0; h < 10 * n; h++) {
+        const builders = Array.from({ length: n }, (_, i) => i).filter((i) => buildsAt(h, i, n));
+        expect(builders).toHaveLength(BUILDERS_PER_ROUND);
+        for (const i of builders) turns[i]! += 1;
+      }
+      // Over 10·n rounds every member built 10 × BUILDERS_PER_ROUND times: the rotation is fair.
+      expect(new Set(turns)).toEqual(new Set([10 * BUILDERS_PER_ROUND]));
+    }
+    for (let h = 0; h < 5; h++) expect([0, 1].every((i) => buildsAt(h, i, 2))).toBe(true);
+  });
+
+  it('a member that does not build proposes NOTHING, however full its pool, and builds in its turn', () => {
+    const { c, submit, proposer, broadcast } = setup();
+    submit(0);
+    const push = (block: Block) => {
+      broadcast.push(block);
+      return headerHash(block.header);
+    };
+    expect(proposer.value(c.ledger, true, push, false)).toEqual({ valueHash: NOTHING, size: 0 });
+    expect(broadcast).toHaveLength(0);
+    const mine = proposer.value(c.ledger, true, push, true);
+    expect(mine?.size).toBeGreaterThan(0);
+    expect(broadcast).toHaveLength(1);
   });
 });
