@@ -5,26 +5,19 @@
  *   POST /api/devices/<id>/commands        body {"name": "identify"|"status"|"reload-config", "timeoutMs"?}
  *                                          → 200 the device's cmd/result {kind, seq, ok, code?, reason?, detail?}
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readJsonObject, replyJson } from '../console/index.ts';
-import type { AdminRole, Registry } from '../registry/index.ts';
+import type { Registry } from '../registry/index.ts';
 import { ADMIN_COMMANDS, type AdminCommand, type CommandSender, DEFAULT_COMMAND_TIMEOUT_MS, MAX_COMMAND_TIMEOUT_MS } from './command-sender.ts';
+import type { RouteCaller, RouteHandler } from './api-route.ts';
 import { ControllerError } from './errors.ts';
 
-export interface CommandRouteContext {
+export interface CommandRouteContext extends RouteCaller {
   readonly commands: Pick<CommandSender, 'send'>;
   readonly registry: Pick<Registry, 'audit' | 'devices'>;
-  readonly now: () => number;
-  readonly who: { readonly role: AdminRole; readonly actor: string };
 }
 
 /** Answers `POST /api/devices/<id>/commands`; false for any other path. */
-export async function handleCommandRoute(
-  c: CommandRouteContext,
-  req: IncomingMessage,
-  res: ServerResponse,
-  path: readonly (string | undefined)[],
-): Promise<boolean> {
+export const handleCommandRoute: RouteHandler<CommandRouteContext> = async (c, req, res, path) => {
   const [collection, id, action, extra] = path;
   if (req.method !== 'POST' || collection !== 'devices' || id === undefined || action !== 'commands' || extra !== undefined) return false;
   if (c.who.role === 'viewer') throw new ControllerError('FORBIDDEN', 'a viewer cannot send commands');
@@ -45,4 +38,4 @@ export async function handleCommandRoute(
   const result = await c.commands.send(id, name as AdminCommand, null, timeoutMs);
   replyJson(res, 200, result as unknown as Record<string, unknown>);
   return true;
-}
+};

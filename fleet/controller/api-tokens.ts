@@ -8,10 +8,10 @@
  *   POST /api/tokens                       body {"ttlMs"?, "uses"?, "groups"?, "tags"?}; → 201 {…, "token": "ampt1.…"}
  *   POST /api/tokens/<id>/revoke           → 200 the token, expired now
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readJsonObject, replyJson } from '../console/index.ts';
 import { EnrolError, type Enrolment } from '../enrol/index.ts';
-import type { AdminRole, Registry } from '../registry/index.ts';
+import type { Registry } from '../registry/index.ts';
+import type { RouteCaller, RouteHandler } from './api-route.ts';
 import { ControllerError } from './errors.ts';
 
 /** A token's life when the request names none: one day. */
@@ -19,20 +19,13 @@ export const DEFAULT_TOKEN_TTL_MS = 24 * 3_600_000;
 
 export type TokenAdmin = Pick<Enrolment, 'issueToken' | 'tokens' | 'revokeToken'>;
 
-export interface TokenRouteContext {
+export interface TokenRouteContext extends RouteCaller {
   readonly tokens: TokenAdmin;
   readonly registry: Pick<Registry, 'audit'>;
-  readonly now: () => number;
-  readonly who: { readonly role: AdminRole; readonly actor: string };
 }
 
 /** Answers a `/api/tokens…` request; false when the path is not one of these routes. */
-export async function handleTokenRoute(
-  c: TokenRouteContext,
-  req: IncomingMessage,
-  res: ServerResponse,
-  path: readonly (string | undefined)[],
-): Promise<boolean> {
+export const handleTokenRoute: RouteHandler<TokenRouteContext> = async (c, req, res, path) => {
   const [collection, id, action, extra] = path;
   if (collection !== 'tokens' || extra !== undefined) return false;
   if (req.method === 'GET' && id === undefined) {
@@ -64,7 +57,7 @@ export async function handleTokenRoute(
   c.registry.audit.append(c.who.actor, 'token.issue', issued.id, detail, c.now());
   replyJson(res, 201, { id: issued.id, token: issued.text, ...detail });
   return true;
-}
+};
 
 /** Enrolment's refusals as the API's codes: a bad request is 400, an unknown token 404. */
 async function enrolCall<T>(call: () => Promise<T>): Promise<T> {

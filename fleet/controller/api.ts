@@ -144,9 +144,10 @@ async function handle(o: ControllerApiOptions, req: IncomingMessage, res: Server
   }
   const parts = url.pathname.split('/').filter((p) => p !== '');
   if (parts[0] !== 'api') throw new ControllerError('NOT_FOUND', 'not an API path');
-  const [, collection, id, action] = parts.map((p) => decodeURIComponent(p));
-  if (o.tokens !== undefined && (await handleTokenRoute({ tokens: o.tokens, registry: o.registry, now: o.now, who }, req, res, parts.slice(1).map((p) => decodeURIComponent(p))))) return;
-  if (o.commands !== undefined && (await handleCommandRoute({ commands: o.commands, registry: o.registry, now: o.now, who }, req, res, parts.slice(1).map((p) => decodeURIComponent(p))))) return;
+  const path = parts.slice(1).map((p) => decodeURIComponent(p));
+  const [collection, id, action] = path;
+  if (o.tokens !== undefined && (await handleTokenRoute({ tokens: o.tokens, registry: o.registry, now: o.now, who }, req, res, path))) return;
+  if (o.commands !== undefined && (await handleCommandRoute({ commands: o.commands, registry: o.registry, now: o.now, who }, req, res, path))) return;
   if (req.method === 'GET' && collection === 'devices' && id !== undefined && action === 'history') {
     const query = parseHistoryQuery(url.searchParams);
     if (o.registry.devices.get(id) === undefined) throw new ControllerError('NOT_FOUND', `no device ${id}`);
