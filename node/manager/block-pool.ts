@@ -138,10 +138,11 @@ export class BlockPool {
     return undefined;
   }
 
-  /** Whether a body built on `prevHash` is here (whole or waiting for transactions): some member proposed on it. */
-  proposedOn(prevHash: Uint8Array): boolean {
-    for (const e of this.#blocks.values()) if (bytesEqual(e.block.header.prevHash, prevHash)) return true;
-    for (const c of this.#waiting.values()) if (bytesEqual(c.shell.header.prevHash, prevHash)) return true;
+  /** Whether a body built on `prevHash` (by `proposer`, when given) is here, whole or waiting for transactions. */
+  proposedOn(prevHash: Uint8Array, proposer?: Uint8Array): boolean {
+    const on = (h: Block['header']) => bytesEqual(h.prevHash, prevHash) && (proposer === undefined || bytesEqual(h.proposer, proposer));
+    for (const e of this.#blocks.values()) if (on(e.block.header)) return true;
+    for (const c of this.#waiting.values()) if (on(c.shell.header)) return true;
     return false;
   }
 

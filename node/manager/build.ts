@@ -19,8 +19,8 @@ export function buildBlock(
   time: bigint,
   parentCertificate: Certificate,
   logger?: NetLogger,
+  limit = ledger.finalView().params().blockLimitBytes,
 ): Block | undefined {
-  const limit = ledger.finalView().params().blockLimitBytes;
   let bytes = 0n;
   const txs: Uint8Array[] = [];
   for (const p of mempool.candidates()) {
@@ -55,19 +55,6 @@ export const CERT_WAIT_MS = 100;
 
 /** The value proposed with an empty mempool: decided, it changes nothing. */
 export const NOTHING = new Uint8Array(32);
-
-/** Members that build a block in each ACP round (docs/manager.md "Builders in turn"). */
-export const BUILDERS_PER_ROUND = 2;
-
-/**
- * Whether member `index` of `members` builds a block in ACP round `height`: BUILDERS_PER_ROUND members in turn
- * (index ≡ height, height + 1, … mod members); the others propose NOTHING. Every member builds while the ring
- * has no more members than that.
- */
-export function buildsAt(height: number, index: number, members: number, builders = BUILDERS_PER_ROUND): boolean {
-  if (members <= builders) return true;
-  return (((index - height) % members) + members) % members < builders;
-}
 
 export interface ProposerOptions {
   readonly clock: Clock;
@@ -112,10 +99,10 @@ export class Proposer {
   /**
    * The block to propose at `ledger`'s head (`broadcast` stores and pushes it, giving its hash): as many pooled
    * transactions as apply, within the limit; NOTHING with an empty pool or when this member does not build this
-   * round (`builds`, see buildsAt); undefined while the head's certificate is still expected. `genesisHead`: the
-   * head is the genesis (it has no certificate to wait for).
+   * round (`builds`, see turn.ts); undefined while the head's certificate is still expected. `genesisHead`: the
+   * head is the genesis (it has no certificate to wait for). `limitBytes` caps the block below the ledger's limit.
    */
-  value(ledger: Ledger, genesisHead: boolean, broadcast: (block: Block) => Uint8Array, builds = true): AcpValue | undefined {
+  value(ledger: Ledger, genesisHead: boolean, broadcast: (block: Block) => Uint8Array, builds = true, limitBytes?: bigint): AcpValue | undefined {
     const { mempool, clock } = this.#o;
     if (mempool.size === 0 || !builds) return { valueHash: NOTHING, size: 0 };
     const parentCertificate = this.#o.certificate(ledger.headHash);
@@ -133,16 +120,19 @@ export class Proposer {
     // Nothing changed since the last build (same head, certificate and pool): propose the same block again. The
     // same when only the pool changed but the last block was full: more transactions would not fit in it (and it
     // keeps its transactions: they leave the pool only when a block holding them is applied, a new head).
+    // The cap is not part of the key: a backup's capped block that was full is proposed again when the member is
+    // the next round's primary on the same head (members hold that body already; a rebuild would only race it).
+    const limit = limitBytes ?? ledger.finalView().params().blockLimitBytes;
     const head = `${toHex(ledger.headHash)}/${parentCertificate === undefined ? 0 : 1}`;
-    const key = `${head}/${mempool.version}`;
+    const key = `${head}/${mempool.version}/${limit}`;
     if (this.#last?.key !== key && !(this.#last?.full === true && this.#last.head === head)) {
-      const block = buildBlock(ledger, mempool, this.#o.proposer, this.#o.time(), parentCertificate ?? [], this.#o.logger);
+      const block = buildBlock(ledger, mempool, this.#o.proposer, this.#o.time(), parentCertificate ?? [], this.#o.logger, limit);
       if (block === undefined) {
         this.#last = { key, head, full: false, value: { valueHash: NOTHING, size: 0 } };
       } else {
         this.proposed += 1;
         const size = block.txs.reduce((n, tx) => n + tx.length, 0);
-        const full = isFull(block, mempool, ledger.finalView().params().blockLimitBytes);
+        const full = isFull(block, mempool, limit);
         this.#last = { key, head, full, value: { valueHash: broadcast(block), size } };
       }
     }

@@ -39,7 +39,7 @@ export interface EraOptions {
   readonly vrf: VrfImplementation;
   /** A mempool transaction's bytes by hash: the block pool rebuilds compact bodies from it. */
   readonly pooled?: ((hash: Uint8Array) => Uint8Array | undefined) | undefined;
-  /** A member's proposed body arrived (the server's value may wait for one: build.ts `buildsAt`). */
+  /** A member's proposed body arrived (the server's value may wait for one: turn.ts). */
   readonly arrived?: ((block: Block) => void) | undefined;
   readonly acpParams?: AcpParams | undefined;
   readonly keepHeights?: number | undefined;
@@ -169,9 +169,9 @@ export class ConsensusEra {
     return this.#pool.get(hash);
   }
 
-  /** Whether some member's proposed body on `prevHash` is here. */
-  proposedOn(prevHash: Uint8Array): boolean {
-    return this.#pool.proposedOn(prevHash);
+  /** Whether a proposed body on `prevHash` (by `proposer`, when given) is here. */
+  proposedOn(prevHash: Uint8Array, proposer?: Uint8Array): boolean {
+    return this.#pool.proposedOn(prevHash, proposer);
   }
 
   fetchBody(hash: Uint8Array): Promise<Block | undefined> {

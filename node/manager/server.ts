@@ -23,12 +23,13 @@ import { type Clock, type Host, type NetLogger, type PeerRef, systemClock } from
 import type { Certify } from '../ring/index.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { type ApplierStats, DecisionApplier } from './applier.ts';
-import { buildsAt, NOTHING, Proposer } from './build.ts';
+import { NOTHING, Proposer } from './build.ts';
 import { ChainStore } from './chain-store.ts';
 import { ConsensusEra, eraGenesis, eraStartOf, type EraOptions } from './era.ts';
 import { ManagerError } from './errors.ts';
 import { IdlePacer } from './idle.ts';
 import { TxIntake } from './intake.ts';
+import { BuildTurn, primaryAt } from './turn.ts';
 import { serveLight } from './light-rpc.ts';
 import { Mempool, type MempoolOptions } from './mempool.ts';
 import { RECOVER_METHOD, serveRecovery } from './recover.ts';
@@ -103,6 +104,7 @@ export class ManagerServer {
   #ledger: Ledger | undefined;
   readonly mempool: Mempool;
   readonly #intake: TxIntake;
+  readonly #turn: BuildTurn;
   readonly #applier: DecisionApplier;
   #era: ConsensusEra | undefined;
   #eras = 0;
@@ -150,6 +152,7 @@ export class ManagerServer {
     }
     this.mempool = new Mempool({ ...options.mempool, ...this.#ledgerOptions() });
     this.#pacer = new IdlePacer({ clock: this.#clock, refresh: () => this.#era?.refreshValue() });
+    this.#turn = new BuildTurn({ clock: this.#clock, refresh: () => this.#era?.refreshValue() });
     this.#intake = new TxIntake({
       rpc: host.rpc,
       mempool: this.mempool,
@@ -258,6 +261,7 @@ export class ManagerServer {
     this.#state = 'stopped';
     this.#proposer.stop();
     this.#pacer.stop();
+    this.#turn.stop();
     this.#applier.stop();
     if (was !== 'new') {
       this.#era?.stop();
@@ -386,7 +390,7 @@ export class ManagerServer {
       chainId: this.#chainId,
       acpGenesis: eraGenesis(startId, this.#chainId, this.#o.genesis.rs0),
       vrf: this.#o.vrf,
-      pooled: (hash) => this.mempool.get(hash)?.bytes,
+      pooled: (hash) => this.mempool.get(hash)?.bytes ?? this.#intake.pending(hash),
       arrived: (block) => this.#builderArrived(block),
       acpParams: this.#o.acpParams,
       keepHeights: this.#o.acpKeepHeights,
@@ -433,7 +437,10 @@ export class ManagerServer {
     this.#chain.append(block, result);
     this.#proposer.applied();
     if (this.#o.checkInvariants === true) this.#checkInvariants(block);
-    for (const outcome of result.outcomes) this.mempool.remove(outcome.hash);
+    for (const outcome of result.outcomes) {
+      this.mempool.remove(outcome.hash);
+      this.#intake.forget(outcome.hash);
+    }
     const view = this.ledger.finalView();
     this.mempool.prune(view);
     if (view.previousManagers()?.height === block.header.height) {
@@ -462,16 +469,14 @@ export class ManagerServer {
     if (this.#applier.busy || this.#pacer.hold(height, this.mempool.size)) return undefined;
     const era = this.#era;
     if (this.#state !== 'running' || era === undefined) return { valueHash: NOTHING, size: 0 };
-    const builds = buildsAt(height, era.index, era.members.length);
-    // A member that does not build this round proposes NOTHING — once a builder's block on this head is here, so
-    // its proposal does not end the others' proposal wait before the blocks arrive (docs/manager.md "Builders in
-    // turn"); ACP's bound on waiting for a value still applies.
-    if (!builds && this.mempool.size > 0 && !era.proposedOn(this.ledger.headHash)) {
-      this.#awaitingBuilder = true;
-      return undefined;
-    }
-    this.#awaitingBuilder = false;
-    return this.#proposer.value(this.ledger, this.#chain.head().height === 0n, (block) => era.broadcast(block), builds);
+    const head = this.ledger.headHash;
+    const primary = era.members[primaryAt(height, era.members.length)]!.key;
+    const limit = this.ledger.finalView().params().blockLimitBytes;
+    const turn = this.#turn.value(height, era.index, era.members.length, head, era.proposedOn(head, primary), this.mempool.size > 0, limit);
+    this.#awaitingBuilder = turn.kind === 'wait';
+    if (turn.kind === 'wait') return undefined;
+    const broadcast = (block: Block) => era.broadcast(block);
+    return this.#proposer.value(this.ledger, this.#chain.head().height === 0n, broadcast, turn.kind === 'build', turn.kind === 'build' ? turn.limitBytes : undefined);
   }
 
   #builderArrived(block: Block): void {

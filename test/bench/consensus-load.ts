@@ -39,7 +39,7 @@ import { receiptSigningBytes } from '../../node/ledger/receipt.ts';
 import { ABC, testGenesis } from '../support/ledger-chain.ts';
 
 /** Payees (temporary workers) settling on the client's channel; payee p submits through manager p mod n. */
-export const PAYEES = 16;
+export const PAYEES = 32;
 /** Every settle pays 1 a more than the payee's last: cumulative receipts, as SPEC §6 item 4 has them. */
 const ESCROW = 1_000n * ABC;
 

@@ -64,6 +64,12 @@ export interface WindowResult {
   readonly work: Work;
   readonly settles: number;
   readonly blocks: number;
+  /**
+   * Settles final per second from the first to the last block this manager applied in the window (undefined with
+   * fewer than two): with large blocks a fixed window holds a few of them, and counting whole blocks in it would
+   * swing by one block's settles.
+   */
+  readonly blockRate: number | undefined;
   /** Durations of the rounds that started and ended inside the window. */
   readonly rounds: number[];
   readonly skipped: number;
@@ -207,6 +213,8 @@ export function managerHandlers(data: ManagerWorkerData, host: Host) {
   let profile: ThreadProfile | undefined;
   let ticker: ReturnType<typeof setInterval> | undefined;
   /** The state at `window-start`. */
+  /** When each block was applied, with the settles final at that moment. */
+  const applied: { at: number; settles: number }[] = [];
   let mark = { at: 0, settles: 0, height: 0, skipped: 0, proposed: 0, work: noWork(), elu: performance.eventLoopUtilization(), cpu: process.threadCpuUsage() };
 
   const progress = (): Progress => {
@@ -259,7 +267,12 @@ export function managerHandlers(data: ManagerWorkerData, host: Host) {
       });
       const { ledger, mempool } = server;
       ledger.propose = counted(ledger.propose.bind(ledger), work, 'builds', 'buildMs', 'buildErrors');
-      ledger.apply = counted(ledger.apply.bind(ledger), work, 'applies', 'applyMs');
+      const apply = counted(ledger.apply.bind(ledger), work, 'applies', 'applyMs');
+      ledger.apply = (...args) => {
+        const result = apply(...args);
+        applied.push({ at: performance.now(), settles: progress().settles });
+        return result;
+      };
       mempool.submit = counted(mempool.submit.bind(mempool), work, 'admissions', 'admitMs');
       return true;
     },
@@ -281,6 +294,9 @@ export function managerHandlers(data: ManagerWorkerData, host: Host) {
       const p = progress();
       const s = server!.stats();
       const inside = clock.starts.filter((t) => t >= mark.at && t <= now);
+      const blocks = applied.filter((b) => b.at >= mark.at && b.at <= now);
+      const [first, last] = [blocks[0], blocks.at(-1)];
+      applied.splice(0, applied.length - 1);
       return {
         ms: now - mark.at,
         busy: performance.eventLoopUtilization(mark.elu).utilization,
@@ -288,6 +304,7 @@ export function managerHandlers(data: ManagerWorkerData, host: Host) {
         work: Object.fromEntries(Object.entries(work).map(([k, v]) => [k, v - mark.work[k as keyof Work]])) as unknown as Work,
         settles: p.settles - mark.settles,
         blocks: p.height - mark.height,
+        blockRate: first !== undefined && last !== undefined && last.at > first.at ? ((last.settles - first.settles) * 1000) / (last.at - first.at) : undefined,
         rounds: inside.slice(1).map((t, i) => t - inside[i]!),
         skipped: s.skipped - mark.skipped,
         proposed: s.proposed - mark.proposed,

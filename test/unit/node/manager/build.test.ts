@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Block, encodeTx, headerHash, signAccountTx } from '../../../../node/ledger/index.ts';
-import { BUILDERS_PER_ROUND, buildsAt, NOTHING, Proposer } from '../../../../node/manager/build.ts';
+import { NOTHING, Proposer } from '../../../../node/manager/build.ts';
 import { Mempool } from '../../../../node/manager/index.ts';
 import { SimClock } from '../../../../node/net/sim/clock.ts';
 import { ABC, accountKey, managerNode, RESERVE, TestChain } from '../../../support/ledger-chain.ts';
@@ -68,21 +68,7 @@ describe('Proposer', () => {
   });
 });
 
-describe('buildsAt: builders in turn', () => {
-  it('names exactly BUILDERS_PER_ROUND members each round, each member in turn, and every member of a small ring', () => {
-    for (const n of [3, 6, 16]) {
-      const turns = new Array<number>(n).fill(0);
-      for (let h = 0; h < 10 * n; h++) {
-        const builders = Array.from({ length: n }, (_, i) => i).filter((i) => buildsAt(h, i, n));
-        expect(builders).toHaveLength(BUILDERS_PER_ROUND);
-        for (const i of builders) turns[i]! += 1;
-      }
-      // Over 10·n rounds every member built 10 × BUILDERS_PER_ROUND times: the rotation is fair.
-      expect(new Set(turns)).toEqual(new Set([10 * BUILDERS_PER_ROUND]));
-    }
-    for (let h = 0; h < 5; h++) expect([0, 1].every((i) => buildsAt(h, i, 2))).toBe(true);
-  });
-
+describe('Proposer: turns and caps', () => {
   it('a member that does not build proposes NOTHING, however full its pool, and builds in its turn', () => {
     const { c, submit, proposer, broadcast } = setup();
     submit(0);
@@ -95,5 +81,38 @@ describe('buildsAt: builders in turn', () => {
     const mine = proposer.value(c.ledger, true, push, true);
     expect(mine?.size).toBeGreaterThan(0);
     expect(broadcast).toHaveLength(1);
+  });
+
+  it("a backup's cap keeps its block below the limit; full, it is proposed again without the cap on the same head", () => {
+    const { c, submit, proposer, broadcast } = setup();
+    const limit = c.params.blockLimitBytes;
+    const push = (block: Block) => {
+      broadcast.push(block);
+      return headerHash(block.header);
+    };
+    const cap = limit / 2n;
+    let pooled = 0;
+    let nonce = 0;
+    while (pooled < 2 * Number(limit)) pooled += submit(nonce++);
+    const capped = proposer.value(c.ledger, true, push, true, cap);
+    expect(capped!.size).toBeGreaterThan(0);
+    expect(BigInt(capped!.size)).toBeLessThanOrEqual(cap);
+    // Full under its cap, same head: proposed again, not rebuilt, however the pool grows.
+    submit(nonce);
+    expect(proposer.value(c.ledger, true, push, true)).toEqual(capped);
+    expect(broadcast).toHaveLength(1);
+  });
+
+  it('a capped block that held the whole pool is built again when the cap goes (the same transactions)', () => {
+    const { c, submit, proposer, broadcast } = setup();
+    const push = (block: Block) => {
+      broadcast.push(block);
+      return headerHash(block.header);
+    };
+    submit(0);
+    const capped = proposer.value(c.ledger, true, push, true, c.params.blockLimitBytes / 2n);
+    const uncapped = proposer.value(c.ledger, true, push, true);
+    expect(broadcast).toHaveLength(2);
+    expect(uncapped).toEqual(capped);
   });
 });
