@@ -35,7 +35,7 @@ const FULL = { warmMs: QUICK ? 2_000 : 5_000, windowMs: QUICK ? 6_000 : 30_000 }
 /** Time per ceiling measurement: one thread alone, then one per core at once. */
 const VERIFY_MS = QUICK ? { one: 500, all: 1_000 } : { one: 2_000, all: 3_000 };
 /** The load is signed ahead for this share of the ceiling (tps above it would run the settles out early). */
-const SIGN_FOR_SHARE = 0.7;
+const SIGN_FOR_SHARE = 1;
 const COMPARE = { byzantine: 1, acpHeights: QUICK ? 6 : 30, pbftHeights: QUICK ? 30 : 200, ledRounds: QUICK ? 2 : 12 };
 
 const log = (line: string) => void process.stdout.write(`${line}\n`);
