@@ -289,14 +289,11 @@ export class AcpNode implements ConsensusNode<AcpMessage> {
    * A round ended final. The empty block after a proposal on our head came in too late for our vote is a failed
    * round in Tendermint's sense — the waits were too short for proposals and votes to meet — and grows the scale
    * like a tentative round (an empty block from split votes, e.g. an equivocating proposer, does not: longer waits
-   * would not help). A round final on a proposal while another proposal came after the vote keeps the scale: the
-   * waits only just fitted, and shrinking there made the scale swing between fitting and failing every other round
-   * (16 managers on 2 cores, bench trace 2026-12-02). Any other final round shrinks it.
+   * would not help); any other final round shrinks it.
    */
   #roundFinal(round: RoundState, block: BlockRecord): void {
-    if (!this.#lateProposal.has(round)) this.#scale.shrink();
-    else if (block.proposal === undefined) this.#failed(round);
-    // Final on a proposal while another came after the vote: the waits only just fitted — the scale stays.
+    if (block.proposal === undefined && this.#lateProposal.has(round)) this.#failed(round);
+    else this.#scale.shrink();
   }
 
   /**

@@ -156,28 +156,6 @@ describe('ACP node timers under the timeout scale', () => {
     }
   });
 
-  it('a round final on a proposal while another proposal came after the vote keeps the scale', () => {
-    for (const late of [true, false]) {
-      const { ring, node, epoch } = loneNode();
-      failRound(ring, node, epoch());
-      expect(node.timeoutScale).toBe(1.5);
-      const p1 = proposalOf(ring, node, 1);
-      node.handle({ kind: 'message', message: p1 });
-      node.handle({ kind: 'timer', name: 'proposal', height: 2, epoch: epoch() });
-      if (late) node.handle({ kind: 'message', message: proposalOf(ring, node, 2) });
-      const id = proposalId(p1, ring.suite.hash);
-      let decided: AcpOutput[] = [];
-      for (const from of [1, 2, 3]) {
-        const unsigned = { kind: 'commit' as const, height: 2, from, id };
-        const commit = { ...unsigned, sig: ring.keys[from]!.sign(signingBytes(unsigned, ring.suite.hash)) };
-        decided = [...decided, ...node.handle({ kind: 'message', message: commit })];
-      }
-      expect(decided.some((o) => o.kind === 'decide' && o.decision === 'final' && o.height === 2 && o.valueHash !== undefined)).toBe(true);
-      expect(node.height).toBe(3);
-      expect(node.timeoutScale).toBe(late ? 1.5 : 1.5 / TIMEOUT_DECAY);
-    }
-  });
-
   it('a proposal that came before the vote does not count as late', () => {
     const { ring, node, epoch } = loneNode();
     failRound(ring, node, epoch());
